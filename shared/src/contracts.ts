@@ -1,0 +1,92 @@
+/**
+ * Message contracts shared by every service. Each message carries `schema_version`; a consumer
+ * rejects (dead-letters) versions it does not know instead of guessing.
+ */
+import { z } from 'zod';
+import { SENTIMENTS, TOPICS } from './labels.js';
+
+export const SCHEMA_VERSION = 1 as const;
+
+/** Upper bound on `text` after normalisation; longer texts are truncated and flagged. */
+export const MAX_TEXT_CHARS = 8_000;
+
+export const SOURCE_KINDS = ['rss', 'atom', 'rdf', 'social', 'replay', 'push'] as const;
+
+const isoTime = z.string().datetime({ offset: true });
+
+export const RawItemSchema = z.object({
+  schema_version: z.literal(SCHEMA_VERSION),
+  /** Stable id: sha256 (hex, 32 chars) of the canonical URL or of the source's own id. */
+  id: z.string().regex(/^[0-9a-f]{32}$/, 'id must be 32 lowercase hex chars'),
+  /** Where the item came from, e.g. `rss:example-markets` or `replay:sample`. */
+  source: z.string().min(1).max(200),
+  source_kind: z.enum(SOURCE_KINDS),
+  url: z.string().url().nullable(),
+  title: z.string().max(2_000),
+  /** Text the classifier scores (title and summary, HTML stripped). Never empty. */
+  text: z.string().min(1, 'text is empty').max(MAX_TEXT_CHARS),
+  truncated: z.boolean().default(false),
+  lang: z.string().min(2).max(8).default('en'),
+  published_at: isoTime,
+  fetched_at: isoTime,
+  tickers: z.array(z.string().regex(/^[A-Z][A-Z0-9.\-]{0,9}$/)).max(50).default([]),
+  /** Id of an earlier item this one near-duplicates (reprint, light rewording), if any. */
+  duplicate_of: z.string().nullable().default(null),
+  /** 1 = entirely new story, 0 = exact reprint. Alerting weights counts by it. */
+  novelty: z.number().min(0).max(1).default(1),
+});
+export type RawItem = z.infer<typeof RawItemSchema>;
+export type RawItemInput = z.input<typeof RawItemSchema>;
+
+const probabilities = <T extends readonly [string, ...string[]]>(labels: T) =>
+  z.record(z.enum(labels), z.number().min(0).max(1));
+
+export const ScoredItemSchema = RawItemSchema.extend({
+  sentiment: z.enum(SENTIMENTS),
+  sentiment_scores: probabilities(SENTIMENTS),
+  topic: z.enum(TOPICS),
+  topic_scores: probabilities(TOPICS),
+  model_version: z.string().min(1),
+  scored_at: isoTime,
+});
+export type ScoredItem = z.infer<typeof ScoredItemSchema>;
+
+export const AlertSchema = z.object({
+  schema_version: z.literal(SCHEMA_VERSION),
+  /** Deterministic: the same spike on the same key and window always gets the same id. */
+  id: z.string().min(1),
+  kind: z.literal('negative_spike'),
+  scope: z.enum(['market', 'topic', 'ticker']),
+  key: z.string(),
+  severity: z.enum(['warning', 'critical']),
+  window_start: isoTime,
+  window_end: isoTime,
+  negative_count: z.number().nonnegative(),
+  total_count: z.number().nonnegative(),
+  negative_share: z.number().min(0).max(1),
+  baseline_share: z.number().min(0).max(1),
+  z_score: z.number(),
+  headlines: z.array(z.object({ id: z.string(), title: z.string(), url: z.string().nullable() })).max(10),
+  fired_at: isoTime,
+});
+export type Alert = z.infer<typeof AlertSchema>;
+
+/** What the dead-letter topic carries: the original bytes (base64) and why they were rejected. */
+export const DeadLetterSchema = z.object({
+  schema_version: z.literal(SCHEMA_VERSION),
+  stage: z.string(),
+  reason_code: z.string(),
+  reason: z.string(),
+  source_topic: z.string().nullable(),
+  partition: z.number().int().nullable(),
+  offset: z.string().nullable(),
+  key: z.string().nullable(),
+  payload_base64: z.string(),
+  failed_at: isoTime,
+});
+export type DeadLetter = z.infer<typeof DeadLetterSchema>;
+
+/** Human-readable summary of a zod error: `path: message; path: message`. */
+export function describeZodError(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}

@@ -1,0 +1,33 @@
+/**
+ * Kafka topics of the pipeline. Names carry the contract version so a breaking change ships as a
+ * new topic that old and new consumers can run side by side on. Partition counts bound how many
+ * consumers of one group can share the work; retention keeps a replay window for backfills.
+ */
+export const TOPIC_NAMES = {
+  raw: 'finsent.raw.v1',
+  scored: 'finsent.scored.v1',
+  alerts: 'finsent.alerts.v1',
+  deadLetter: 'finsent.deadletter.v1',
+} as const;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  retentionMs: number;
+}
+
+export const TOPIC_SPECS: readonly TopicSpec[] = [
+  { topic: TOPIC_NAMES.raw, partitions: 6, retentionMs: 7 * DAY_MS },
+  { topic: TOPIC_NAMES.scored, partitions: 6, retentionMs: 7 * DAY_MS },
+  { topic: TOPIC_NAMES.alerts, partitions: 3, retentionMs: 30 * DAY_MS },
+  { topic: TOPIC_NAMES.deadLetter, partitions: 3, retentionMs: 30 * DAY_MS },
+];
+
+/** Consumer groups: one per role, so adding hosts of a role splits its partitions between them. */
+export const CONSUMER_GROUPS = {
+  classify: 'finsent-classify',
+  store: 'finsent-store',
+  alert: 'finsent-alert',
+} as const;

@@ -1,0 +1,175 @@
+/**
+ * Bus implementation on kafkajs 2.x. kafkajs speaks the older protocol versions that Kafka 3.9
+ * still serves (4.0 removed several), which is why infra/kafka pins a 3.9 broker.
+ */
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import type { Logger } from '../logger.js';
+import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumerOptions, BatchHandler, TopicConfig } from './bus.js';
+
+const HEARTBEAT_EVERY_MS = 3_000;
+
+export function createKafkajsBus(opts: { brokers: string[]; clientId: string; logger: Logger }): Bus {
+  const kafka = new Kafka({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ namespace, level, log }) => {
+      const { message, ...extra } = log;
+      const fields = { kafka: namespace, ...extra };
+      if (level <= logLevel.ERROR) opts.logger.error(fields, message);
+      else opts.logger.warn(fields, message);
+    },
+    // Brokers restart; reconnect patiently instead of crashing the service.
+    retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 30 },
+  });
+  let admin: Admin | undefined;
+  const getAdmin = async (): Promise<Admin> => {
+    if (!admin) {
+      admin = kafka.admin();
+      await admin.connect();
+    }
+    return admin;
+  };
+
+  return {
+    async producer(): Promise<BusProducer> {
+      const producer: Producer = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      return {
+        async send(topic, records) {
+          if (records.length === 0) return;
+          await producer.send({
+            topic,
+            acks: -1,
+            messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+          });
+        },
+        async close() {
+          await producer.disconnect();
+          if (admin) await admin.disconnect().catch(() => undefined);
+          admin = undefined;
+        },
+      };
+    },
+
+    async consumer(copts: ConsumerOptions): Promise<BusConsumer> {
+      const consumer: Consumer = kafka.consumer({
+        groupId: copts.groupId,
+        maxBytesPerPartition: copts.maxBytesPerPartition ?? 1 << 20,
+        maxWaitTimeInMs: copts.maxWaitTimeMs ?? 100,
+        sessionTimeout: 30_000,
+        heartbeatInterval: HEARTBEAT_EVERY_MS,
+        retry: { retries: 30 },
+      });
+      await consumer.connect();
+      for (const topic of copts.topics) {
+        await consumer.subscribe({ topic, fromBeginning: copts.fromBeginning ?? true });
+      }
+      return new KafkajsConsumer(consumer, copts);
+    },
+
+    async ensureTopics(topics: readonly TopicConfig[]) {
+      const a = await getAdmin();
+      const existing = new Set(await a.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.topic));
+      if (missing.length === 0) return;
+      await a.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          replicationFactor: -1, // the broker's default.replication.factor
+          configEntries: [
+            ...(t.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(t.retentionMs) }]),
+            ...(t.cleanupPolicy === undefined ? [] : [{ name: 'cleanup.policy', value: t.cleanupPolicy }]),
+          ],
+        })),
+      });
+    },
+
+    async lag(groupId: string, topic: string) {
+      const a = await getAdmin();
+      const [ends, committed] = await Promise.all([
+        a.fetchTopicOffsets(topic),
+        a.fetchOffsets({ groupId, topics: [topic] }),
+      ]);
+      const committedByPartition = new Map(
+        (committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset === '-1' ? '0' : p.offset)]),
+      );
+      let lag = 0n;
+      for (const p of ends) {
+        const end = BigInt(p.high);
+        const done = committedByPartition.get(p.partition) ?? BigInt(p.low);
+        if (end > done) lag += end - done;
+      }
+      return Number(lag);
+    },
+  };
+}
+
+class KafkajsConsumer implements BusConsumer {
+  private readonly abort = new AbortController();
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly opts: ConsumerOptions,
+  ) {}
+
+  async run(handler: BatchHandler): Promise<void> {
+    let joined!: () => void;
+    const hasJoined = new Promise<void>((resolve) => (joined = resolve));
+    const offJoin = this.consumer.on(this.consumer.events.GROUP_JOIN, () => joined());
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        const messages: BusMessage[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key ? m.key.toString('utf8') : null,
+          value: m.value,
+          timestamp: Number(m.timestamp),
+          headers: Object.fromEntries(
+            Object.entries(m.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]),
+          ),
+        }));
+        this.inFlight++;
+        const beat = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
+        try {
+          await handler(messages, { signal: this.abort.signal });
+          if (this.abort.signal.aborted) return; // handler gave up on shutdown: leave uncommitted
+          const last = messages[messages.length - 1]!.offset;
+          resolveOffset(last);
+          await this.consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+          ]);
+        } finally {
+          clearInterval(beat);
+          this.inFlight--;
+          if (this.inFlight === 0) this.idle?.();
+        }
+      },
+    });
+    await hasJoined;
+    offJoin();
+  }
+
+  async close(): Promise<void> {
+    if (this.inFlight > 0) {
+      const drained = new Promise<void>((resolve) => (this.idle = resolve));
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, this.opts.closeGraceMs ?? 10_000).unref());
+      await Promise.race([drained, grace]);
+      this.abort.abort();
+    }
+    await this.consumer.disconnect();
+  }
+}
