@@ -81,7 +81,3 @@ export interface Bus {
   lag(groupId: string, topic: string): Promise<number>;
 }
 
-/** Reads a message value as UTF-8 text, failing (instead of inserting U+FFFD) on invalid bytes. */
-export function decodeUtf8Strict(value: Buffer): string {
-  return new TextDecoder('utf-8', { fatal: true }).decode(value);
-}

@@ -1,0 +1,21 @@
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { commonConfigShape, env, loadConfig } from '@finsent/shared';
+
+/** The model shipped in the repo (models/finsent-minilm, see its MODEL_CARD.md). */
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../../models/finsent-minilm/', import.meta.url));
+
+export const classifyConfigSchema = z.object({
+  ...commonConfigShape,
+  CLASSIFY_PORT: env.port(9402).describe('port of /metrics and /healthz'),
+  MODEL_DIR: env.str(DEFAULT_MODEL_DIR),
+  MODEL_FILE: env.str('model.int8.onnx').describe('int8 is the CPU default; model.fp32.onnx for GPUs'),
+  ORT_PROVIDER: z.enum(['cpu', 'cuda'], { error: 'must be cpu or cuda' }).default('cpu'),
+  ORT_INTRA_OP_THREADS: env.int(Math.max(1, Math.min(availableParallelism(), 8)), 1, 256),
+  CLASSIFY_BATCH_MAX: env.int(64, 1, 4_096).describe('items per model call at most'),
+  CLASSIFY_BATCH_WAIT_MS: env.int(25, 0, 10_000).describe('longest an item waits for a batch to fill'),
+});
+export type ClassifyConfig = z.infer<typeof classifyConfigSchema>;
+
+export const loadClassifyConfig = (e: Record<string, string | undefined> = process.env) => loadConfig('classify', classifyConfigSchema, e);

@@ -1,0 +1,62 @@
+import {
+  CONSUMER_GROUPS,
+  TOPIC_NAMES,
+  TOPIC_SPECS,
+  createKafkajsBus,
+  createLogger,
+  createRegistry,
+  startOpsServer,
+  type Logger,
+  type RunningService,
+} from '@finsent/shared';
+import type { ClassifyConfig } from './config.js';
+import { classifyMetrics } from './metrics.js';
+import { ClassifierModel } from './model.js';
+import { ClassifyWorker } from './worker.js';
+
+export { loadClassifyConfig, classifyConfigSchema, DEFAULT_MODEL_DIR, type ClassifyConfig } from './config.js';
+export { ClassifierModel } from './model.js';
+
+export function loadModel(config: ClassifyConfig, logger: Logger): Promise<ClassifierModel> {
+  return ClassifierModel.load({
+    modelDir: config.MODEL_DIR,
+    modelFile: config.MODEL_FILE,
+    provider: config.ORT_PROVIDER,
+    intraOpThreads: config.ORT_INTRA_OP_THREADS,
+    maxItemsPerRun: config.CLASSIFY_BATCH_MAX,
+    logger,
+  });
+}
+
+export async function startClassify(config: ClassifyConfig, logger: Logger = createLogger('classify', config.LOG_LEVEL)): Promise<RunningService> {
+  const model = await loadModel(config, logger);
+  const registry = createRegistry('classify');
+  const metrics = classifyMetrics(registry);
+  metrics.modelInfo.set({ model_version: model.version, provider: model.provider }, 1);
+  const bus = createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-classify', logger });
+  await bus.ensureTopics(TOPIC_SPECS);
+  const worker = new ClassifyWorker({ bus, model, logger, metrics, batchMax: config.CLASSIFY_BATCH_MAX, batchWaitMs: config.CLASSIFY_BATCH_WAIT_MS });
+  await worker.start();
+  const lagTimer = setInterval(() => {
+    bus.lag(CONSUMER_GROUPS.classify, TOPIC_NAMES.raw).then(
+      (lag) => metrics.consumerLag.set({ group: CONSUMER_GROUPS.classify, topic: TOPIC_NAMES.raw }, lag),
+      () => undefined,
+    );
+  }, 5_000);
+  lagTimer.unref();
+  const ops = await startOpsServer({
+    port: config.CLASSIFY_PORT,
+    registry,
+    health: () => ({ ok: true, model: model.version, provider: model.provider }),
+  });
+  return {
+    name: 'classify',
+    opsUrl: ops.url,
+    async stop() {
+      clearInterval(lagTimer);
+      await worker.stop();
+      await ops.close();
+      await model.close();
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The model session: tokeniser + one onnxruntime-node InferenceSession, shared by every batch.
+ *
+ * Per call: normalise → tokenise → truncate to the model's max length → sort by length and cut
+ * into runs of at most `maxItemsPerRun` (length bucketing) → pad each run only to its own longest
+ * item (dynamic padding) → run → softmax. Execution provider from config; CUDA falls back to CPU
+ * with a log line when its libraries cannot load.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { FinsentError, errorMessage, type Logger } from '@finsent/shared';
+import { ModelLabelsSchema, checkLabelsContract, type ModelLabels } from './labels-contract.js';
+import { NORMALISATION_VERSION, normaliseText } from './normalise.js';
+import { predictionAt, type Prediction } from './scoring.js';
+
+export type ExecutionProvider = 'cpu' | 'cuda';
+
+export interface ModelOptions {
+  modelDir: string;
+  /** File inside modelDir; the int8 model is the CPU default. */
+  modelFile: string;
+  provider: ExecutionProvider;
+  intraOpThreads: number;
+  /** Most items in one session.run (bounds padding waste and peak memory). */
+  maxItemsPerRun: number;
+  logger: Logger;
+}
+
+export class ClassifierModel {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly tokenizer: Tokenizer,
+    readonly labels: ModelLabels,
+    readonly provider: ExecutionProvider,
+    private readonly maxItemsPerRun: number,
+    private readonly clsId: number,
+    private readonly sepId: number,
+    private readonly padId: number,
+  ) {}
+
+  get version(): string {
+    return this.labels.model_version;
+  }
+
+  get maxLength(): number {
+    return this.labels.max_length;
+  }
+
+  static async load(o: ModelOptions): Promise<ClassifierModel> {
+    const read = async (name: string) => {
+      try {
+        return await readFile(join(o.modelDir, name));
+      } catch (err) {
+        throw new FinsentError('FINSENT_ERR_MODEL_MISSING', `cannot read ${join(o.modelDir, name)}: ${errorMessage(err)}`, { cause: err });
+      }
+    };
+    const labels = ModelLabelsSchema.parse(JSON.parse((await read('labels.json')).toString('utf8')));
+    checkLabelsContract(labels, NORMALISATION_VERSION);
+    const tokenizer = new Tokenizer(
+      JSON.parse((await read('tokenizer.json')).toString('utf8')),
+      JSON.parse((await read('tokenizer_config.json')).toString('utf8')),
+    );
+    const idOf = (token: string) => {
+      const id = tokenizer.token_to_id(token);
+      if (id === undefined || id === null) throw new FinsentError('FINSENT_ERR_MODEL_CONTRACT', `tokenizer has no ${token} token`);
+      return id;
+    };
+    const modelBytes = await read(o.modelFile);
+    const sessionOptions = (providers: string[]): ort.InferenceSession.SessionOptions => ({
+      executionProviders: providers,
+      intraOpNumThreads: o.intraOpThreads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
+    let provider: ExecutionProvider = o.provider;
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(modelBytes, sessionOptions(provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu']));
+    } catch (err) {
+      if (provider !== 'cuda') throw err;
+      o.logger.warn({ err: errorMessage(err) }, 'CUDA execution provider could not load; falling back to CPU (see README "GPU")');
+      provider = 'cpu';
+      session = await ort.InferenceSession.create(modelBytes, sessionOptions(['cpu']));
+    }
+    for (const name of labels.outputs) {
+      if (!session.outputNames.includes(name)) throw new FinsentError('FINSENT_ERR_MODEL_CONTRACT', `ONNX graph has no output ${name} (has ${session.outputNames.join(', ')})`);
+    }
+    o.logger.info({ model: labels.model_version, file: o.modelFile, provider, threads: o.intraOpThreads, maxLength: labels.max_length }, 'model loaded');
+    return new ClassifierModel(session, tokenizer, labels, provider, o.maxItemsPerRun, idOf('[CLS]'), idOf('[SEP]'), idOf('[PAD]'));
+  }
+
+  /** Token ids ([CLS] … [SEP]) of one text, truncated to the model's max length. */
+  encode(text: string): number[] {
+    const ids: number[] = this.tokenizer.encode(normaliseText(text), { add_special_tokens: false }).ids;
+    const body = ids.slice(0, this.maxLength - 2);
+    return [this.clsId, ...body, this.sepId];
+  }
+
+  /** Predictions for pre-tokenised inputs, in input order. */
+  async predictEncoded(encoded: number[][]): Promise<Prediction[]> {
+    const order = encoded.map((_, i) => i).sort((a, b) => encoded[a]!.length - encoded[b]!.length);
+    const out = new Array<Prediction>(encoded.length);
+    for (let start = 0; start < order.length; start += this.maxItemsPerRun) {
+      const run = order.slice(start, start + this.maxItemsPerRun);
+      const predictions = await this.runPadded(run.map((i) => encoded[i]!));
+      run.forEach((itemIndex, k) => (out[itemIndex] = predictions[k]!));
+    }
+    return out;
+  }
+
+  async predict(texts: string[]): Promise<Prediction[]> {
+    return this.predictEncoded(texts.map((t) => this.encode(t)));
+  }
+
+  private async runPadded(batch: number[][]): Promise<Prediction[]> {
+    const width = Math.max(...batch.map((ids) => ids.length));
+    const ids = new BigInt64Array(batch.length * width).fill(BigInt(this.padId));
+    const mask = new BigInt64Array(batch.length * width);
+    batch.forEach((row, r) => {
+      row.forEach((id, c) => {
+        ids[r * width + c] = BigInt(id);
+        mask[r * width + c] = 1n;
+      });
+    });
+    const result = await this.session.run({
+      input_ids: new ort.Tensor('int64', ids, [batch.length, width]),
+      attention_mask: new ort.Tensor('int64', mask, [batch.length, width]),
+    });
+    const s = result.sentiment_logits!.data as Float32Array;
+    const t = result.topic_logits!.data as Float32Array;
+    return batch.map((_, r) => predictionAt(s, t, r));
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { commonConfigShape, env, loadConfig } from '@finsent/shared';
+
+export const storeConfigSchema = z.object({
+  ...commonConfigShape,
+  STORE_PORT: env.port(9403).describe('port of /metrics and /healthz'),
+  CLICKHOUSE_URL: env.optionalUrl().describe('ClickHouse server; unset = embedded chdb under FINSENT_DATA_DIR'),
+  CLICKHOUSE_USER: z.string().optional(),
+  CLICKHOUSE_PASSWORD: z.string().optional(),
+  CLICKHOUSE_DATABASE: z.string().optional(),
+  FINSENT_DATA_DIR: env.str('.finsent/data'),
+  STORE_BATCH_MAX: env.int(5_000, 1, 1_000_000).describe('rows per insert at most'),
+  STORE_BATCH_WAIT_MS: env.int(500, 0, 60_000).describe('longest a row waits for its insert'),
+  TEXT_TTL_DAYS: env.int(90, 1, 36_500).describe('days item text is kept'),
+});
+export type StoreConfig = z.infer<typeof storeConfigSchema>;
+
+export const loadStoreConfig = (e: Record<string, string | undefined> = process.env) => loadConfig('store', storeConfigSchema, e);

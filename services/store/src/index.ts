@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import {
+  CONSUMER_GROUPS,
+  TOPIC_NAMES,
+  TOPIC_SPECS,
+  createClickHouse,
+  createKafkajsBus,
+  createLogger,
+  createRegistry,
+  startOpsServer,
+  type ClickHouseClient,
+  type Logger,
+  type RunningService,
+} from '@finsent/shared';
+import type { StoreConfig } from './config.js';
+import { storeMetrics } from './metrics.js';
+import { migrate } from './migrations.js';
+import { ClickHouseSink } from './sink.js';
+
+export { loadStoreConfig, storeConfigSchema, type StoreConfig } from './config.js';
+export { migrate, MIGRATIONS } from './migrations.js';
+
+export interface StoreService extends RunningService {
+  /** The service's ClickHouse client (the only one allowed on an embedded database). */
+  client: ClickHouseClient;
+}
+
+export function openClickHouse(config: StoreConfig) {
+  return createClickHouse({
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    database: config.CLICKHOUSE_DATABASE,
+    dataPath: join(config.FINSENT_DATA_DIR, 'clickhouse'),
+  });
+}
+
+export async function startStore(config: StoreConfig, logger: Logger = createLogger('store', config.LOG_LEVEL)): Promise<StoreService> {
+  const { client, mode, target } = await openClickHouse(config);
+  const applied = await migrate(client, { textTtlDays: config.TEXT_TTL_DAYS });
+  logger.info({ clickhouse: mode, target, migrationsApplied: applied }, 'ClickHouse ready');
+
+  const registry = createRegistry('store');
+  const metrics = storeMetrics(registry);
+  const bus = createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-store', logger });
+  await bus.ensureTopics(TOPIC_SPECS);
+  const sink = new ClickHouseSink({ bus, client, logger, metrics, batchMax: config.STORE_BATCH_MAX, batchWaitMs: config.STORE_BATCH_WAIT_MS });
+  await sink.start();
+
+  const lagTimer = setInterval(() => {
+    for (const topic of [TOPIC_NAMES.scored, TOPIC_NAMES.alerts]) {
+      bus.lag(CONSUMER_GROUPS.store, topic).then(
+        (lag) => metrics.consumerLag.set({ group: CONSUMER_GROUPS.store, topic }, lag),
+        () => undefined,
+      );
+    }
+  }, 5_000);
+  lagTimer.unref();
+
+  const ops = await startOpsServer({
+    port: config.STORE_PORT,
+    registry,
+    health: () => {
+      const failingForMs = sink.failingSince === undefined ? 0 : Date.now() - sink.failingSince;
+      return { ok: failingForMs < 60_000, clickhouse: mode, insertFailingForMs: failingForMs };
+    },
+  });
+
+  return {
+    name: 'store',
+    opsUrl: ops.url,
+    client,
+    async stop() {
+      clearInterval(lagTimer);
+      await sink.stop();
+      await ops.close();
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * Versioned schema migrations, applied in order by `finsent migrate` and at store start-up. Each
+ * statement is idempotent (IF NOT EXISTS), and applied versions are recorded, so running them
+ * again, concurrently from two store processes, or after a crash half-way is safe. The SQL runs
+ * unchanged on embedded ClickHouse (chdb) and on a ClickHouse server.
+ *
+ * Exactly-once counting: `items` is a ReplacingMergeTree keyed by item id, read with FINAL (or
+ * through the v_items view), and the per-minute trend tables aggregate `uniqExact(id)` states,
+ * so a batch redelivered after a crash can never count an item twice.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: (opts: MigrationOptions) => string[];
+}
+
+export interface MigrationOptions {
+  /** Days the item text is kept; the row and its labels stay for trends and audits. */
+  textTtlDays: number;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'items, trends, alerts, model versions',
+    statements: ({ textTtlDays }) => [
+      `CREATE TABLE IF NOT EXISTS items (
+        id String,
+        source LowCardinality(String),
+        source_kind LowCardinality(String),
+        url Nullable(String),
+        title String,
+        text String TTL toDateTime(published_at) + INTERVAL ${Math.trunc(textTtlDays)} DAY,
+        truncated Bool,
+        lang LowCardinality(String),
+        published_at DateTime64(3, 'UTC'),
+        fetched_at DateTime64(3, 'UTC'),
+        tickers Array(LowCardinality(String)),
+        duplicate_of Nullable(String),
+        novelty Float32,
+        sentiment LowCardinality(String),
+        p_negative Float32,
+        p_neutral Float32,
+        p_positive Float32,
+        topic LowCardinality(String),
+        topic_score Float32,
+        topic_scores Map(LowCardinality(String), Float32),
+        model_version LowCardinality(String),
+        scored_at DateTime64(3, 'UTC'),
+        stored_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = ReplacingMergeTree(stored_at)
+      PARTITION BY toYYYYMM(published_at)
+      ORDER BY (toDate(published_at), id)`,
+      `CREATE TABLE IF NOT EXISTS trend_topic_minute (
+        minute DateTime('UTC'),
+        topic LowCardinality(String),
+        sentiment LowCardinality(String),
+        items AggregateFunction(uniqExact, String)
+      )
+      ENGINE = AggregatingMergeTree
+      PARTITION BY toYYYYMM(minute)
+      ORDER BY (topic, sentiment, minute)`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS trend_topic_minute_mv TO trend_topic_minute AS
+        SELECT toStartOfMinute(published_at) AS minute, topic, sentiment, uniqExactState(id) AS items
+        FROM items GROUP BY minute, topic, sentiment`,
+      `CREATE TABLE IF NOT EXISTS trend_ticker_minute (
+        minute DateTime('UTC'),
+        ticker LowCardinality(String),
+        sentiment LowCardinality(String),
+        items AggregateFunction(uniqExact, String)
+      )
+      ENGINE = AggregatingMergeTree
+      PARTITION BY toYYYYMM(minute)
+      ORDER BY (ticker, sentiment, minute)`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS trend_ticker_minute_mv TO trend_ticker_minute AS
+        SELECT toStartOfMinute(published_at) AS minute, arrayJoin(tickers) AS ticker, sentiment, uniqExactState(id) AS items
+        FROM items GROUP BY minute, ticker, sentiment`,
+      `CREATE TABLE IF NOT EXISTS alerts (
+        id String,
+        scope LowCardinality(String),
+        key String,
+        severity LowCardinality(String),
+        window_start DateTime64(3, 'UTC'),
+        window_end DateTime64(3, 'UTC'),
+        negative_count Float64,
+        total_count Float64,
+        negative_share Float64,
+        baseline_share Float64,
+        z_score Float64,
+        headlines String,
+        fired_at DateTime64(3, 'UTC'),
+        recorded_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = ReplacingMergeTree(recorded_at)
+      PARTITION BY toYYYYMM(fired_at)
+      ORDER BY id`,
+      `CREATE TABLE IF NOT EXISTS model_versions (
+        model_version String,
+        first_seen DateTime64(3, 'UTC')
+      )
+      ENGINE = ReplacingMergeTree
+      ORDER BY model_version`,
+      `CREATE VIEW IF NOT EXISTS v_items AS SELECT * FROM items FINAL`,
+      `CREATE VIEW IF NOT EXISTS v_topic_sentiment_minute AS
+        SELECT minute, topic,
+          uniqExactMergeIf(items, sentiment = 'negative') AS negative,
+          uniqExactMergeIf(items, sentiment = 'neutral') AS neutral,
+          uniqExactMergeIf(items, sentiment = 'positive') AS positive,
+          uniqExactMerge(items) AS total,
+          if(total = 0, 0, negative / total) AS negative_share
+        FROM trend_topic_minute GROUP BY minute, topic`,
+      `CREATE VIEW IF NOT EXISTS v_ticker_sentiment_hour AS
+        SELECT toStartOfHour(minute) AS hour, ticker,
+          uniqExactMergeIf(items, sentiment = 'negative') AS negative,
+          uniqExactMerge(items) AS total,
+          if(total = 0, 0, negative / total) AS negative_share
+        FROM trend_ticker_minute GROUP BY hour, ticker`,
+    ],
+  },
+];
+
+const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+) ENGINE = ReplacingMergeTree ORDER BY version`;
+
+export async function appliedVersions(client: ClickHouseClient): Promise<Set<number>> {
+  await client.command({ query: LEDGER });
+  const rs = await client.query({ query: 'SELECT version FROM schema_migrations FINAL', format: 'JSONEachRow' });
+  const rows = await rs.json<{ version: number }>();
+  return new Set(rows.map((r) => Number(r.version)));
+}
+
+/** Applies pending migrations; returns the versions it applied (empty when up to date). */
+export async function migrate(client: ClickHouseClient, opts: MigrationOptions): Promise<number[]> {
+  const done = await appliedVersions(client);
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (done.has(m.version)) continue;
+    for (const sql of m.statements(opts)) await client.command({ query: sql });
+    await client.insert({ table: 'schema_migrations', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' });
+    applied.push(m.version);
+  }
+  return applied;
+}

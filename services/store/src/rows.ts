@@ -1,0 +1,52 @@
+/** Mapping from pipeline messages to ClickHouse rows (pure, unit-tested). */
+import type { Alert, ScoredItem } from '@finsent/shared';
+
+/** ClickHouse's DateTime64 input wants 'YYYY-MM-DD hh:mm:ss.sss' (UTC) with default settings. */
+export function toClickHouseTime(iso: string): string {
+  return new Date(iso).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+export function itemRow(item: ScoredItem) {
+  return {
+    id: item.id,
+    source: item.source,
+    source_kind: item.source_kind,
+    url: item.url,
+    title: item.title,
+    text: item.text,
+    truncated: item.truncated,
+    lang: item.lang,
+    published_at: toClickHouseTime(item.published_at),
+    fetched_at: toClickHouseTime(item.fetched_at),
+    tickers: item.tickers,
+    duplicate_of: item.duplicate_of,
+    novelty: item.novelty,
+    sentiment: item.sentiment,
+    p_negative: item.sentiment_scores.negative ?? 0,
+    p_neutral: item.sentiment_scores.neutral ?? 0,
+    p_positive: item.sentiment_scores.positive ?? 0,
+    topic: item.topic,
+    topic_score: item.topic_scores[item.topic] ?? 0,
+    topic_scores: item.topic_scores,
+    model_version: item.model_version,
+    scored_at: toClickHouseTime(item.scored_at),
+  };
+}
+
+export function alertRow(alert: Alert) {
+  return {
+    id: alert.id,
+    scope: alert.scope,
+    key: alert.key,
+    severity: alert.severity,
+    window_start: toClickHouseTime(alert.window_start),
+    window_end: toClickHouseTime(alert.window_end),
+    negative_count: alert.negative_count,
+    total_count: alert.total_count,
+    negative_share: alert.negative_share,
+    baseline_share: alert.baseline_share,
+    z_score: alert.z_score,
+    headlines: JSON.stringify(alert.headlines),
+    fired_at: toClickHouseTime(alert.fired_at),
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * ClickHouse sink: scored items and alerts from Kafka into their tables, in batches bounded by
+ * size and time. Offsets are committed only after the insert holding a message succeeded; while
+ * ClickHouse is unreachable the insert is retried with backoff and consumption stalls (nothing is
+ * dropped, Kafka holds the backlog). Redelivered rows are harmless: see migrations.ts.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import {
+  AlertSchema,
+  CONSUMER_GROUPS,
+  MicroBatcher,
+  ScoredItemSchema,
+  TOPIC_NAMES,
+  errorMessage,
+  parseMessage,
+  publishDeadLetters,
+  retryUntilDone,
+  type Bus,
+  type BusConsumer,
+  type BusProducer,
+  type Logger,
+  type Rejection,
+} from '@finsent/shared';
+import { alertRow, itemRow } from './rows.js';
+import type { StoreMetrics } from './metrics.js';
+
+type Row = Record<string, unknown>;
+
+export interface SinkOptions {
+  bus: Bus;
+  client: ClickHouseClient;
+  logger: Logger;
+  metrics: StoreMetrics;
+  batchMax: number;
+  batchWaitMs: number;
+}
+
+export class ClickHouseSink {
+  private consumer: BusConsumer | undefined;
+  private producer: BusProducer | undefined;
+  private readonly stopping = new AbortController();
+  private readonly batchers: Record<'items' | 'alerts', MicroBatcher<Row, void>>;
+  private readonly knownModels = new Set<string>();
+  /** Since when inserts have been failing (undefined while healthy), for /healthz. */
+  failingSince: number | undefined;
+
+  constructor(private readonly o: SinkOptions) {
+    const batcher = (table: 'items' | 'alerts') =>
+      new MicroBatcher<Row, void>({
+        maxItems: o.batchMax,
+        maxWaitMs: o.batchWaitMs,
+        process: async (rows) => {
+          await this.insert(table, rows);
+          return rows.map(() => undefined);
+        },
+      });
+    this.batchers = { items: batcher('items'), alerts: batcher('alerts') };
+  }
+
+  async start(): Promise<void> {
+    this.producer = await this.o.bus.producer();
+    this.consumer = await this.o.bus.consumer({
+      groupId: CONSUMER_GROUPS.store,
+      topics: [TOPIC_NAMES.scored, TOPIC_NAMES.alerts],
+      partitionsConsumedConcurrently: 6,
+      maxWaitTimeMs: 200,
+    });
+    await this.consumer.run(async (batch) => {
+      const topic = batch[0]!.topic;
+      const rejections: Rejection[] = [];
+      const rows: Row[] = [];
+      const now = Date.now();
+      if (topic === TOPIC_NAMES.alerts) {
+        for (const m of batch) {
+          const p = parseMessage(m, AlertSchema);
+          if (p.ok) rows.push(alertRow(p.value));
+          else rejections.push({ message: m, reasonCode: p.reasonCode, reason: p.reason });
+        }
+      } else {
+        const newModels: Row[] = [];
+        for (const m of batch) {
+          const p = parseMessage(m, ScoredItemSchema);
+          if (!p.ok) {
+            rejections.push({ message: m, reasonCode: p.reasonCode, reason: p.reason });
+            continue;
+          }
+          rows.push(itemRow(p.value));
+          this.o.metrics.publishToStoreSeconds.observe(Math.max(0, now - Date.parse(p.value.fetched_at)) / 1000);
+          if (!this.knownModels.has(p.value.model_version)) {
+            this.knownModels.add(p.value.model_version);
+            newModels.push({ model_version: p.value.model_version, first_seen: p.value.scored_at.replace('T', ' ').replace('Z', '') });
+          }
+        }
+        if (newModels.length) await this.insert('model_versions', newModels);
+      }
+      if (rejections.length) await this.deadLetter(rejections);
+      if (rows.length) await this.batchers[topic === TOPIC_NAMES.alerts ? 'alerts' : 'items'].submit(rows);
+    });
+  }
+
+  private async deadLetter(rejections: Rejection[]): Promise<void> {
+    for (const r of rejections) {
+      this.o.metrics.deadLetters.inc({ stage: 'store', reason: r.reasonCode });
+      this.o.logger.warn({ topic: r.message.topic, partition: r.message.partition, offset: r.message.offset, reason: r.reasonCode, detail: r.reason }, 'dead-lettering message');
+    }
+    await publishDeadLetters(this.producer!, 'store', rejections);
+  }
+
+  private async insert(table: string, rows: Row[]): Promise<void> {
+    await retryUntilDone(
+      async () => {
+        const t0 = process.hrtime.bigint();
+        await this.o.client.insert({ table, values: rows, format: 'JSONEachRow' });
+        this.o.metrics.insertSeconds.observe({ table }, Number(process.hrtime.bigint() - t0) / 1e9);
+      },
+      {
+        signal: this.stopping.signal,
+        baseMs: 250,
+        maxMs: 15_000,
+        onRetry: (err, attempt, delayMs) => {
+          this.failingSince ??= Date.now();
+          this.o.metrics.insertFailures.inc({ table });
+          this.o.logger.error({ table, rows: rows.length, attempt, retryInMs: delayMs, err: errorMessage(err) }, 'ClickHouse insert failed; retrying (consumption paused)');
+        },
+      },
+    );
+    this.failingSince = undefined;
+    this.o.metrics.rowsInserted.inc({ table }, rows.length);
+    this.o.metrics.batchSize.observe({ table }, rows.length);
+    this.o.metrics.lastInsertUnixSeconds.set(Date.now() / 1000);
+  }
+
+  async stop(): Promise<void> {
+    // Give in-flight inserts the consumer's grace period; a retry loop still running after that
+    // is aborted and its batch is left uncommitted for the next run.
+    const abortLater = setTimeout(() => this.stopping.abort(), 8_000);
+    try {
+      await this.consumer?.close();
+    } finally {
+      clearTimeout(abortLater);
+      await this.producer?.close();
+    }
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * One way to get a ClickHouse client, used by the store service and the CLI.
+ *
+ * - `CLICKHOUSE_URL` set: a ClickHouse server (or cluster entry point) over HTTP. Any number of
+ *   processes and hosts can share it; this is how the pipeline scales past one machine.
+ * - unset: embedded ClickHouse (chdb, in-process) with its data in `dataPath`. An embedded
+ *   database belongs to one process at a time; opening it twice fails with
+ *   FINSENT_ERR_CLICKHOUSE_LOCKED.
+ * Both speak the same SQL through @clickhouse/client.
+ */
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { mkdirSync } from 'node:fs';
+import { FinsentError, errorMessage } from './errors.js';
+
+export type { ClickHouseClient };
+
+export interface ClickHouseOptions {
+  /** Server URL, e.g. http://127.0.0.1:8123. Unset: embedded chdb. */
+  url?: string | undefined;
+  username?: string | undefined;
+  password?: string | undefined;
+  database?: string | undefined;
+  /** Folder of the embedded database. Ignored with `url`. */
+  dataPath: string;
+}
+
+export async function createClickHouse(opts: ClickHouseOptions): Promise<{ client: ClickHouseClient; mode: 'server' | 'embedded'; target: string }> {
+  if (opts.url) {
+    const client = createClient({
+      url: opts.url,
+      username: opts.username ?? 'default',
+      password: opts.password ?? '',
+      database: opts.database ?? 'default',
+      request_timeout: 30_000,
+      clickhouse_settings: { async_insert: 0, wait_end_of_query: 1 },
+    });
+    const target = new URL(opts.url);
+    target.password = '';
+    target.username = '';
+    return { client, mode: 'server', target: target.toString() };
+  }
+  mkdirSync(opts.dataPath, { recursive: true });
+  // chdb is loaded lazily: server deployments never load the native addon.
+  const { createChdbConnection } = await import('chdb/connection');
+  let connection;
+  try {
+    connection = createChdbConnection({ path: opts.dataPath });
+  } catch (err) {
+    const detail = errorMessage((err as { cause?: unknown }).cause ?? err);
+    const locked = /Cannot lock file|already running/i.test(detail);
+    throw new FinsentError(
+      locked ? 'FINSENT_ERR_CLICKHOUSE_LOCKED' : 'FINSENT_ERR_CLICKHOUSE_OPEN',
+      locked
+        ? `embedded ClickHouse at ${opts.dataPath} is open in another process (the store service of a running pipeline?). ` +
+            'Stop it, or run a ClickHouse server and set CLICKHOUSE_URL so several processes can share it.'
+        : `cannot open embedded ClickHouse at ${opts.dataPath}: ${detail}`,
+      { cause: err },
+    );
+  }
+  // The connection type comes from @clickhouse/client-common; chdb implements it verbatim.
+  const client = createClient({ connection } as unknown as Parameters<typeof createClient>[0]);
+  return { client, mode: 'embedded', target: opts.dataPath };
+}
+

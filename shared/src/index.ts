@@ -1,0 +1,14 @@
+export * from './contracts.js';
+export * from './labels.js';
+export * from './errors.js';
+export * from './config.js';
+export * from './logger.js';
+export * from './ops-server.js';
+export * from './kafka-topics.js';
+export * from './micro-batcher.js';
+export * from './clickhouse.js';
+export * from './kafka/bus.js';
+export { createKafkajsBus } from './kafka/kafkajs-bus.js';
+export * from './service.js';
+export * from './retry.js';
+export * from './dead-letter.js';
