@@ -68,6 +68,10 @@ export const AlertSchema = z.object({
   z_score: z.number(),
   headlines: z.array(z.object({ id: z.string(), title: z.string(), url: z.string().nullable() })).max(10),
   fired_at: isoTime,
+  /** Where delivery stands; the alerts topic carries the final state of every alert. */
+  delivery_state: z.enum(['pending', 'delivered', 'failed', 'not_configured']).default('pending'),
+  delivery_attempts: z.number().int().nonnegative().default(0),
+  delivery_error: z.string().nullable().default(null),
 });
 export type Alert = z.infer<typeof AlertSchema>;
 

@@ -92,6 +92,9 @@ export const MIGRATIONS: readonly Migration[] = [
         z_score Float64,
         headlines String,
         fired_at DateTime64(3, 'UTC'),
+        delivery_state LowCardinality(String),
+        delivery_attempts UInt16,
+        delivery_error Nullable(String),
         recorded_at DateTime64(3, 'UTC') DEFAULT now64(3)
       )
       ENGINE = ReplacingMergeTree(recorded_at)

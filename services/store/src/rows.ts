@@ -48,5 +48,8 @@ export function alertRow(alert: Alert) {
     z_score: alert.z_score,
     headlines: JSON.stringify(alert.headlines),
     fired_at: toClickHouseTime(alert.fired_at),
+    delivery_state: alert.delivery_state,
+    delivery_attempts: alert.delivery_attempts,
+    delivery_error: alert.delivery_error,
   };
 }

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { commonConfigShape, env, loadConfig } from '@finsent/shared';
+import { DEFAULT_DETECTOR_CONFIG as D, type DetectorConfig } from './detector.js';
+
+export const alertConfigSchema = z.object({
+  ...commonConfigShape,
+  ALERT_PORT: env.port(9404).describe('port of /metrics and /healthz'),
+  ALERT_WEBHOOK_URL: env.optionalUrl().describe('generic webhook receiving each alert as JSON'),
+  ALERT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional().describe('HMAC-SHA256 signing key'),
+  ALERT_DELIVERY_ATTEMPTS: env.int(8, 1, 100),
+  ALERT_DELIVERY_TIMEOUT_MS: env.int(10_000, 100, 120_000),
+  ALERT_WINDOW_MINUTES: env.int(D.windowMinutes, 1, 1_440),
+  ALERT_MIN_COUNT: env.int(D.minCount, 1, 1_000_000),
+  ALERT_Z_THRESHOLD: env.num(D.zThreshold, 0.5, 20),
+  ALERT_CRITICAL_Z: env.num(D.criticalZ, 0.5, 50),
+  ALERT_MIN_LIFT: env.num(D.minLift, 0, 1),
+  ALERT_COOLDOWN_MINUTES: env.int(D.cooldownMinutes, 0, 10_080),
+  ALERT_LATENESS_S: env.int(D.latenessMs / 1000, 0, 3_600),
+  ALERT_IDLE_FLUSH_S: env.int(D.idleFlushMs / 1000, 1, 3_600),
+  ALERT_BASELINE_ALPHA: env.num(D.baselineAlpha, 0.0001, 1),
+  ALERT_PRIOR_SHARE: env.num(D.priorShare, 0, 1),
+});
+export type AlertConfig = z.infer<typeof alertConfigSchema>;
+
+export const loadAlertConfig = (e: Record<string, string | undefined> = process.env) => loadConfig('alert', alertConfigSchema, e);
+
+export function detectorConfig(c: AlertConfig): DetectorConfig {
+  return {
+    ...D,
+    windowMinutes: c.ALERT_WINDOW_MINUTES,
+    minCount: c.ALERT_MIN_COUNT,
+    zThreshold: c.ALERT_Z_THRESHOLD,
+    criticalZ: c.ALERT_CRITICAL_Z,
+    minLift: c.ALERT_MIN_LIFT,
+    cooldownMinutes: c.ALERT_COOLDOWN_MINUTES,
+    latenessMs: c.ALERT_LATENESS_S * 1000,
+    idleFlushMs: c.ALERT_IDLE_FLUSH_S * 1000,
+    baselineAlpha: c.ALERT_BASELINE_ALPHA,
+    priorShare: c.ALERT_PRIOR_SHARE,
+  };
+}

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DETECTOR_CONFIG, SpikeDetector, type Observation } from './detector.js';
+
+/** Deterministic PRNG (mulberry32) so the streams are the same on every run. */
+function rng(seed: number) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
+const MIN = 60_000;
+const TOPICS = ['Earnings', 'Markets', 'Financials', 'Macro'];
+
+function stream(opts: { minutes: number; perMinute: number; negShare: (minute: number, topic: string) => number; seed?: number; novelty?: (minute: number) => number; startMinute?: number }): Observation[] {
+  const r = rng(opts.seed ?? 1);
+  const out: Observation[] = [];
+  for (let m = opts.startMinute ?? 0; m < (opts.startMinute ?? 0) + opts.minutes; m++) {
+    for (let i = 0; i < opts.perMinute; i++) {
+      const topic = TOPICS[Math.floor(r() * TOPICS.length)]!;
+      const negative = r() < opts.negShare(m, topic);
+      out.push({
+        id: `m${m}-${i}`,
+        title: `headline ${m}-${i}`,
+        url: null,
+        publishedAtMs: T0 + m * MIN + Math.floor((i / opts.perMinute) * MIN),
+        negative,
+        pNegative: negative ? 0.9 : 0.1,
+        topic,
+        tickers: [],
+        novelty: opts.novelty?.(m) ?? 1,
+        partition: i % 3,
+      });
+    }
+  }
+  return out;
+}
+
+function run(d: SpikeDetector, obs: Observation[]) {
+  const alerts = [];
+  for (const o of obs) {
+    // Simulated processing time tracks event time, so partitions never look idle.
+    d.observe(o, o.publishedAtMs);
+    alerts.push(...d.advance(o.publishedAtMs));
+  }
+  const end = obs[obs.length - 1]!.publishedAtMs;
+  alerts.push(...d.advance(end + DEFAULT_DETECTOR_CONFIG.idleFlushMs + 1));
+  return alerts;
+}
+
+describe('SpikeDetector', () => {
+  it('stays quiet on three hours of noisy but stationary traffic', () => {
+    const d = new SpikeDetector();
+    const alerts = run(d, stream({ minutes: 180, perMinute: 6, negShare: () => 0.25, seed: 7 }));
+    expect(alerts.map((a) => [a.scope, a.key, a.window_end, a.negative_count, a.total_count, a.baseline_share, a.z_score])).toEqual([]);
+  });
+
+  it('fires once, market-wide, when negative share jumps across the market', () => {
+    const d = new SpikeDetector();
+    const calm = stream({ minutes: 120, perMinute: 6, negShare: () => 0.25, seed: 3 });
+    const spike = stream({ minutes: 15, perMinute: 6, negShare: () => 0.85, seed: 4, startMinute: 120 });
+    const after = stream({ minutes: 20, perMinute: 6, negShare: () => 0.25, seed: 5, startMinute: 135 });
+    const alerts = run(d, [...calm, ...spike, ...after]);
+    const market = alerts.filter((a) => a.scope === 'market');
+    expect(market).toHaveLength(1);
+    const a = market[0]!;
+    const windowEnd = Date.parse(a.window_end);
+    // Detected within 5 minutes of onset, with the numbers that justify it.
+    expect(windowEnd - (T0 + 120 * MIN)).toBeLessThanOrEqual(5 * MIN);
+    expect(a.negative_share).toBeGreaterThan(a.baseline_share + 0.15);
+    expect(a.z_score).toBeGreaterThanOrEqual(3);
+    expect(a.headlines.length).toBeGreaterThan(0);
+    // The market alert suppresses topic alerts of the same minute.
+    expect(alerts.filter((x) => x.scope === 'topic' && x.window_end === a.window_end)).toEqual([]);
+  });
+
+  it('fires for one topic when only that topic turns negative', () => {
+    const d = new SpikeDetector();
+    const obs = stream({ minutes: 150, perMinute: 12, negShare: (m, t) => (m >= 120 && t === 'Financials' ? 0.95 : 0.2), seed: 11 });
+    const alerts = run(d, obs);
+    expect(alerts.map((a) => `${a.scope}:${a.key}`)).toContain('topic:Financials');
+    expect(alerts.filter((a) => a.scope === 'topic' && a.key !== 'Financials')).toEqual([]);
+  });
+
+  it('ignores a burst of reprints (novelty 0)', () => {
+    const d = new SpikeDetector();
+    const calm = stream({ minutes: 120, perMinute: 6, negShare: () => 0.25, seed: 3 });
+    const reprints = stream({ minutes: 15, perMinute: 30, negShare: () => 1, seed: 4, startMinute: 120, novelty: () => 0 });
+    const alerts = run(d, [...calm, ...reprints].sort((a, b) => a.publishedAtMs - b.publishedAtMs));
+    expect(alerts).toEqual([]);
+  });
+
+  it('gives the same alert id for the same spike, so a replayed stream re-fires nothing new', () => {
+    const obs = [
+      ...stream({ minutes: 120, perMinute: 6, negShare: () => 0.25, seed: 3 }),
+      ...stream({ minutes: 15, perMinute: 6, negShare: () => 0.9, seed: 4, startMinute: 120 }),
+    ];
+    const ids1 = run(new SpikeDetector(), obs).map((a) => a.id);
+    const ids2 = run(new SpikeDetector(), obs).map((a) => a.id);
+    expect(ids1.length).toBeGreaterThan(0);
+    expect(ids2).toEqual(ids1);
+  });
+
+  it('holds the watermark back for a partition that is behind', () => {
+    const d = new SpikeDetector();
+    const base = (minute: number, partition: number): Observation => ({
+      id: `${minute}-${partition}`, title: 't', url: null, publishedAtMs: T0 + minute * MIN, negative: false, pNegative: 0, topic: 'Markets', tickers: [], novelty: 1, partition,
+    });
+    const now = T0;
+    d.observe(base(30, 0), now);
+    d.observe(base(2, 1), now);
+    // Partition 1 is at minute 2, so nothing past minute 2 (minus lateness) may close yet.
+    expect(d.watermarkMs(now)).toBe(T0 + 2 * MIN - DEFAULT_DETECTOR_CONFIG.latenessMs);
+    // Once partition 1 has been idle, it no longer holds the watermark.
+    expect(d.watermarkMs(now + DEFAULT_DETECTOR_CONFIG.partitionIdleMs)).toBeGreaterThan(T0 + 2 * MIN);
+  });
+});

@@ -1,0 +1,277 @@
+/**
+ * Negative-spike detection on event time (pure: no I/O, no wall clock except what it is given).
+ *
+ * Items are counted per minute of `published_at` for several keys at once: the whole market,
+ * each topic and each ticker. A minute is evaluated once the watermark has passed it; the
+ * watermark is the minimum over active partitions of the newest event time seen there, minus an
+ * allowed lateness (Kafka keeps order only within a partition). When the stream goes quiet, an
+ * idle flush closes everything seen so far.
+ *
+ * For each closed minute, the trailing window of `windowMinutes` is compared with the key's
+ * baseline, an EWMA of the negative share and its variance learnt from earlier windows:
+ *   z = (share - baseline) / sqrt(baselineVariance + baseline * (1 - baseline) / n)
+ * The second term is the sampling noise of a share over n items, so small windows need a
+ * larger jump (the count gets a continuity correction of half an item for the same reason). A key fires when n >= minCount, z >= zThreshold and the share is at least
+ * minLift above baseline; it then stays quiet until z falls below rearmZ (hysteresis) and the
+ * cooldown has passed. Counts are weighted by novelty so reprints count for less. A market-wide
+ * alert in a minute suppresses that minute's topic alerts (the topics are its children).
+ */
+import { createHash } from 'node:crypto';
+import { SCHEMA_VERSION, type Alert } from '@finsent/shared';
+import { binomialUpperTail, normalUpperTail } from './stats.js';
+
+export interface DetectorConfig {
+  windowMinutes: number;
+  minCount: number;
+  zThreshold: number;
+  criticalZ: number;
+  rearmZ: number;
+  minLift: number;
+  /** EWMA weight of one item in the baseline (0.01: roughly the last 100 items dominate). */
+  baselineAlpha: number;
+  priorShare: number;
+  priorVariance: number;
+  /** Floor of the baseline variance, so a long calm stretch cannot make the detector hair-triggered. */
+  minVariance: number;
+  cooldownMinutes: number;
+  latenessMs: number;
+  partitionIdleMs: number;
+  idleFlushMs: number;
+  scopes: Array<'market' | 'topic' | 'ticker'>;
+}
+
+export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = {
+  windowMinutes: 5,
+  minCount: 10,
+  zThreshold: 3,
+  criticalZ: 5,
+  rearmZ: 1,
+  minLift: 0.15,
+  baselineAlpha: 0.01,
+  priorShare: 0.25,
+  priorVariance: 0.005,
+  minVariance: 0.002,
+  cooldownMinutes: 30,
+  latenessMs: 60_000,
+  partitionIdleMs: 5_000,
+  idleFlushMs: 10_000,
+  scopes: ['market', 'topic', 'ticker'],
+};
+
+export interface Observation {
+  id: string;
+  title: string;
+  url: string | null;
+  publishedAtMs: number;
+  negative: boolean;
+  /** Probability of negative, to rank headlines. */
+  pNegative: number;
+  topic: string;
+  tickers: string[];
+  /** 1 for a new story, less for reprints. */
+  novelty: number;
+  partition: number;
+}
+
+interface Bucket {
+  total: number;
+  negative: number;
+  headlines: Array<{ id: string; title: string; url: string | null; p: number }>;
+}
+
+interface KeyState {
+  scope: Alert['scope'];
+  key: string;
+  buckets: Map<number, Bucket>;
+  mean: number;
+  variance: number;
+  armed: boolean;
+  lastFiredMinute: number;
+}
+
+const MINUTE = 60_000;
+
+export function alertId(scope: string, key: string, windowEndMs: number): string {
+  return createHash('sha256').update(`${scope}\u0000${key}\u0000${windowEndMs}`).digest('hex').slice(0, 32);
+}
+
+export class SpikeDetector {
+  private readonly keys = new Map<string, KeyState>();
+  private readonly partitionHigh = new Map<number, { eventMs: number; seenAt: number }>();
+  private closedMinute = -Infinity;
+  private maxEventMs = -Infinity;
+  private lastObservedAt = 0;
+  lateItems = 0;
+
+  constructor(readonly config: DetectorConfig = DEFAULT_DETECTOR_CONFIG) {}
+
+  observe(o: Observation, nowMs: number): void {
+    this.lastObservedAt = nowMs;
+    const high = this.partitionHigh.get(o.partition);
+    if (!high || o.publishedAtMs > high.eventMs) this.partitionHigh.set(o.partition, { eventMs: o.publishedAtMs, seenAt: nowMs });
+    else high.seenAt = nowMs;
+    this.maxEventMs = Math.max(this.maxEventMs, o.publishedAtMs);
+    const minute = Math.floor(o.publishedAtMs / MINUTE);
+    if (minute <= this.closedMinute) this.lateItems++;
+    const weight = Math.min(1, Math.max(0, o.novelty));
+    for (const [scope, key] of this.keysOf(o)) {
+      const state = this.state(scope, key);
+      let b = state.buckets.get(minute);
+      if (!b) state.buckets.set(minute, (b = { total: 0, negative: 0, headlines: [] }));
+      b.total += weight;
+      if (o.negative) {
+        b.negative += weight;
+        b.headlines.push({ id: o.id, title: o.title, url: o.url, p: o.pNegative });
+        b.headlines.sort((x, y) => y.p - x.p);
+        b.headlines.length = Math.min(b.headlines.length, 5);
+      }
+    }
+  }
+
+  /** The event time up to which every minute can be evaluated. */
+  watermarkMs(nowMs: number): number {
+    if (this.maxEventMs === -Infinity) return -Infinity;
+    if (nowMs - this.lastObservedAt >= this.config.idleFlushMs) return this.maxEventMs + MINUTE;
+    let low = Infinity;
+    for (const { eventMs, seenAt } of this.partitionHigh.values()) {
+      if (nowMs - seenAt < this.config.partitionIdleMs) low = Math.min(low, eventMs);
+    }
+    if (low === Infinity) low = this.maxEventMs;
+    return low - this.config.latenessMs;
+  }
+
+  /** Evaluates every minute the watermark has passed; returns the alerts to fire, oldest first. */
+  advance(nowMs: number): Alert[] {
+    const wm = this.watermarkMs(nowMs);
+    const lastClosable = Math.floor(wm / MINUTE) - 1; // minute m is complete once wm >= (m+1) minutes
+    if (lastClosable <= this.closedMinute || !Number.isFinite(lastClosable)) return [];
+    const first = this.closedMinute === -Infinity ? this.firstDataMinute() : this.closedMinute + 1;
+    const alerts: Alert[] = [];
+    for (let m = first; m <= lastClosable; m = this.nextMinuteWithData(m, lastClosable)) {
+      const market = this.config.scopes.includes('market') ? this.evaluate(this.keys.get('market:*'), m, nowMs) : null;
+      if (market) alerts.push(market);
+      for (const state of this.keys.values()) {
+        if (state.scope === 'market') continue;
+        const a = this.evaluate(state, m, nowMs);
+        if (a && !(market && state.scope === 'topic')) alerts.push(a);
+      }
+    }
+    this.closedMinute = lastClosable;
+    this.evict();
+    return alerts;
+  }
+
+  private evaluate(state: KeyState | undefined, minute: number, nowMs: number): Alert | null {
+    if (!state) return null;
+    const c = this.config;
+    let total = 0;
+    let negative = 0;
+    const headlines: Bucket['headlines'] = [];
+    for (let m = minute - c.windowMinutes + 1; m <= minute; m++) {
+      const b = state.buckets.get(m);
+      if (!b) continue;
+      total += b.total;
+      negative += b.negative;
+      headlines.push(...b.headlines);
+    }
+    if (total < c.minCount) return null;
+    const share = negative / total;
+    const sd = Math.sqrt(state.variance + (state.mean * (1 - state.mean)) / total);
+    // Continuity correction: counts are discrete, and without it small windows fire on noise.
+    const z = (Math.max(0, negative - 0.5) / total - state.mean) / Math.max(sd, 1e-6);
+    let alert: Alert | null = null;
+    if (!state.armed && z < c.rearmZ) state.armed = true;
+    // The normal z is not enough for small windows (the binomial tail is heavier): also require
+    // the exact binomial tail probability of this many negatives to be as rare as zThreshold says.
+    const rareEnough = () => binomialUpperTail(Math.round(negative), Math.round(total), state.mean) <= normalUpperTail(c.zThreshold);
+    if (state.armed && z >= c.zThreshold && share - state.mean >= c.minLift && minute - state.lastFiredMinute >= c.cooldownMinutes && rareEnough()) {
+      state.armed = false;
+      state.lastFiredMinute = minute;
+      const windowEnd = (minute + 1) * MINUTE;
+      headlines.sort((x, y) => y.p - x.p);
+      alert = {
+        schema_version: SCHEMA_VERSION,
+        id: alertId(state.scope, state.key, windowEnd),
+        kind: 'negative_spike',
+        scope: state.scope,
+        key: state.key,
+        severity: z >= c.criticalZ ? 'critical' : 'warning',
+        window_start: new Date(windowEnd - c.windowMinutes * MINUTE).toISOString(),
+        window_end: new Date(windowEnd).toISOString(),
+        negative_count: Math.round(negative * 100) / 100,
+        total_count: Math.round(total * 100) / 100,
+        negative_share: Math.round(share * 10_000) / 10_000,
+        baseline_share: Math.round(state.mean * 10_000) / 10_000,
+        z_score: Math.round(z * 100) / 100,
+        headlines: headlines.slice(0, 5).map(({ id, title, url }) => ({ id, title, url })),
+        fired_at: new Date(nowMs).toISOString(),
+        delivery_state: 'pending',
+        delivery_attempts: 0,
+        delivery_error: null,
+      };
+    }
+    this.learn(state, minute);
+    return alert;
+  }
+
+  /**
+   * The baseline learns from the minute that just left the window, never from the window being
+   * judged, so the first minutes of a spike cannot teach the baseline that they are normal; and
+   * not at all while the key is in alert (disarmed). Mean: count-weighted EWMA of negative
+   * share. Variance: EWMA of the window share's excess over pure sampling noise.
+   */
+  private learn(state: KeyState, minute: number): void {
+    if (!state.armed) return;
+    const c = this.config;
+    const leaving = state.buckets.get(minute - c.windowMinutes);
+    if (!leaving || leaving.total === 0) return;
+    const alpha = 1 - (1 - c.baselineAlpha) ** leaving.total;
+    const share = leaving.negative / leaving.total;
+    const diff = share - state.mean;
+    state.mean += alpha * diff;
+    const excess = diff * diff - (state.mean * (1 - state.mean)) / leaving.total;
+    state.variance = Math.max(c.minVariance, state.variance + alpha * (excess - state.variance));
+  }
+
+  private keysOf(o: Observation): Array<[Alert['scope'], string]> {
+    const keys: Array<[Alert['scope'], string]> = [];
+    if (this.config.scopes.includes('market')) keys.push(['market', '*']);
+    if (this.config.scopes.includes('topic')) keys.push(['topic', o.topic]);
+    if (this.config.scopes.includes('ticker')) for (const t of o.tickers) keys.push(['ticker', t]);
+    return keys;
+  }
+
+  private state(scope: Alert['scope'], key: string): KeyState {
+    const id = `${scope}:${key}`;
+    let s = this.keys.get(id);
+    if (!s) {
+      s = { scope, key, buckets: new Map(), mean: this.config.priorShare, variance: this.config.priorVariance, armed: true, lastFiredMinute: -Infinity };
+      this.keys.set(id, s);
+    }
+    return s;
+  }
+
+  private firstDataMinute(): number {
+    let first = Infinity;
+    for (const s of this.keys.values()) for (const m of s.buckets.keys()) first = Math.min(first, m);
+    return first;
+  }
+
+  /** Skips stretches where no window can hold data, so a long gap costs nothing. */
+  private nextMinuteWithData(m: number, last: number): number {
+    let next = Infinity;
+    for (const s of this.keys.values()) for (const k of s.buckets.keys()) if (k > m && k < next) next = k;
+    const windowStillOpen = m + 1;
+    const hasDataInWindow = [...this.keys.values()].some((s) => [...s.buckets.keys()].some((k) => k > m - this.config.windowMinutes + 1 && k <= m));
+    const candidate = hasDataInWindow ? windowStillOpen : next;
+    return candidate > last ? last + 1 : candidate;
+  }
+
+  private evict(): void {
+    const keepFrom = this.closedMinute - this.config.windowMinutes;
+    for (const [id, s] of this.keys) {
+      for (const m of s.buckets.keys()) if (m < keepFrom) s.buckets.delete(m);
+      if (s.buckets.size === 0 && s.scope === 'ticker' && s.armed && s.lastFiredMinute === -Infinity) this.keys.delete(id);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import {
+  CONSUMER_GROUPS,
+  TOPIC_NAMES,
+  TOPIC_SPECS,
+  createKafkajsBus,
+  createLogger,
+  createRegistry,
+  startOpsServer,
+  type Logger,
+  type RunningService,
+} from '@finsent/shared';
+import { detectorConfig, type AlertConfig } from './config.js';
+import { SpikeDetector } from './detector.js';
+import { alertMetrics } from './metrics.js';
+import { WebhookNotifier, type Notifier } from './webhook-notifier.js';
+import { AlertWorker } from './worker.js';
+
+export { loadAlertConfig, alertConfigSchema, type AlertConfig } from './config.js';
+export { SpikeDetector, DEFAULT_DETECTOR_CONFIG } from './detector.js';
+export { signBody } from './webhook-notifier.js';
+
+export async function startAlert(config: AlertConfig, logger: Logger = createLogger('alert', config.LOG_LEVEL)): Promise<RunningService> {
+  const registry = createRegistry('alert');
+  const metrics = alertMetrics(registry);
+  const delivery = { maxAttempts: config.ALERT_DELIVERY_ATTEMPTS, timeoutMs: config.ALERT_DELIVERY_TIMEOUT_MS, baseBackoffMs: 500, logger };
+  const notifiers: Notifier[] = [];
+  if (config.ALERT_WEBHOOK_URL) notifiers.push(new WebhookNotifier(config.ALERT_WEBHOOK_URL, config.ALERT_WEBHOOK_SECRET, delivery));
+  if (notifiers.length === 0) logger.warn('no ALERT_WEBHOOK_URL: alerts go to the alerts topic and the log only');
+  const bus = createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-alert', logger });
+  await bus.ensureTopics(TOPIC_SPECS);
+  const worker = new AlertWorker({ bus, detector: new SpikeDetector(detectorConfig(config)), notifiers, logger, metrics });
+  await worker.start();
+  const lagTimer = setInterval(() => {
+    bus.lag(CONSUMER_GROUPS.alert, TOPIC_NAMES.scored).then(
+      (lag) => metrics.consumerLag.set({ group: CONSUMER_GROUPS.alert, topic: TOPIC_NAMES.scored }, lag),
+      () => undefined,
+    );
+  }, 5_000);
+  lagTimer.unref();
+  const ops = await startOpsServer({ port: config.ALERT_PORT, registry, health: () => ({ ok: true, notifiers: notifiers.map((n) => n.name) }) });
+  return {
+    name: 'alert',
+    opsUrl: ops.url,
+    async stop() {
+      clearInterval(lagTimer);
+      await worker.stop();
+      await ops.close();
+    },
+  };
+}

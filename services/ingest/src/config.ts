@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { commonConfigShape, env, loadConfig } from '@finsent/shared';
+
+export const DEFAULT_FEEDS_FILE = fileURLToPath(new URL('../feeds.json', import.meta.url));
+export const COMPANIES_FILE = fileURLToPath(new URL('../data/companies.json', import.meta.url));
+
+export const ingestConfigSchema = z.object({
+  ...commonConfigShape,
+  INGEST_PORT: env.port(9401).describe('port of /metrics and /healthz'),
+  FEEDS_FILE: env.str(DEFAULT_FEEDS_FILE).describe('JSON list of {url, publisher, category, intervalS}'),
+  FEEDS: z
+    .string()
+    .transform((s) => s.split(',').map((u) => u.trim()).filter(Boolean))
+    .pipe(z.array(z.string().url('each feed must be an http(s) URL')))
+    .optional()
+    .describe('comma-separated feed URLs; replaces FEEDS_FILE'),
+  FEED_POLL_INTERVAL_S: env.int(60, 1, 86_400),
+  FEED_TIMEOUT_MS: env.int(10_000, 100, 300_000),
+  FEED_MAX_BYTES: env.int(5 * 1024 * 1024, 1_024, 512 * 1024 * 1024),
+  FEED_MAX_REDIRECTS: env.int(5, 0, 20),
+  INGEST_DEDUP_CAPACITY: env.int(200_000, 1, 100_000_000).describe('item ids remembered for exact de-duplication'),
+});
+export type IngestConfig = z.infer<typeof ingestConfigSchema>;
+
+export const loadIngestConfig = (e: Record<string, string | undefined> = process.env) => loadConfig('ingest', ingestConfigSchema, e);

@@ -1,0 +1,85 @@
+/**
+ * From a source's entry to a contract RawItem: stable id, clean text, times, tickers. Every item
+ * is validated against the shared schema before anything publishes it.
+ */
+import { createHash } from 'node:crypto';
+import { MAX_TEXT_CHARS, RawItemSchema, SCHEMA_VERSION, describeZodError, type RawItem } from '@finsent/shared';
+import { htmlToText, truncate } from './text.js';
+import type { TickerExtractor } from './tickers.js';
+
+export interface SourceEntry {
+  source: string;
+  sourceKind: RawItem['source_kind'];
+  /** The source's own id (guid, post id), used when there is no URL. */
+  sourceId?: string | undefined;
+  url?: string | undefined;
+  title?: string | undefined;
+  /** Body or summary; may be HTML. */
+  summary?: string | undefined;
+  publishedAt?: string | Date | undefined;
+  lang?: string | undefined;
+}
+
+const TRACKING_PARAMS = /^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|cmpid|ncid|ref|src|taid)$/i;
+
+/** URL without tracking parameters, fragment, default port or trailing slash; host lower-cased. */
+export function canonicalUrl(raw: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    return null;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+  u.hash = '';
+  u.hostname = u.hostname.toLowerCase();
+  for (const key of [...u.searchParams.keys()]) if (TRACKING_PARAMS.test(key)) u.searchParams.delete(key);
+  u.searchParams.sort();
+  let s = u.toString();
+  if (u.pathname !== '/' && s.endsWith('/') && !u.search) s = s.slice(0, -1);
+  return s;
+}
+
+export function stableId(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 32);
+}
+
+function isoOrNull(value: string | Date | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  const d = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+export type NormaliseResult = { ok: true; item: RawItem } | { ok: false; reason: string };
+
+export function normaliseEntry(e: SourceEntry, tickers: TickerExtractor, now: Date = new Date()): NormaliseResult {
+  const url = e.url ? canonicalUrl(e.url) : null;
+  const identity = url ?? (e.sourceId ? `${e.source}#${e.sourceId}` : null);
+  const title = htmlToText(e.title ?? '');
+  const summary = htmlToText(e.summary ?? '');
+  const body = summary && !summary.startsWith(title) ? (title ? `${title}. ${summary}` : summary) : summary || title;
+  if (!identity) return { ok: false, reason: 'entry has neither a usable URL nor a source id' };
+  if (!body) return { ok: false, reason: 'entry has no title and no text' };
+  const { text, truncated } = truncate(body, MAX_TEXT_CHARS);
+  const fetchedAt = now.toISOString();
+  const published = isoOrNull(e.publishedAt);
+  const candidate = {
+    schema_version: SCHEMA_VERSION,
+    id: stableId(identity),
+    source: e.source,
+    source_kind: e.sourceKind,
+    url,
+    title: truncate(title, 2_000).text,
+    text,
+    truncated,
+    lang: e.lang ?? 'en',
+    // Items from the future (bad clocks, time zones) would open alert windows early: clamp.
+    published_at: published && published < fetchedAt ? published : fetchedAt,
+    fetched_at: fetchedAt,
+    tickers: tickers.extract(`${title} ${summary}`).slice(0, 50),
+    duplicate_of: null,
+    novelty: 1,
+  };
+  const parsed = RawItemSchema.safeParse(candidate);
+  return parsed.success ? { ok: true, item: parsed.data } : { ok: false, reason: describeZodError(parsed.error) };
+}

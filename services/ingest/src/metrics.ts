@@ -1,0 +1,15 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export function ingestMetrics(registry: Registry) {
+  return {
+    published: new Counter({ name: 'finsent_ingest_items_published_total', help: 'Raw items published to Kafka', labelNames: ['source_kind'], registers: [registry] }),
+    duplicates: new Counter({ name: 'finsent_ingest_duplicates_total', help: 'Items dropped as exact duplicates of an item already published', labelNames: ['source_kind'], registers: [registry] }),
+    rejected: new Counter({ name: 'finsent_dead_letters_total', help: 'Messages sent to the dead-letter topic', labelNames: ['stage', 'reason'], registers: [registry] }),
+    feedPolls: new Counter({ name: 'finsent_feed_polls_total', help: 'Feed polls by outcome', labelNames: ['feed', 'outcome'], registers: [registry] }),
+    feedItems: new Gauge({ name: 'finsent_feed_items_last_poll', help: 'Entries in the last successful poll', labelNames: ['feed'], registers: [registry] }),
+    feedLastSuccess: new Gauge({ name: 'finsent_feed_last_success_timestamp_seconds', help: 'When the feed was last polled successfully', labelNames: ['feed'], registers: [registry] }),
+    feedConsecutiveFailures: new Gauge({ name: 'finsent_feed_consecutive_failures', help: 'Failed polls in a row', labelNames: ['feed'], registers: [registry] }),
+    feedFetchSeconds: new Histogram({ name: 'finsent_feed_fetch_seconds', help: 'Fetch + parse time of one poll', labelNames: ['feed'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
+  };
+}
+export type IngestMetrics = ReturnType<typeof ingestMetrics>;

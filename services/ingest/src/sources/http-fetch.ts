@@ -1,0 +1,79 @@
+/**
+ * Bounded HTTP GET for feeds: timeout, maximum body size (the download is aborted, not buffered,
+ * past it), a redirect limit, and conditional requests (ETag / Last-Modified) so an unchanged
+ * feed costs a 304.
+ */
+import { FinsentError } from '@finsent/shared';
+
+export interface FetchLimits {
+  timeoutMs: number;
+  maxBytes: number;
+  maxRedirects: number;
+  userAgent: string;
+}
+
+export interface Validators {
+  etag?: string | undefined;
+  lastModified?: string | undefined;
+}
+
+export type FetchResult =
+  | { status: 'not_modified'; url: string }
+  | { status: 'ok'; url: string; body: Buffer; contentType: string; validators: Validators };
+
+export async function fetchBounded(url: string, limits: FetchLimits, validators: Validators = {}): Promise<FetchResult> {
+  let current = url;
+  for (let hop = 0; ; hop++) {
+    const headers: Record<string, string> = {
+      'user-agent': limits.userAgent,
+      accept: 'application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1',
+    };
+    if (validators.etag) headers['if-none-match'] = validators.etag;
+    if (validators.lastModified) headers['if-modified-since'] = validators.lastModified;
+    let res: Response;
+    try {
+      res = await fetch(current, { headers, redirect: 'manual', signal: AbortSignal.timeout(limits.timeoutMs) });
+    } catch (err) {
+      const timedOut = (err as Error).name === 'TimeoutError';
+      throw new FinsentError(timedOut ? 'FINSENT_ERR_FEED_TIMEOUT' : 'FINSENT_ERR_FEED_UNREACHABLE', `${current}: ${timedOut ? `no answer within ${limits.timeoutMs} ms` : (err as Error).message}`, { retriable: true, cause: err });
+    }
+    if (res.status >= 300 && res.status < 400 && res.status !== 304) {
+      const location = res.headers.get('location');
+      await res.body?.cancel();
+      if (!location) throw new FinsentError('FINSENT_ERR_FEED_HTTP', `${current}: redirect ${res.status} without Location`);
+      if (hop + 1 > limits.maxRedirects) throw new FinsentError('FINSENT_ERR_FEED_REDIRECTS', `${url}: more than ${limits.maxRedirects} redirects`);
+      current = new URL(location, current).toString();
+      continue;
+    }
+    if (res.status === 304) {
+      await res.body?.cancel();
+      return { status: 'not_modified', url: current };
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new FinsentError('FINSENT_ERR_FEED_HTTP', `${current}: HTTP ${res.status}`, { retriable: res.status >= 500 || res.status === 429 });
+    }
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (declared > limits.maxBytes) {
+      await res.body?.cancel();
+      throw new FinsentError('FINSENT_ERR_FEED_TOO_LARGE', `${current}: body of ${declared} bytes exceeds the ${limits.maxBytes}-byte limit`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body ?? []) {
+      size += (chunk as Uint8Array).byteLength;
+      if (size > limits.maxBytes) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new FinsentError('FINSENT_ERR_FEED_TOO_LARGE', `${current}: body exceeds the ${limits.maxBytes}-byte limit`);
+      }
+      chunks.push(Buffer.from(chunk as Uint8Array));
+    }
+    return {
+      status: 'ok',
+      url: current,
+      body: Buffer.concat(chunks),
+      contentType: res.headers.get('content-type') ?? '',
+      validators: { etag: res.headers.get('etag') ?? undefined, lastModified: res.headers.get('last-modified') ?? undefined },
+    };
+  }
+}
