@@ -15,6 +15,7 @@ export const ingestConfigSchema = z.object({
     .pipe(z.array(z.string().url('each feed must be an http(s) URL')))
     .optional()
     .describe('comma-separated feed URLs; replaces FEEDS_FILE'),
+  FEEDS_ENABLED: env.bool(true).describe('false: no feed polling (replay and push only)'),
   FEED_POLL_INTERVAL_S: env.int(60, 1, 86_400),
   FEED_TIMEOUT_MS: env.int(10_000, 100, 300_000),
   FEED_MAX_BYTES: env.int(5 * 1024 * 1024, 1_024, 512 * 1024 * 1024),

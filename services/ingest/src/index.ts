@@ -30,6 +30,7 @@ const FeedListSchema = z.array(
 );
 
 export function loadFeeds(config: IngestConfig): FeedConfig[] {
+  if (!config.FEEDS_ENABLED) return [];
   if (config.FEEDS) return config.FEEDS.map((url) => ({ url }));
   let raw: unknown;
   try {
@@ -40,6 +41,14 @@ export function loadFeeds(config: IngestConfig): FeedConfig[] {
   const parsed = FeedListSchema.safeParse(raw);
   if (!parsed.success) throw new FinsentError('FINSENT_ERR_CONFIG', `FEEDS_FILE ${config.FEEDS_FILE}: ${describeZodError(parsed.error)}`);
   return parsed.data;
+}
+
+/** A publisher for one-off jobs (replay, backfill) that are not the long-running service. */
+export async function createItemPublisher(bus: Bus, logger: Logger, dedupCapacity = 1_000_000): Promise<{ publisher: ItemPublisher; close(): Promise<void> }> {
+  await bus.ensureTopics(TOPIC_SPECS);
+  const producer = await bus.producer();
+  const publisher = new ItemPublisher({ producer, seen: new SeenIds(dedupCapacity), tickers: TickerExtractor.fromFile(COMPANIES_FILE), metrics: ingestMetrics(createRegistry('replay')), logger });
+  return { publisher, close: () => producer.close() };
 }
 
 export interface IngestService extends RunningService {

@@ -1,6 +1,7 @@
 /**
- * Bus implementation on kafkajs 2.x. kafkajs speaks the older protocol versions that Kafka 3.9
- * still serves (4.0 removed several), which is why infra/kafka pins a 3.9 broker.
+ * Bus implementation on kafkajs 2.x (unmaintained since 2023; @platformatic/kafka is the planned
+ * replacement, behind the same Bus interface). Verified against Kafka 3.9.2 (the pinned local
+ * broker) and 4.1; see infra/kafka/broker.ts.
  */
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from '../logger.js';

@@ -1,0 +1,105 @@
+/**
+ * finsent query "SQL" and finsent migrate, against whichever ClickHouse is configured
+ * (CLICKHOUSE_URL, or the embedded database under FINSENT_DATA_DIR).
+ */
+import { parseArgs } from 'node:util';
+import { errorMessage } from '@finsent/shared';
+import { loadStoreConfig, migrate, openClickHouse } from '@finsent/store';
+
+const HELP = `Usage: finsent query "SQL" [--format table|csv|json] [--param name=value ...]
+
+Runs one SQL statement against the configured ClickHouse and prints the result. Use ClickHouse
+query parameters for values: finsent query "SELECT * FROM v_items WHERE topic = {t:String} LIMIT 5" --param t=Earnings
+Analyst views: v_items, v_topic_sentiment_minute, v_ticker_sentiment_hour (docs/analysts.md).
+Target: CLICKHOUSE_URL (server) or the embedded database under FINSENT_DATA_DIR (default .finsent/data).
+`;
+
+type Row = Record<string, unknown>;
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+export function formatTable(rows: Row[]): string {
+  if (rows.length === 0) return '(no rows)\n';
+  const cols = Object.keys(rows[0]!);
+  const width = (c: string) => Math.min(80, Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const widths = cols.map(width);
+  const line = (vals: string[]) => vals.map((v, i) => (v.length > widths[i]! ? `${v.slice(0, widths[i]! - 1)}…` : v.padEnd(widths[i]!))).join(' │ ');
+  return [line(cols), widths.map((w) => '─'.repeat(w)).join('─┼─'), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n') + `\n(${rows.length} rows)\n`;
+}
+
+export function formatCsv(rows: Row[]): string {
+  if (rows.length === 0) return '';
+  const cols = Object.keys(rows[0]!);
+  const q = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  return [cols.map(q).join(','), ...rows.map((r) => cols.map((c) => q(cell(r[c]))).join(','))].join('\n') + '\n';
+}
+
+const READS = /^\s*(\(?\s*select|with|show|describe|desc|explain|exists)\b/i;
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { format: { type: 'string', default: 'table' }, param: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    process.stderr.write(`finsent query: ${errorMessage(err)}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return process.stdout.write(HELP), 0;
+  const sql = positionals.join(' ').trim();
+  if (!sql) return process.stderr.write(`finsent query: no SQL given\n\n${HELP}`), 2;
+  if (!['table', 'csv', 'json'].includes(values.format!)) return process.stderr.write('finsent query: --format must be table, csv or json\n'), 2;
+  const params: Record<string, string> = {};
+  for (const p of values.param ?? []) {
+    const eq = p.indexOf('=');
+    if (eq < 1) return process.stderr.write(`finsent query: --param ${p}: expected name=value\n`), 2;
+    params[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  let ch;
+  try {
+    ch = await openClickHouse(loadStoreConfig());
+  } catch (err) {
+    process.stderr.write(`finsent query: ${errorMessage(err)}\n`);
+    return 1;
+  }
+  try {
+    if (!READS.test(sql)) {
+      await ch.client.command({ query: sql, query_params: params });
+      process.stdout.write('ok\n');
+      return 0;
+    }
+    const rs = await ch.client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
+    const rows = await rs.json<Row>();
+    process.stdout.write(values.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : values.format === 'csv' ? formatCsv(rows) : formatTable(rows));
+    return 0;
+  } catch (err) {
+    process.stderr.write(`finsent query: ${errorMessage(err)}\n`);
+    return 1;
+  } finally {
+    await ch.client.close();
+  }
+}
+
+export async function runMigrate(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write('Usage: finsent migrate\n\nApplies pending ClickHouse migrations (idempotent) to CLICKHOUSE_URL or the embedded database.\n');
+    return 0;
+  }
+  try {
+    const config = loadStoreConfig();
+    const ch = await openClickHouse(config);
+    try {
+      const applied = await migrate(ch.client, { textTtlDays: config.TEXT_TTL_DAYS });
+      process.stdout.write(applied.length ? `applied migrations ${applied.join(', ')} to ${ch.target}\n` : `${ch.target} is up to date\n`);
+    } finally {
+      await ch.client.close();
+    }
+    return 0;
+  } catch (err) {
+    process.stderr.write(`finsent migrate: ${errorMessage(err)}\n`);
+    return 1;
+  }
+}

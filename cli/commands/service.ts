@@ -1,0 +1,30 @@
+import { createLogger, runUntilSignalled, type RunningService } from '@finsent/shared';
+
+const SERVICES: Record<string, () => Promise<RunningService>> = {
+  ingest: async () => {
+    const m = await import('@finsent/ingest');
+    return m.startIngest(m.loadIngestConfig(), createLogger('ingest'));
+  },
+  classify: async () => {
+    const m = await import('@finsent/classify');
+    return m.startClassify(m.loadClassifyConfig(), createLogger('classify'));
+  },
+  store: async () => {
+    const m = await import('@finsent/store');
+    return m.startStore(m.loadStoreConfig(), createLogger('store'));
+  },
+  alert: async () => {
+    const m = await import('@finsent/alert');
+    return m.startAlert(m.loadAlertConfig(), createLogger('alert'));
+  },
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const name = argv[0];
+  if (!name || name === '--help' || !SERVICES[name]) {
+    process.stdout.write(`Usage: finsent service <${Object.keys(SERVICES).join('|')}>\n\nRuns one service until SIGTERM/SIGINT. Configuration comes from the environment (README "Configuration").\n`);
+    return name === '--help' ? 0 : 1;
+  }
+  await runUntilSignalled(SERVICES[name]!, createLogger(name));
+  return 0;
+}

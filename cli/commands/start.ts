@@ -1,0 +1,197 @@
+/**
+ * finsent start: the whole pipeline on one machine with embedded defaults.
+ *
+ * Starts a local Kafka broker (KRaft, official jars), the store service in this process (it owns
+ * the embedded ClickHouse; with CLICKHOUSE_URL it runs as its own process like the others), the
+ * classify, alert and ingest services as child processes, and a local webhook sink that prints
+ * alerts; then replays the bundled sample of headlines. Ctrl-C stops everything in order:
+ * ingest, classify, alert, store (each commits what it processed), then the broker.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { createKafkajsBus, errorMessage, sleep, type Alert } from '@finsent/shared';
+import { loadStoreConfig, startStore, type StoreService } from '@finsent/store';
+import { ensureKafkaJars, startKafkaBroker, type KafkaBroker } from '../../infra/kafka/broker.js';
+import { startWebhookSink, type WebhookSink } from '../webhook-sink.js';
+import { replayFile } from './replay.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SAMPLE = join(ROOT, 'cli/sample/headlines.ndjson');
+
+const HELP = `Usage: finsent start [--data DIR] [--kafka-port N] [--speedup X] [--no-sample] [--no-feeds] [--fresh]
+
+Runs the whole pipeline locally until Ctrl-C:
+  Kafka (KRaft, 127.0.0.1:--kafka-port, default 9092) → ingest → classify → store (ClickHouse) → alert.
+  --data DIR       where Kafka and embedded ClickHouse keep their data (default .finsent)
+  --speedup X      replay the bundled 6-hour sample X times faster (default 300: about 70 s)
+  --no-sample      do not replay the sample
+  --no-feeds       do not poll the configured RSS feeds (FEEDS_FILE / FEEDS)
+  --fresh          delete the data folder first
+Alerts go to ALERT_WEBHOOK_URL if set, else to a local sink that prints them here.
+Service logs: <data>/logs/<service>.log. Metrics: http://127.0.0.1:9401-9404/metrics.
+`;
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  port: number;
+}
+
+async function waitHealthy(name: string, port: number, child: ChildProcess | undefined, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} during start-up (see its log)`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(300);
+  }
+  throw new Error(`${name} not healthy after ${timeoutMs / 1000} s`);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        data: { type: 'string', default: '.finsent' },
+        'kafka-port': { type: 'string', default: '9092' },
+        speedup: { type: 'string', default: '300' },
+        'no-sample': { type: 'boolean' },
+        'no-feeds': { type: 'boolean' },
+        fresh: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    process.stderr.write(`finsent start: ${errorMessage(err)}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) return process.stdout.write(HELP), 0;
+  const dataDir = resolve(values.data!);
+  if (values.fresh) rmSync(dataDir, { recursive: true, force: true });
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const say = (msg: string) => process.stdout.write(`[finsent] ${msg}\n`);
+
+  let broker: KafkaBroker | undefined;
+  let store: StoreService | undefined;
+  let sink: WebhookSink | undefined;
+  const children: Child[] = [];
+  let shuttingDown = false;
+
+  const shutdown = async () => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    say('stopping (each service commits what it processed)…');
+    for (const name of ['ingest', 'classify', 'alert', 'store']) {
+      const c = children.find((x) => x.name === name);
+      if (c && c.proc.exitCode === null) {
+        c.proc.kill('SIGTERM');
+        await new Promise<void>((r) => (c.proc.exitCode !== null ? r() : c.proc.once('exit', () => r())));
+      }
+      if (name === 'store' && store) await store.stop();
+    }
+    await sink?.close();
+    await broker?.stop();
+    say('stopped');
+  };
+  process.once('SIGINT', () => void shutdown().then(() => process.exit(0)));
+  process.once('SIGTERM', () => void shutdown().then(() => process.exit(0)));
+
+  try {
+    say('fetching Kafka jars if needed (Maven, first run only)…');
+    await ensureKafkaJars({ log: (m) => say(m) });
+    broker = await startKafkaBroker({ dataDir: join(dataDir, 'kafka'), port: Number(values['kafka-port']), logFile: join(logDir, 'kafka.log') });
+    say(`Kafka up on ${broker.brokers}`);
+
+    const alertsSeen: Alert[] = [];
+    const webhook = process.env.ALERT_WEBHOOK_URL;
+    if (!webhook) {
+      sink = await startWebhookSink({
+        onAlert: (a) => {
+          alertsSeen.push(a);
+          say(`ALERT ${a.severity.toUpperCase()} negative spike in ${a.scope} ${a.key}: ${(a.negative_share * 100).toFixed(0)}% negative (baseline ${(a.baseline_share * 100).toFixed(0)}%, z=${a.z_score}) over ${a.window_start.slice(11, 16)}–${a.window_end.slice(11, 16)} UTC`);
+          for (const h of a.headlines.slice(0, 3)) say(`    · ${h.title}`);
+        },
+      });
+      say(`webhook sink listening at ${sink.url}`);
+    }
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      KAFKA_BROKERS: broker.brokers,
+      FINSENT_DATA_DIR: join(dataDir, 'data'),
+      ALERT_WEBHOOK_URL: webhook ?? sink!.url,
+      ...(values['no-feeds'] ? { FEEDS_ENABLED: 'false' } : {}),
+    };
+
+    const spawnService = (name: string, port: number) => {
+      const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+      const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, `services/${name}/src/main.ts`)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      proc.stdout!.pipe(log);
+      proc.stderr!.pipe(log);
+      proc.on('exit', (code, signal) => {
+        if (!shuttingDown) say(`${name} exited unexpectedly (code ${code}, signal ${signal}); see ${join(logDir, `${name}.log`)}`);
+      });
+      children.push({ name, proc, port });
+      return proc;
+    };
+
+    if (process.env.CLICKHOUSE_URL) {
+      await waitHealthy('store', 9403, spawnService('store', 9403));
+    } else {
+      const storeLogger = pino({ name: 'store', base: { service: 'store' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(join(logDir, 'store.log')));
+      store = await startStore(loadStoreConfig(env), storeLogger);
+    }
+    say(`store up (ClickHouse ${process.env.CLICKHOUSE_URL ? 'server' : `embedded at ${join(dataDir, 'data/clickhouse')}`})`);
+    await Promise.all([
+      waitHealthy('classify', 9402, spawnService('classify', 9402)),
+      waitHealthy('alert', 9404, spawnService('alert', 9404)),
+    ]);
+    await waitHealthy('ingest', 9401, spawnService('ingest', 9401));
+    say('all services healthy: ingest :9401, classify :9402, store :9403, alert :9404 (/metrics, /healthz)');
+
+    const statusTimer = store ? setInterval(() => void printStatus(store!, say, alertsSeen.length), 10_000) : undefined;
+    statusTimer?.unref();
+    if (!values['no-sample']) {
+      const speedup = Number(values.speedup);
+      say(`replaying the bundled sample (6 hours of headlines, ${speedup}x)…`);
+      const logger = pino({ level: 'warn' }, pino.destination(join(logDir, 'replay.log')));
+      const totals = await replayFile({ file: SAMPLE, speedup, bus: createKafkajsBus({ brokers: [broker.brokers], clientId: 'finsent-replay', logger }), logger, progress: false });
+      say(`sample replayed: ${totals.published} items published, ${totals.duplicates} exact duplicates dropped`);
+      await sleep(15_000);
+      if (store) await printStatus(store, say, alertsSeen.length);
+    }
+    say('pipeline running; Ctrl-C to stop. Try: finsent query "SELECT topic, sum(total) n, round(sum(negative)/n, 2) neg FROM v_topic_sentiment_minute GROUP BY topic ORDER BY n DESC" (after stopping, or with CLICKHOUSE_URL)');
+    await new Promise(() => undefined);
+    return 0;
+  } catch (err) {
+    say(`failed: ${errorMessage(err)}`);
+    await shutdown();
+    return 1;
+  }
+}
+
+async function printStatus(store: StoreService, say: (m: string) => void, alerts: number): Promise<void> {
+  try {
+    const rs = await store.client.query({
+      query: `SELECT topic, sum(total) AS items, round(sum(negative) / items, 2) AS negative_share
+              FROM v_topic_sentiment_minute GROUP BY topic ORDER BY items DESC LIMIT 5`,
+      format: 'JSONEachRow',
+    });
+    const rows = await rs.json<{ topic: string; items: string; negative_share: number }>();
+    const total = await (await store.client.query({ query: 'SELECT count() AS n, uniqExact(minute) AS minutes FROM v_topic_sentiment_minute', format: 'JSONEachRow' })).json<{ n: string; minutes: string }>();
+    const items = await (await store.client.query({ query: 'SELECT count() AS n FROM v_items', format: 'JSONEachRow' })).json<{ n: string }>();
+    say(`ClickHouse: ${items[0]?.n ?? 0} items scored, ${total[0]?.minutes ?? 0} trend minutes; alerts delivered: ${alerts}; top topics: ${rows.map((r) => `${r.topic} ${r.items} (${Math.round(r.negative_share * 100)}% neg)`).join(', ')}`);
+  } catch (err) {
+    say(`status query failed: ${errorMessage(err)}`);
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * `finsent <command>`: one entry point for operators and analysts. Each command lives in
+ * cli/commands/<name>.ts and is loaded only when used, so `finsent --help` stays instant.
+ */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
+  start: { summary: 'run the whole pipeline locally (Kafka, embedded ClickHouse, all services, sample replay)', load: () => import('./commands/start.js') },
+  classify: { summary: 'score an NDJSON or CSV file with the model (batch/backfill)', load: () => import('./commands/classify.js') },
+  replay: { summary: 'publish an NDJSON file of items to the raw topic', load: () => import('./commands/replay.js') },
+  service: { summary: 'run one service in the foreground: ingest | classify | store | alert', load: () => import('./commands/service.js') },
+  migrate: { summary: 'apply ClickHouse migrations to the configured database', load: () => import('./commands/query.js').then((m) => ({ run: m.runMigrate })) },
+  query: { summary: 'run SQL against the configured ClickHouse (--format table|csv|json)', load: () => import('./commands/query.js') },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'finsent: real-time financial sentiment pipeline',
+    '',
+    'Usage: finsent <command> [options]    (finsent <command> --help for its options)',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Configuration is read from environment variables; see README.md "Configuration".',
+  ].join('\n');
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (!command || command === '--help' || command === '-h' || command === 'help') {
+  process.stdout.write(`${usage()}\n`);
+  process.exit(command ? 0 : 1);
+}
+const entry = COMMANDS[command];
+if (!entry) {
+  process.stderr.write(`finsent: unknown command ${JSON.stringify(command)}\n\n${usage()}\n`);
+  process.exit(1);
+}
+const code = await (await entry.load()).run(rest);
+process.exitCode = code;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what finsent needs on a fresh machine, idempotently: Java + Maven (for the local Kafka
+# broker, Debian packages when missing), npm dependencies (npm ci when the lock file changed), and
+# the Kafka jars from Maven Central (cached in .cache/kafka).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+if ((${#need_apt[@]})); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "[bootstrap] installing ${need_apt[*]} (apt)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "[bootstrap] finsent needs ${need_apt[*]} for the local Kafka broker; install them (Java 17+, Maven 3.8+)" >&2
+    exit 1
+  fi
+fi
+
+# node_modules/.package-lock.json is written by npm after a successful install.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "[bootstrap] npm ci" >&2
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
+fi
+
+node --import tsx infra/kafka/cli.ts fetch --quiet >/dev/null

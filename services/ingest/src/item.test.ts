@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_TEXT_CHARS } from '@finsent/shared';
+import { canonicalUrl, normaliseEntry, stableId } from './item.js';
+import { TickerExtractor } from './tickers.js';
+import { SeenIds } from './dedup.js';
+import { htmlToText } from './text.js';
+
+const tickers = new TickerExtractor([
+  { ticker: 'JPM', name: 'JPMorgan Chase & Co.', aliases: ['JPMorgan', 'J.P. Morgan'] },
+  { ticker: 'AAPL', name: 'Apple Inc.', aliases: ['Apple'], ambiguous: true },
+]);
+const now = new Date('2026-11-23T12:00:00Z');
+
+describe('normaliseEntry', () => {
+  it('builds a valid raw item with a stable id from the canonical URL', () => {
+    const a = normaliseEntry({ source: 'rss:x', sourceKind: 'rss', url: 'https://News.example.com/a/?utm_source=tw#top', title: 'JPMorgan &amp; peers rally', summary: '<p>Banks <b>up</b></p>', publishedAt: '2026-11-23T10:00:00Z' }, tickers, now);
+    const b = normaliseEntry({ source: 'rss:y', sourceKind: 'rss', url: 'https://news.example.com/a', title: 'other', publishedAt: '2026-11-23T10:00:00Z' }, tickers, now);
+    expect(a.ok && b.ok).toBe(true);
+    if (!a.ok || !b.ok) return;
+    expect(a.item.id).toBe(b.item.id);
+    expect(a.item.url).toBe('https://news.example.com/a');
+    expect(a.item.title).toBe('JPMorgan & peers rally');
+    expect(a.item.text).toBe('JPMorgan & peers rally. Banks up');
+    expect(a.item.tickers).toEqual(['JPM']);
+  });
+
+  it('truncates a gigantic text at a word boundary and flags it', () => {
+    const r = normaliseEntry({ source: 's', sourceKind: 'push', sourceId: '1', title: 'Huge', summary: 'word '.repeat(100_000) }, tickers, now);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.item.truncated).toBe(true);
+    expect(r.item.text.length).toBeLessThanOrEqual(MAX_TEXT_CHARS);
+  });
+
+  it('rejects entries with no text or no identity, with a reason', () => {
+    expect(normaliseEntry({ source: 's', sourceKind: 'rss', url: 'https://e.com/1', title: '  ', summary: '<p></p>' }, tickers, now)).toEqual({ ok: false, reason: 'entry has no title and no text' });
+    expect(normaliseEntry({ source: 's', sourceKind: 'rss', title: 'x' }, tickers, now).ok).toBe(false);
+  });
+
+  it('clamps a publication time in the future to the fetch time and fills a missing one', () => {
+    const r = normaliseEntry({ source: 's', sourceKind: 'rss', url: 'https://e.com/2', title: 'x', publishedAt: '2030-01-01T00:00:00Z' }, tickers, now);
+    const m = normaliseEntry({ source: 's', sourceKind: 'rss', url: 'https://e.com/3', title: 'x', publishedAt: 'not a date' }, tickers, now);
+    expect(r.ok && r.item.published_at).toBe(now.toISOString());
+    expect(m.ok && m.item.published_at).toBe(now.toISOString());
+  });
+});
+
+describe('tickers', () => {
+  it('finds cashtags, exchange tags and company names; ambiguous names need a company cue', () => {
+    expect(tickers.extract('$aapl and $TSLA rip; (NYSE: JPM) too')).toEqual(['AAPL', 'JPM', 'TSLA']);
+    expect(tickers.extract('Apple shares fall after earnings')).toEqual(['AAPL']);
+    expect(tickers.extract('Apple harvest hit by frost')).toEqual([]);
+    expect(tickers.extract('J.P. Morgan cuts outlook')).toEqual(['JPM']);
+  });
+});
+
+describe('helpers', () => {
+  it('canonicalUrl drops tracking, fragments and non-http schemes', () => {
+    expect(canonicalUrl('https://a.com/x?b=2&utm_medium=x&a=1#f')).toBe('https://a.com/x?a=1&b=2');
+    expect(canonicalUrl('javascript:alert(1)')).toBeNull();
+    expect(canonicalUrl('not a url')).toBeNull();
+  });
+
+  it('stableId is 32 hex chars and deterministic', () => {
+    expect(stableId('k')).toMatch(/^[0-9a-f]{32}$/);
+    expect(stableId('k')).toBe(stableId('k'));
+  });
+
+  it('htmlToText drops scripts and decodes numeric entities', () => {
+    expect(htmlToText('<script>x()</script><p>Fed&#8217;s &#x201C;pivot&#x201D;</p>')).toBe('Fed’s “pivot”');
+  });
+
+  it('SeenIds reports first sightings and forgets the least recent beyond capacity', () => {
+    const s = new SeenIds(2);
+    expect([s.firstSighting('a'), s.firstSighting('b'), s.firstSighting('a')]).toEqual([true, true, false]);
+    s.firstSighting('c'); // evicts b (a was refreshed)
+    expect(s.firstSighting('a')).toBe(false);
+    expect(s.firstSighting('b')).toBe(true);
+  });
+});

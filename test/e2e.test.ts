@@ -1,0 +1,187 @@
+/**
+ * End to end on real parts: a local HTTP server serves an RSS feed → ingest → Kafka → classify
+ * (the shipped ONNX model) → Kafka → store → embedded ClickHouse, and alert → a local webhook
+ * receiver that checks the HMAC signature. Poison messages injected on the raw topic must end up
+ * on the dead-letter topic with their reason while valid items keep flowing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+import { TOPICS, TOPIC_NAMES, DeadLetterSchema, type RunningService } from '@finsent/shared';
+import { loadIngestConfig, startIngest } from '@finsent/ingest';
+import { loadClassifyConfig, startClassify } from '@finsent/classify';
+import { loadStoreConfig, startStore, type StoreService } from '@finsent/store';
+import { loadAlertConfig, startAlert } from '@finsent/alert';
+import { startWebhookSink, type WebhookSink } from '../cli/webhook-sink.js';
+import { brokers, tempDir, testLogger, waitFor } from './support/env.js';
+import { rss, serveFeeds, type FeedItem } from './support/rss.js';
+
+const CALM = [
+  'Acme Corp reports quarterly revenue in line with analyst estimates',
+  'Globex names new chief financial officer effective next month',
+  'Initech shares edge higher after product launch event',
+  'Umbrella Group declares regular quarterly dividend of 25 cents',
+  'Stark Industries to present at industry conference next week',
+  'Wayne Enterprises completes previously announced debt refinancing',
+  'Hooli opens new data center in Ireland',
+  'Soylent Corp raises full-year sales outlook on strong demand',
+  'Treasury yields little changed ahead of inflation data',
+  'Oil prices steady as traders await OPEC meeting',
+];
+const NEGATIVE = [
+  'Vandelay Bank shares plunge as depositors pull funds',
+  'Vandelay Bank downgraded to junk on liquidity concerns',
+  'Regional bank stocks tumble as Vandelay crisis deepens',
+  'Vandelay Bank suspends dividend, warns of heavy losses',
+  'Credit spreads blow out as bank contagion fears spread',
+  'Vandelay Bank plunges 40% as regulators step in',
+  'Bank shares sink to lowest level in a decade amid panic selling',
+  'Investors flee bank stocks as deposit outflows accelerate',
+];
+
+/** 60 calm minutes (2 items/min, mostly neutral/positive), then a 10-minute negative burst. */
+function buildFeed(start: number): FeedItem[] {
+  const items: FeedItem[] = [];
+  let n = 0;
+  for (let m = 0; m < 60; m++) {
+    for (let k = 0; k < 2; k++) {
+      const t = CALM[(m * 2 + k) % CALM.length]!;
+      items.push({ title: `${t} (${++n})`, link: `https://fixtures.example.com/calm/${n}`, description: `<p>${t}.</p>`, pubDate: new Date(start + m * 60_000 + k * 25_000) });
+    }
+  }
+  for (let m = 60; m < 70; m++) {
+    for (let k = 0; k < 4; k++) {
+      const t = NEGATIVE[(m * 4 + k) % NEGATIVE.length]!;
+      items.push({ title: `${t} (${++n})`, link: `https://fixtures.example.com/burst/${n}`, description: `<p>${t}.</p>`, pubDate: new Date(start + m * 60_000 + k * 13_000) });
+    }
+  }
+  return items;
+}
+
+describe('pipeline end to end', () => {
+  const dir = tempDir('e2e');
+  const secret = 'e2e-test-secret-0123456789';
+  const start = Date.now() - 3 * 60 * 60_000;
+  const feed = buildFeed(start);
+  let feeds: Awaited<ReturnType<typeof serveFeeds>>;
+  let sink: WebhookSink;
+  let store: StoreService;
+  const services: RunningService[] = [];
+  const kafka = new Kafka({ clientId: 'e2e-probe', brokers: [brokers()], logLevel: logLevel.NOTHING });
+
+  beforeAll(async () => {
+    feeds = await serveFeeds({ '/news.xml': { body: rss('Fixture Wire', feed) }, '/broken.xml': { body: '<html><body>Service Unavailable</body></html>', contentType: 'text/html' } });
+    sink = await startWebhookSink({ secret });
+    const env = {
+      KAFKA_BROKERS: brokers(),
+      FINSENT_DATA_DIR: dir.path,
+      STORE_PORT: '0', CLASSIFY_PORT: '0', ALERT_PORT: '0', INGEST_PORT: '0',
+      STORE_BATCH_WAIT_MS: '200',
+      ALERT_WEBHOOK_URL: sink.url,
+      ALERT_WEBHOOK_SECRET: secret,
+      ALERT_IDLE_FLUSH_S: '2',
+      FEEDS: `${feeds.url('/news.xml')},${feeds.url('/broken.xml')}`,
+      FEED_POLL_INTERVAL_S: '2',
+      ORT_INTRA_OP_THREADS: '2',
+    };
+    store = await startStore(loadStoreConfig(env), testLogger('store'));
+    services.push(store);
+    services.push(await startClassify(loadClassifyConfig(env), testLogger('classify')));
+    services.push(await startAlert(loadAlertConfig(env), testLogger('alert')));
+    services.push(await startIngest(loadIngestConfig(env), testLogger('ingest')));
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const s of services.reverse()) await s.stop();
+    await sink?.close();
+    await feeds?.close();
+    dir.remove();
+  });
+
+  it('scores every feed item exactly once into ClickHouse, with contract labels', async () => {
+    const count = await waitFor('all feed items in ClickHouse', async () => {
+      const rows = await (await store.client.query({ query: 'SELECT count() AS n FROM v_items', format: 'JSONEachRow' })).json<{ n: string }>();
+      const n = Number(rows[0]!.n);
+      return n >= feed.length ? n : undefined;
+    }, 120_000);
+    expect(count).toBe(feed.length);
+    // Polls repeat every 2 s: the feed has been fetched several times, yet nothing was stored twice.
+    expect(feeds.hits).toBeGreaterThan(2);
+    const raw = await (await store.client.query({ query: 'SELECT count() AS n, uniqExact(id) AS ids FROM items', format: 'JSONEachRow' })).json<{ n: string; ids: string }>();
+    expect(Number(raw[0]!.ids)).toBe(feed.length);
+
+    const labels = await (await store.client.query({ query: 'SELECT sentiment, topic, p_negative + p_neutral + p_positive AS p, model_version FROM v_items', format: 'JSONEachRow' })).json<{ sentiment: string; topic: string; p: number; model_version: string }>();
+    for (const r of labels) {
+      expect(['negative', 'neutral', 'positive']).toContain(r.sentiment);
+      expect(TOPICS as readonly string[]).toContain(r.topic);
+      expect(r.p).toBeGreaterThan(0.99);
+      expect(r.model_version).toMatch(/^finsent-/);
+    }
+    // The burst headlines are unmistakably bad news: the model must call most of them negative.
+    const burst = await (await store.client.query({ query: "SELECT countIf(sentiment = 'negative') AS neg, count() AS n FROM v_items WHERE url LIKE '%/burst/%'", format: 'JSONEachRow' })).json<{ neg: string; n: string }>();
+    expect(Number(burst[0]!.neg) / Number(burst[0]!.n)).toBeGreaterThan(0.7);
+
+    // Per-minute trends are there and add up to the items, counted once.
+    const trend = await (await store.client.query({ query: 'SELECT sum(total) AS n, count() AS rows FROM v_topic_sentiment_minute', format: 'JSONEachRow' })).json<{ n: string; rows: string }>();
+    expect(Number(trend[0]!.n)).toBe(feed.length);
+  });
+
+  it('delivers a signed negative-spike alert for the burst, once, and records it', async () => {
+    const alert = await waitFor('an alert at the webhook', async () => sink.received[0], 90_000);
+    const burstStart = start + 60 * 60_000;
+    expect(Date.parse(alert.window_end)).toBeGreaterThan(burstStart);
+    expect(Date.parse(alert.window_start)).toBeLessThan(burstStart + 10 * 60_000);
+    expect(alert.negative_share).toBeGreaterThan(alert.baseline_share);
+    expect(alert.headlines.some((h) => /Vandelay|bank|Bank|Credit/.test(h.title))).toBe(true);
+    const ids = sink.received.map((a) => a.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const recorded = await waitFor('the alert in ClickHouse', async () => {
+      const rows = await (await store.client.query({ query: 'SELECT id, delivery_state FROM alerts FINAL WHERE id = {id:String}', query_params: { id: alert.id }, format: 'JSONEachRow' })).json<{ id: string; delivery_state: string }>();
+      return rows[0];
+    });
+    expect(recorded.delivery_state).toBe('delivered');
+  });
+
+  it('dead-letters poison with its reason and keeps scoring valid items', async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    const valid = {
+      schema_version: 1, id: 'f'.repeat(32), source: 'test:poison', source_kind: 'push', url: null, title: 'Acme Corp wins large defense contract',
+      text: 'Acme Corp wins large defense contract', published_at: new Date().toISOString(), fetched_at: new Date().toISOString(), tickers: [],
+    };
+    await producer.send({
+      topic: TOPIC_NAMES.raw,
+      messages: [
+        { key: 'bad-json', value: '{"schema_version": 1, "id": ' },
+        { key: 'bad-schema', value: JSON.stringify({ schema_version: 1, id: 'nope', text: 'x' }) },
+        { key: 'bad-utf8', value: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) },
+        { key: 'empty-text', value: JSON.stringify({ ...valid, id: 'e'.repeat(32), text: '   https://t.co/x  ', title: '' }) },
+        { key: valid.id, value: JSON.stringify(valid) },
+      ],
+    });
+    await producer.disconnect();
+
+    const consumer = kafka.consumer({ groupId: `e2e-dlq-${Date.now()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: TOPIC_NAMES.deadLetter, fromBeginning: true });
+    const letters: Array<{ key: string | null; reason: string; stage: string }> = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const d = DeadLetterSchema.parse(JSON.parse(message.value!.toString()));
+        letters.push({ key: d.key, reason: d.reason_code, stage: d.stage });
+      },
+    });
+    const reasons = await waitFor('four dead letters from classify', async () => {
+      const mine = letters.filter((l) => l.stage === 'classify');
+      return mine.length >= 4 ? Object.fromEntries(mine.map((l) => [l.key, l.reason])) : undefined;
+    });
+    await consumer.disconnect();
+    expect(reasons).toEqual({ 'bad-json': 'invalid_json', 'bad-schema': 'schema_violation', 'bad-utf8': 'invalid_utf8', 'empty-text': 'empty_text' });
+    // The feed that returned an HTML page was dead-lettered by ingest, with the body kept.
+    expect(letters.some((l) => l.stage === 'ingest' && l.reason === 'feed_parse_error')).toBe(true);
+    // The valid message behind the poison still made it through.
+    await waitFor('the valid item after the poison', async () => {
+      const rows = await (await store.client.query({ query: 'SELECT count() AS n FROM v_items WHERE id = {id:String}', query_params: { id: valid.id }, format: 'JSONEachRow' })).json<{ n: string }>();
+      return Number(rows[0]!.n) === 1;
+    });
+  });
+});
