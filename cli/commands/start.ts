@@ -104,8 +104,8 @@ export async function run(argv: string[]): Promise<number> {
     await broker?.stop();
     say('stopped');
   };
-  process.once('SIGINT', () => void shutdown().then(() => process.exit(0)));
-  process.once('SIGTERM', () => void shutdown().then(() => process.exit(0)));
+  process.on('SIGINT', () => void shutdown().then(() => process.exit(0)));
+  process.on('SIGTERM', () => void shutdown().then(() => process.exit(0)));
 
   try {
     say('fetching Kafka jars if needed (Maven, first run only)…');
@@ -135,7 +135,14 @@ export async function run(argv: string[]): Promise<number> {
 
     const spawnService = (name: string, port: number) => {
       const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-      const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, `services/${name}/src/main.ts`)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, `services/${name}/src/main.ts`)], {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // Own process group: a terminal's Ctrl-C reaches only this supervisor, which then stops
+        // the services in order (ingest first, so nothing new enters while the rest drain).
+        detached: true,
+      });
       proc.stdout!.pipe(log);
       proc.stderr!.pipe(log);
       proc.on('exit', (code, signal) => {
@@ -159,7 +166,14 @@ export async function run(argv: string[]): Promise<number> {
     await waitHealthy('ingest', 9401, spawnService('ingest', 9401));
     say('all services healthy: ingest :9401, classify :9402, store :9403, alert :9404 (/metrics, /healthz)');
 
-    const statusTimer = store ? setInterval(() => void printStatus(store!, say, alertsSeen.length), 10_000) : undefined;
+    let lastStatus = '';
+    const status = async () => {
+      if (shuttingDown) return;
+      const line = store ? await statusLine(store, alertsSeen.length) : '';
+      if (line && line !== lastStatus) say(line);
+      lastStatus = line;
+    };
+    const statusTimer = setInterval(() => void status(), 10_000);
     statusTimer?.unref();
     if (!values['no-sample']) {
       const speedup = Number(values.speedup);
@@ -168,7 +182,7 @@ export async function run(argv: string[]): Promise<number> {
       const totals = await replayFile({ file: SAMPLE, speedup, bus: createKafkajsBus({ brokers: [broker.brokers], clientId: 'finsent-replay', logger }), logger, progress: false });
       say(`sample replayed: ${totals.published} items published, ${totals.duplicates} exact duplicates dropped`);
       await sleep(15_000);
-      if (store) await printStatus(store, say, alertsSeen.length);
+      await status();
     }
     say('pipeline running; Ctrl-C to stop. Try: finsent query "SELECT topic, sum(total) n, round(sum(negative)/n, 2) neg FROM v_topic_sentiment_minute GROUP BY topic ORDER BY n DESC" (after stopping, or with CLICKHOUSE_URL)');
     await new Promise(() => undefined);
@@ -180,7 +194,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-async function printStatus(store: StoreService, say: (m: string) => void, alerts: number): Promise<void> {
+async function statusLine(store: StoreService, alerts: number): Promise<string> {
   try {
     const rs = await store.client.query({
       query: `SELECT topic, sum(total) AS items, round(sum(negative) / items, 2) AS negative_share
@@ -190,8 +204,8 @@ async function printStatus(store: StoreService, say: (m: string) => void, alerts
     const rows = await rs.json<{ topic: string; items: string; negative_share: number }>();
     const total = await (await store.client.query({ query: 'SELECT count() AS n, uniqExact(minute) AS minutes FROM v_topic_sentiment_minute', format: 'JSONEachRow' })).json<{ n: string; minutes: string }>();
     const items = await (await store.client.query({ query: 'SELECT count() AS n FROM v_items', format: 'JSONEachRow' })).json<{ n: string }>();
-    say(`ClickHouse: ${items[0]?.n ?? 0} items scored, ${total[0]?.minutes ?? 0} trend minutes; alerts delivered: ${alerts}; top topics: ${rows.map((r) => `${r.topic} ${r.items} (${Math.round(r.negative_share * 100)}% neg)`).join(', ')}`);
+    return `ClickHouse: ${items[0]?.n ?? 0} items scored, ${total[0]?.minutes ?? 0} trend minutes; alerts delivered: ${alerts}; top topics: ${rows.map((r) => `${r.topic} ${r.items} (${Math.round(r.negative_share * 100)}% neg)`).join(', ')}`;
   } catch (err) {
-    say(`status query failed: ${errorMessage(err)}`);
+    return `status query failed: ${errorMessage(err)}`;
   }
 }

@@ -17,7 +17,10 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
     logCreator: () => ({ namespace, level, log }) => {
       const { message, ...extra } = log;
       const fields = { kafka: namespace, ...extra };
-      if (level <= logLevel.ERROR) opts.logger.error(fields, message);
+      // kafkajs logs every retriable error response (e.g. "coordinator is loading" while a new
+      // broker creates __consumer_offsets) at ERROR before retrying it; real failures still throw.
+      if (namespace === 'Connection' && message.startsWith('Response')) opts.logger.debug(fields, message);
+      else if (level <= logLevel.ERROR) opts.logger.error(fields, message);
       else opts.logger.warn(fields, message);
     },
     // Brokers restart; reconnect patiently instead of crashing the service.
@@ -38,6 +41,9 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
         idempotent: true,
         maxInFlightRequests: 1,
         createPartitioner: Partitioners.DefaultPartitioner,
+        // Idempotence needs unlimited retries (kafkajs warns otherwise): while the broker is away a
+        // send waits for it instead of failing, so the caller never commits past unsent output.
+        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
       });
       await producer.connect();
       return {
