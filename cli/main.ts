@@ -35,5 +35,15 @@ if (!entry) {
   process.stderr.write(`finsent: unknown command ${JSON.stringify(command)}\n\n${usage()}\n`);
   process.exit(1);
 }
-const code = await (await entry.load()).run(rest);
-process.exitCode = code;
+try {
+  process.exitCode = await (await entry.load()).run(rest);
+} catch (err) {
+  // Expected failures (bad configuration, a missing model, …) carry a code: print the message, not a stack.
+  const { ConfigError, FinsentError } = await import('@finsent/shared');
+  if (err instanceof FinsentError) {
+    process.stderr.write(`finsent ${command}: ${err.message}${err instanceof ConfigError ? '' : ` [${err.code}]`}\n`);
+    process.exitCode = err instanceof ConfigError ? 2 : 1;
+  } else {
+    throw err;
+  }
+}

@@ -1,0 +1,85 @@
+/** The real shipped model through the serving path (tokeniser, bucketing, padding, ORT). */
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FinsentError, TOPICS } from '@finsent/shared';
+import { DEFAULT_MODEL_DIR } from './config.js';
+import { ClassifierModel } from './model.js';
+import { tempDir, testLogger } from '../../../test/support/env.js';
+
+const MODEL_DIR = process.env.MODEL_DIR ?? DEFAULT_MODEL_DIR;
+const load = (modelDir = MODEL_DIR, maxItemsPerRun = 64) =>
+  ClassifierModel.load({ modelDir, modelFile: 'model.int8.onnx', provider: 'cpu', intraOpThreads: 2, maxItemsPerRun, logger: testLogger('model') });
+
+describe('ClassifierModel', () => {
+  let model: ClassifierModel;
+  beforeAll(async () => {
+    model = await load();
+  });
+  afterAll(async () => {
+    await model.close();
+  });
+
+  it('labels clear-cut headlines the way a reader would', async () => {
+    const p = await model.predict([
+      'Shares of the regional lender plunged 40% after it disclosed massive loan losses',
+      'Company beats estimates and raises full-year outlook; stock jumps 12%',
+      'Federal Reserve leaves interest rates unchanged, signals two cuts next year',
+    ]);
+    expect(p[0]!.sentiment).toBe('negative');
+    expect(p[1]!.sentiment).toBe('positive');
+    expect(p[2]!.topic).toBe('Fed | Central Banks');
+  });
+
+  it('gives the same answer for an item alone or padded inside a mixed-length batch', async () => {
+    const texts = [
+      'Oil slides',
+      'Tesla recalls 2 million vehicles over autopilot software concerns, shares fall in premarket trading as analysts cut targets',
+      'ECB hikes',
+      `${'Very long rambling commentary about markets and the economy and everything else. '.repeat(40)}`,
+      'Apple to buy back $90 billion in stock',
+    ];
+    // Runs of 2 force length bucketing to split the batch and pad each run differently.
+    const small = await load(MODEL_DIR, 2);
+    try {
+      const together = await small.predict(texts);
+      for (let i = 0; i < texts.length; i++) {
+        const [alone] = await model.predict([texts[i]!]);
+        expect(together[i]!.sentiment).toBe(alone!.sentiment);
+        expect(together[i]!.topic).toBe(alone!.topic);
+        // int8 dynamic quantisation picks activation scales per batch, so allow a hair of drift;
+        // a padding or mask bug moves scores by tenths.
+        expect(Math.abs(together[i]!.sentiment_scores.negative - alone!.sentiment_scores.negative)).toBeLessThan(0.01);
+      }
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('truncates long input at the documented maximum length', () => {
+    const ids = model.encode('word '.repeat(1_000));
+    expect(ids).toHaveLength(model.maxLength);
+  });
+
+  it('returns probabilities over every contract label', async () => {
+    const [p] = await model.predict(['Gold rallies as the dollar weakens']);
+    expect(Object.keys(p!.topic_scores)).toEqual([...TOPICS]);
+    expect(Object.values(p!.sentiment_scores).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+  });
+
+  describe('label contract', () => {
+    const dir = tempDir('model-contract');
+    afterAll(() => dir.remove());
+
+    it('refuses to start on a model whose labels are permuted', async () => {
+      for (const f of ['model.int8.onnx', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(MODEL_DIR, f), join(dir.path, f));
+      const labels = JSON.parse(readFileSync(join(MODEL_DIR, 'labels.json'), 'utf8'));
+      labels.sentiment = ['positive', 'negative', 'neutral'];
+      writeFileSync(join(dir.path, 'labels.json'), JSON.stringify(labels));
+      const err = await load(dir.path).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(FinsentError);
+      expect((err as FinsentError).code).toBe('FINSENT_ERR_MODEL_CONTRACT');
+      expect((err as Error).message).toContain('sentiment labels');
+    });
+  });
+});

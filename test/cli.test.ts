@@ -1,0 +1,88 @@
+/** The finsent command as a user runs it: a real process, real files, the shipped model. */
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TOPICS } from '@finsent/shared';
+import { tempDir } from './support/env.js';
+
+const run = promisify(execFile);
+const BIN = new URL('../bin/finsent.mjs', import.meta.url).pathname;
+
+async function finsent(args: string[], env: NodeJS.ProcessEnv = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('finsent CLI', () => {
+  const dir = tempDir('cli');
+  afterAll(() => dir.remove());
+
+  it('answers --help for itself and each command', async () => {
+    const top = await finsent(['--help']);
+    expect(top.code).toBe(0);
+    for (const cmd of ['start', 'classify', 'replay', 'query', 'migrate', 'service']) expect(top.stdout).toContain(cmd);
+    const sub = await finsent(['classify', '--help']);
+    expect(sub.code).toBe(0);
+    expect(sub.stdout).toContain('--in FILE --out FILE');
+  });
+
+  it('scores NDJSON, keeps input fields, and reports bad lines by number', async () => {
+    const input = join(dir.path, 'in.ndjson');
+    const output = join(dir.path, 'out.ndjson');
+    writeFileSync(input, [
+      JSON.stringify({ id: 1, text: 'Regional bank shares collapse as depositors flee' }),
+      '{"id": 2, "text": ',
+      JSON.stringify({ id: 3, text: 'Company raises full-year guidance after record quarter' }),
+      JSON.stringify({ id: 4, headline: 'no text field here' }),
+      '',
+      JSON.stringify({ id: 5, text: 'Fed holds rates steady, signals patience' }),
+    ].join('\n'));
+    const r = await finsent(['classify', '--in', input, '--out', output]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${input}:2: skipped: invalid JSON`);
+    expect(r.stderr).toContain(`${input}:4: skipped: no "text" field`);
+    const rows = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((x) => x.id)).toEqual([1, 3, 5]);
+    for (const row of rows) {
+      expect(['negative', 'neutral', 'positive']).toContain(row.sentiment);
+      expect(TOPICS as readonly string[]).toContain(row.topic);
+      expect(Object.keys(row.topic_scores)).toEqual([...TOPICS]);
+      const sum = Object.values(row.sentiment_scores as Record<string, number>).reduce((a, b) => a + b, 0);
+      expect(sum).toBeCloseTo(1, 2);
+    }
+    expect(rows[0].sentiment).toBe('negative');
+    expect(rows[1].sentiment).toBe('positive');
+  });
+
+  it('scores CSV with a text column', async () => {
+    const input = join(dir.path, 'in.csv');
+    const output = join(dir.path, 'out-csv.ndjson');
+    writeFileSync(input, 'text,label\n"Oil prices slump as demand fears mount, OPEC output rises",0\nGold hits record high on safe-haven buying,1\n');
+    const r = await finsent(['classify', '--in', input, '--out', output]);
+    expect(r.code).toBe(0);
+    const rows = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(2);
+    expect(rows[0].text).toContain('OPEC');
+    expect(rows[0].label).toBe('0');
+  });
+
+  it('exits non-zero with a clear message on an unreadable file', async () => {
+    const r = await finsent(['classify', '--in', join(dir.path, 'missing.csv'), '--out', join(dir.path, 'x')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot read .*missing\.csv/);
+  });
+
+  it('refuses a bad environment with one message per bad variable', async () => {
+    const r = await finsent(['classify', '--in', BIN, '--out', join(dir.path, 'y')], { ORT_PROVIDER: 'tpu', ORT_INTRA_OP_THREADS: 'many' });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('ORT_PROVIDER');
+    expect(r.stderr).toContain('ORT_INTRA_OP_THREADS');
+  });
+});
