@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what finsent needs on a fresh machine, idempotently: Java + Maven (for the local Kafka
-# broker, Debian packages when missing), npm dependencies (npm ci when the lock file changed), and
-# the Kafka jars from Maven Central (cached in .cache/kafka).
+# broker, Debian packages when missing), npm dependencies (npm ci when the lock file changed), the
+# Kafka jars from Maven Central (cached in .cache/kafka), and promtool.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,3 +25,5 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
 fi
 
 node --import tsx infra/kafka/cli.ts fetch --quiet >/dev/null
+# promtool (Debian's prometheus package) checks and unit-tests the alert rules in infra/prometheus.
+bash scripts/install-promtool.sh

@@ -1,16 +1,10 @@
 /** Helpers for integration tests: isolated names, temp dirs, quiet loggers, polling. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 
 export const brokers = () => inject('kafkaBrokers');
 
-export function tempDir(prefix: string): { path: string; remove(): void } {
-  const path = mkdtempSync(join(tmpdir(), `finsent-${prefix}-`));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
+export { tempDirFor as tempDir } from '../../cli/temp.js';
 
 /** Logs only warnings and errors, to stderr, so a failing test shows what the services said. */
 export const testLogger = (name: string) => pino({ name, level: process.env.TEST_LOG_LEVEL ?? 'warn' }, pino.destination(2));

@@ -123,6 +123,55 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM trend_ticker_minute GROUP BY hour, ticker`,
     ],
   },
+  {
+    version: 2,
+    name: 'analyst views: market, ticker minute, negative z-score, top negative headlines, alerts',
+    // Every view reads the exactly-once sources (trend states or FINAL), so redelivery cannot skew
+    // them. Window frames use RANGE over unix seconds rather than ROWS, because minutes without
+    // items have no row and a ROWS frame would silently stretch the baseline over quiet periods.
+    statements: () => [
+      `CREATE VIEW IF NOT EXISTS v_market_sentiment_minute AS
+        SELECT minute,
+          uniqExactMergeIf(items, sentiment = 'negative') AS negative,
+          uniqExactMergeIf(items, sentiment = 'neutral') AS neutral,
+          uniqExactMergeIf(items, sentiment = 'positive') AS positive,
+          uniqExactMerge(items) AS total,
+          if(total = 0, 0, negative / total) AS negative_share
+        FROM trend_topic_minute GROUP BY minute`,
+      `CREATE VIEW IF NOT EXISTS v_ticker_sentiment_minute AS
+        SELECT minute, ticker,
+          uniqExactMergeIf(items, sentiment = 'negative') AS negative,
+          uniqExactMergeIf(items, sentiment = 'positive') AS positive,
+          uniqExactMerge(items) AS total,
+          if(total = 0, 0, negative / total) AS negative_share
+        FROM trend_ticker_minute GROUP BY minute, ticker`,
+      // Baseline: the topic's minutes with items in the 60 minutes before this one (this minute
+      // excluded, so a spike cannot dampen its own score). NULL z-score until there are 5 such
+      // minutes or while the baseline has no spread: too little history is not evidence.
+      `CREATE VIEW IF NOT EXISTS v_topic_negative_zscore AS
+        SELECT minute, topic, negative, total, negative_share,
+          baseline_minutes, baseline_mean, baseline_stddev,
+          if(baseline_minutes < 5 OR baseline_stddev = 0, NULL, (negative_share - baseline_mean) / baseline_stddev) AS z_score
+        FROM (
+          SELECT minute, topic, negative, total, negative_share,
+            count() OVER w AS baseline_minutes,
+            avgOrNull(negative_share) OVER w AS baseline_mean,
+            stddevPopOrNull(negative_share) OVER w AS baseline_stddev
+          FROM (SELECT *, toUnixTimestamp(minute) AS ts FROM v_topic_sentiment_minute)
+          WINDOW w AS (PARTITION BY topic ORDER BY ts RANGE BETWEEN 3600 PRECEDING AND 60 PRECEDING)
+        )`,
+      // Near-duplicates (reprints of a story already stored) are left out so one story shows once.
+      `CREATE VIEW IF NOT EXISTS v_top_negative_headlines AS
+        SELECT published_at, topic, tickers, title, url, source, p_negative, model_version, id
+        FROM v_items
+        WHERE sentiment = 'negative' AND duplicate_of IS NULL
+        ORDER BY p_negative DESC, published_at DESC`,
+      `CREATE VIEW IF NOT EXISTS v_alerts AS
+        SELECT fired_at, scope, key, severity, window_start, window_end, negative_count, total_count,
+          negative_share, baseline_share, z_score, delivery_state, delivery_attempts, delivery_error, headlines, id
+        FROM alerts FINAL`,
+    ],
+  },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -1,0 +1,170 @@
+/**
+ * finsent bench classify: what the classify service costs on top of the bare model.
+ *
+ * In one run, on the same model file, batch size and thread count:
+ *  (a) bare onnxruntime-node throughput on pre-tokenised headlines (no Kafka, no JSON);
+ *  (b) the classify service as its own process, Kafka in → Kafka out, at saturation (a backlog
+ *      is waiting when it starts), and p50/p99 latency from produce to scored message at a
+ *      moderate load (half the saturation rate).
+ * The last line is one JSON object with the figures and their ratio.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { SCHEMA_VERSION, TOPIC_NAMES, TOPIC_SPECS, createKafkajsBus, createLogger, errorMessage, sleep } from '@finsent/shared';
+import { ClassifierModel, loadClassifyConfig } from '@finsent/classify';
+import { createHash } from 'node:crypto';
+import { ensureKafkaJars, startKafkaBroker } from '../../infra/kafka/broker.js';
+import { tempDirFor } from '../temp.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const HELP = `Usage: finsent bench classify [--items N] [--seconds S] [--batch B] [--threads T]
+
+Measures (a) bare onnxruntime-node throughput on pre-tokenised headline-length input and (b) the
+classify service end to end (own process, Kafka in → Kafka out) at saturation, then p50/p99
+latency at half that rate. Same model (MODEL_DIR/MODEL_FILE), batch size and thread count for both.
+Starts a throwaway Kafka broker. Last line: {"model","provider","bare_items_per_s",
+"service_items_per_s","ratio","p50_ms","p99_ms"}.
+  --items N     backlog size for the saturation run (default 6000)
+  --seconds S   duration of the bare run and of the latency run (default 10)
+  --batch B     batch size (default CLASSIFY_BATCH_MAX or 64)
+  --threads T   intra-op threads (default ORT_INTRA_OP_THREADS or cores)
+`;
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+function headlines(): string[] {
+  return readFileSync(`${ROOT}cli/sample/headlines.ndjson`, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { title: string }).title);
+}
+
+function rawItem(i: number, title: string) {
+  const now = new Date().toISOString();
+  return {
+    schema_version: SCHEMA_VERSION,
+    id: createHash('sha256').update(`bench-${i}`).digest('hex').slice(0, 32),
+    source: 'bench', source_kind: 'replay', url: null, title, text: title, published_at: now, fetched_at: now, tickers: [],
+  };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { items: { type: 'string', default: '6000' }, seconds: { type: 'string', default: '10' }, batch: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    process.stderr.write(`finsent bench: ${errorMessage(err)}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals[0] !== 'classify') {
+    process.stdout.write(HELP);
+    return values.help ? 0 : 2;
+  }
+  const env = { ...process.env, ...(values.batch ? { CLASSIFY_BATCH_MAX: values.batch } : {}), ...(values.threads ? { ORT_INTRA_OP_THREADS: values.threads } : {}) };
+  const config = loadClassifyConfig(env);
+  const seconds = Number(values.seconds);
+  const nItems = Number(values.items);
+  const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+  const texts = headlines();
+
+  // (a) bare model: tokenisation done up front, only session runs are timed.
+  const logger = createLogger('bench', 'warn');
+  const model = await ClassifierModel.load({ modelDir: config.MODEL_DIR, modelFile: config.MODEL_FILE, provider: config.ORT_PROVIDER, intraOpThreads: config.ORT_INTRA_OP_THREADS, maxItemsPerRun: config.CLASSIFY_BATCH_MAX, logger });
+  const encoded = texts.map((t) => model.encode(t));
+  const meanTokens = encoded.reduce((a, e) => a + e.length, 0) / encoded.length;
+  log(`model ${model.version} (${config.MODEL_FILE}, ${model.provider}), batch ${config.CLASSIFY_BATCH_MAX}, ${config.ORT_INTRA_OP_THREADS} threads, headlines of ${meanTokens.toFixed(1)} tokens on average`);
+  await model.predictEncoded(encoded.slice(0, config.CLASSIFY_BATCH_MAX)); // warm-up
+  let bareItems = 0;
+  const bareStart = performance.now();
+  for (let i = 0; performance.now() - bareStart < seconds * 1000; i = (i + config.CLASSIFY_BATCH_MAX) % encoded.length) {
+    const batch = encoded.slice(i, i + config.CLASSIFY_BATCH_MAX);
+    await model.predictEncoded(batch);
+    bareItems += batch.length;
+  }
+  const bare = bareItems / ((performance.now() - bareStart) / 1000);
+  await model.close();
+  log(`bare onnxruntime-node: ${bare.toFixed(0)} items/s`);
+
+  // (b) the service, as its own process, against a throwaway broker.
+  await ensureKafkaJars();
+  const dir = tempDirFor('bench-kafka');
+  const broker = await startKafkaBroker({ dataDir: dir.path });
+  const bus = createKafkajsBus({ brokers: [broker.brokers], clientId: 'bench', logger });
+  await bus.ensureTopics(TOPIC_SPECS);
+  const kafka = new Kafka({ brokers: [broker.brokers], clientId: 'bench-io', logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  for (let i = 0; i < nItems; i += 500) {
+    await producer.send({ topic: TOPIC_NAMES.raw, messages: Array.from({ length: Math.min(500, nItems - i) }, (_, k) => ({ key: String(i + k), value: JSON.stringify(rawItem(i + k, texts[(i + k) % texts.length]!)) })) });
+  }
+  log(`backlog of ${nItems} raw items produced; starting the classify service`);
+  const arrivals: number[] = [];
+  const latencies: number[] = [];
+  const sentAt = new Map<string, number>();
+  const consumer = kafka.consumer({ groupId: 'bench-reader', maxWaitTimeInMs: 20 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: TOPIC_NAMES.scored, fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      const now = performance.now();
+      for (const m of batch.messages) {
+        arrivals.push(now);
+        const sent = sentAt.get(m.key?.toString() ?? '');
+        if (sent !== undefined) latencies.push(now - sent);
+      }
+    },
+  });
+  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}services/classify/src/main.ts`], {
+    cwd: ROOT,
+    env: { ...env, KAFKA_BROKERS: broker.brokers, CLASSIFY_PORT: '0', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    while (arrivals.length < nItems) {
+      if (child.exitCode !== null) throw new Error(`classify exited with code ${child.exitCode}`);
+      await sleep(100);
+    }
+    // Saturation rate measured between the 5th and 95th percentile arrivals: excludes model load and the drain tail.
+    const a = arrivals.slice(Math.floor(nItems * 0.05), Math.floor(nItems * 0.95));
+    const service = (a.length - 1) / ((a[a.length - 1]! - a[0]!) / 1000);
+    log(`classify service, Kafka → Kafka at saturation: ${service.toFixed(0)} items/s`);
+
+    const rate = Math.max(1, Math.round(service / 2));
+    log(`latency at ${rate} items/s for ${seconds} s`);
+    const start = Date.now();
+    let sentCount = 0;
+    while (Date.now() - start < seconds * 1000) {
+      const due = Math.floor(((Date.now() - start) / 1000) * rate) - sentCount;
+      if (due > 0) {
+        const items = Array.from({ length: due }, (_, k) => rawItem(nItems + sentCount + k, texts[(sentCount + k) % texts.length]!));
+        const t = performance.now();
+        for (const item of items) sentAt.set(item.id, t);
+        await producer.send({ topic: TOPIC_NAMES.raw, messages: items.map((item) => ({ key: item.id, value: JSON.stringify(item) })) });
+        sentCount += due;
+      }
+      await sleep(5);
+    }
+    while (latencies.length < sentCount) await sleep(50);
+    latencies.sort((x, y) => x - y);
+    const result = {
+      model: model.version,
+      provider: model.provider,
+      bare_items_per_s: Math.round(bare),
+      service_items_per_s: Math.round(service),
+      ratio: Math.round((service / bare) * 100) / 100,
+      p50_ms: percentile(latencies, 50),
+      p99_ms: percentile(latencies, 99),
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await consumer.disconnect();
+    await producer.disconnect();
+    await broker.stop();
+    dir.remove();
+  }
+}
