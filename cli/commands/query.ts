@@ -10,7 +10,8 @@ const HELP = `Usage: finsent query "SQL" [--format table|csv|json] [--param name
 
 Runs one SQL statement against the configured ClickHouse and prints the result. Use ClickHouse
 query parameters for values: finsent query "SELECT * FROM v_items WHERE topic = {t:String} LIMIT 5" --param t=Earnings
-Analyst views: v_items, v_topic_sentiment_minute, v_ticker_sentiment_hour (docs/analysts.md).
+Analyst views (docs/analysts.md): v_items, v_topic_sentiment_minute, v_market_sentiment_minute,
+v_ticker_sentiment_minute, v_ticker_sentiment_hour, v_topic_negative_zscore, v_top_negative_headlines, v_alerts.
 Target: CLICKHOUSE_URL (server) or the embedded database under FINSENT_DATA_DIR (default .finsent/data).
 `;
 
