@@ -6,9 +6,12 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   start: { summary: 'run the whole pipeline locally (Kafka, embedded ClickHouse, all services, sample replay)', load: () => import('./commands/start.js') },
   classify: { summary: 'score an NDJSON or CSV file with the model (batch/backfill)', load: () => import('./commands/classify.js') },
   replay: { summary: 'publish an NDJSON file of items to the raw topic', load: () => import('./commands/replay.js') },
+  feed: { summary: 'dry run: print one feed (URL or file) as normalised NDJSON items, publish nothing', load: () => import('./commands/feed.js') },
   service: { summary: 'run one service in the foreground: ingest | classify | store | alert', load: () => import('./commands/service.js') },
   migrate: { summary: 'apply ClickHouse migrations to the configured database', load: () => import('./commands/query.js').then((m) => ({ run: m.runMigrate })) },
+  bench: { summary: 'benchmarks: classify (bare model vs the service, Kafka in → Kafka out)', load: () => import('./commands/bench.js') },
   query: { summary: 'run SQL against the configured ClickHouse (--format table|csv|json)', load: () => import('./commands/query.js') },
+  dashboards: { summary: 'regenerate the Grafana dashboards and provisioning under infra/grafana/ (--check)', load: () => import('./commands/dashboards.js') },
 };
 
 export function usage(): string {

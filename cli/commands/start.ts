@@ -7,8 +7,7 @@
  * alerts; then replays the bundled sample of headlines. Ctrl-C stops everything in order:
  * ingest, classify, alert, store (each commits what it processed), then the broker.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -16,6 +15,7 @@ import { pino } from 'pino';
 import { createKafkajsBus, errorMessage, sleep, type Alert } from '@finsent/shared';
 import { loadStoreConfig, startStore, type StoreService } from '@finsent/store';
 import { ensureKafkaJars, startKafkaBroker, type KafkaBroker } from '../../infra/kafka/broker.js';
+import { ServiceProcess, type ServiceName } from '../service-process.js';
 import { startWebhookSink, type WebhookSink } from '../webhook-sink.js';
 import { replayFile } from './replay.js';
 
@@ -34,27 +34,6 @@ Runs the whole pipeline locally until Ctrl-C:
 Alerts go to ALERT_WEBHOOK_URL if set, else to a local sink that prints them here.
 Service logs: <data>/logs/<service>.log. Metrics: http://127.0.0.1:9401-9404/metrics.
 `;
-
-interface Child {
-  name: string;
-  proc: ChildProcess;
-  port: number;
-}
-
-async function waitHealthy(name: string, port: number, child: ChildProcess | undefined, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} during start-up (see its log)`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(300);
-  }
-  throw new Error(`${name} not healthy after ${timeoutMs / 1000} s`);
-}
 
 export async function run(argv: string[]): Promise<number> {
   let values;
@@ -85,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   let broker: KafkaBroker | undefined;
   let store: StoreService | undefined;
   let sink: WebhookSink | undefined;
-  const children: Child[] = [];
+  const children: ServiceProcess[] = [];
   let shuttingDown = false;
 
   const shutdown = async () => {
@@ -93,11 +72,7 @@ export async function run(argv: string[]): Promise<number> {
     shuttingDown = true;
     say('stopping (each service commits what it processed)…');
     for (const name of ['ingest', 'classify', 'alert', 'store']) {
-      const c = children.find((x) => x.name === name);
-      if (c && c.proc.exitCode === null) {
-        c.proc.kill('SIGTERM');
-        await new Promise<void>((r) => (c.proc.exitCode !== null ? r() : c.proc.once('exit', () => r())));
-      }
+      await children.find((x) => x.name === name)?.stop();
       if (name === 'store' && store) await store.stop();
     }
     await sink?.close();
@@ -133,37 +108,24 @@ export async function run(argv: string[]): Promise<number> {
       ...(values['no-feeds'] ? { FEEDS_ENABLED: 'false' } : {}),
     };
 
-    const spawnService = (name: string, port: number) => {
-      const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-      const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, `services/${name}/src/main.ts`)], {
-        cwd: ROOT,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        // Own process group: a terminal's Ctrl-C reaches only this supervisor, which then stops
-        // the services in order (ingest first, so nothing new enters while the rest drain).
-        detached: true,
-      });
-      proc.stdout!.pipe(log);
-      proc.stderr!.pipe(log);
-      proc.on('exit', (code, signal) => {
-        if (!shuttingDown) say(`${name} exited unexpectedly (code ${code}, signal ${signal}); see ${join(logDir, `${name}.log`)}`);
-      });
-      children.push({ name, proc, port });
-      return proc;
+    const startService = async (name: ServiceName, port: number) => {
+      const service = new ServiceProcess(name, port, env, join(logDir, `${name}.log`));
+      service.onUnexpectedExit = (code, signal) => {
+        if (!shuttingDown) say(`${name} exited unexpectedly (code ${code}, signal ${signal}); see ${service.logFile}`);
+      };
+      children.push(service);
+      await service.start();
     };
 
     if (process.env.CLICKHOUSE_URL) {
-      await waitHealthy('store', 9403, spawnService('store', 9403));
+      await startService('store', 9403);
     } else {
       const storeLogger = pino({ name: 'store', base: { service: 'store' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(join(logDir, 'store.log')));
       store = await startStore(loadStoreConfig(env), storeLogger);
     }
     say(`store up (ClickHouse ${process.env.CLICKHOUSE_URL ? 'server' : `embedded at ${join(dataDir, 'data/clickhouse')}`})`);
-    await Promise.all([
-      waitHealthy('classify', 9402, spawnService('classify', 9402)),
-      waitHealthy('alert', 9404, spawnService('alert', 9404)),
-    ]);
-    await waitHealthy('ingest', 9401, spawnService('ingest', 9401));
+    await Promise.all([startService('classify', 9402), startService('alert', 9404)]);
+    await startService('ingest', 9401);
     say('all services healthy: ingest :9401, classify :9402, store :9403, alert :9404 (/metrics, /healthz)');
 
     let lastStatus = '';

@@ -75,6 +75,9 @@ export const AlertSchema = z.object({
 });
 export type Alert = z.infer<typeof AlertSchema>;
 
+/** Dead letters keep at most this much of the original payload (Kafka's default message limit is 1 MB). */
+export const DEAD_LETTER_PAYLOAD_MAX_BYTES = 512 * 1024;
+
 /** What the dead-letter topic carries: the original bytes (base64) and why they were rejected. */
 export const DeadLetterSchema = z.object({
   schema_version: z.literal(SCHEMA_VERSION),
@@ -85,7 +88,10 @@ export const DeadLetterSchema = z.object({
   partition: z.number().int().nullable(),
   offset: z.string().nullable(),
   key: z.string().nullable(),
+  /** The original bytes, base64; only the first DEAD_LETTER_PAYLOAD_MAX_BYTES of a huge payload. */
   payload_base64: z.string(),
+  payload_bytes: z.number().int().nonnegative(),
+  payload_truncated: z.boolean(),
   failed_at: isoTime,
 });
 export type DeadLetter = z.infer<typeof DeadLetterSchema>;

@@ -3,13 +3,22 @@
  * reason, so nothing is dropped silently and an operator can replay it after a fix.
  */
 import { TOPIC_NAMES } from './kafka-topics.js';
-import { SCHEMA_VERSION, type DeadLetter } from './contracts.js';
+import { DEAD_LETTER_PAYLOAD_MAX_BYTES, SCHEMA_VERSION, type DeadLetter } from './contracts.js';
 import type { BusMessage, BusProducer } from './kafka/bus.js';
 
 export interface Rejection {
   message: BusMessage;
   reasonCode: string;
   reason: string;
+}
+
+/** The payload fields of a dead letter: base64 of at most DEAD_LETTER_PAYLOAD_MAX_BYTES, with the original size. */
+export function deadLetterPayload(payload: Buffer): Pick<DeadLetter, 'payload_base64' | 'payload_bytes' | 'payload_truncated'> {
+  return {
+    payload_base64: payload.subarray(0, DEAD_LETTER_PAYLOAD_MAX_BYTES).toString('base64'),
+    payload_bytes: payload.length,
+    payload_truncated: payload.length > DEAD_LETTER_PAYLOAD_MAX_BYTES,
+  };
 }
 
 export function toDeadLetter(stage: string, r: Rejection, now = new Date()): DeadLetter {
@@ -22,7 +31,7 @@ export function toDeadLetter(stage: string, r: Rejection, now = new Date()): Dea
     partition: r.message.partition,
     offset: r.message.offset,
     key: r.message.key,
-    payload_base64: (r.message.value ?? Buffer.alloc(0)).toString('base64'),
+    ...deadLetterPayload(r.message.value ?? Buffer.alloc(0)),
     failed_at: now.toISOString(),
   };
 }

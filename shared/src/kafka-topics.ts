@@ -16,10 +16,14 @@ export interface TopicSpec {
   topic: string;
   partitions: number;
   retentionMs: number;
+  maxMessageBytes?: number;
 }
 
 export const TOPIC_SPECS: readonly TopicSpec[] = [
-  { topic: TOPIC_NAMES.raw, partitions: 6, retentionMs: 7 * DAY_MS },
+  // Raw accepts oversized messages (16 MiB) from producers other than ingest, so that a gigantic
+  // item reaches the classifier and is dead-lettered with a reason instead of being refused at the
+  // broker, where nobody downstream would ever see it.
+  { topic: TOPIC_NAMES.raw, partitions: 6, retentionMs: 7 * DAY_MS, maxMessageBytes: 16 * 1024 * 1024 },
   { topic: TOPIC_NAMES.scored, partitions: 6, retentionMs: 7 * DAY_MS },
   { topic: TOPIC_NAMES.alerts, partitions: 3, retentionMs: 30 * DAY_MS },
   { topic: TOPIC_NAMES.deadLetter, partitions: 3, retentionMs: 30 * DAY_MS },

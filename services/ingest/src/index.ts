@@ -10,12 +10,16 @@ import {
   startOpsServer,
   type Bus,
   type Logger,
+  type RouteHandler,
   type RunningService,
 } from '@finsent/shared';
 import { COMPANIES_FILE, type IngestConfig } from './config.js';
 import { SeenIds } from './dedup.js';
 import { ingestMetrics } from './metrics.js';
+import { NearDupIndex } from './near-dup.js';
 import { ItemPublisher } from './publisher.js';
+import { pushHandler } from './push.js';
+import { SEEN_TOPIC, SeenLog, loadSeenIds } from './seen-store.js';
 import { FeedPoller, type FeedConfig } from './sources/feed-poller.js';
 import { TickerExtractor } from './tickers.js';
 
@@ -23,7 +27,11 @@ export { loadIngestConfig, ingestConfigSchema, type IngestConfig } from './confi
 export { ItemPublisher } from './publisher.js';
 export { parseReplayLine } from './sources/ndjson.js';
 export { parseFeed } from './sources/feed-parser.js';
+export { fetchBounded } from './sources/http-fetch.js';
 export { normaliseEntry } from './item.js';
+export { TickerExtractor } from './tickers.js';
+export { COMPANIES_FILE } from './config.js';
+export { SEEN_TOPIC } from './seen-store.js';
 
 const FeedListSchema = z.array(
   z.object({ url: z.string().url(), publisher: z.string().optional(), category: z.string().optional(), intervalS: z.number().int().positive().optional() }),
@@ -47,7 +55,7 @@ export function loadFeeds(config: IngestConfig): FeedConfig[] {
 export async function createItemPublisher(bus: Bus, logger: Logger, dedupCapacity = 1_000_000): Promise<{ publisher: ItemPublisher; close(): Promise<void> }> {
   await bus.ensureTopics(TOPIC_SPECS);
   const producer = await bus.producer();
-  const publisher = new ItemPublisher({ producer, seen: new SeenIds(dedupCapacity), tickers: TickerExtractor.fromFile(COMPANIES_FILE), metrics: ingestMetrics(createRegistry('replay')), logger });
+  const publisher = new ItemPublisher({ producer, seen: new SeenIds(dedupCapacity), tickers: TickerExtractor.fromFile(COMPANIES_FILE), metrics: ingestMetrics(createRegistry('replay')), logger, nearDup: new NearDupIndex() });
   return { publisher, close: () => producer.close() };
 }
 
@@ -61,9 +69,19 @@ export async function startIngest(config: IngestConfig, logger: Logger = createL
   const registry = createRegistry('ingest');
   const metrics = ingestMetrics(registry);
   const bus = deps.bus ?? createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-ingest', logger });
-  await bus.ensureTopics(TOPIC_SPECS);
+  await bus.ensureTopics([...TOPIC_SPECS, SEEN_TOPIC]);
   const producer = await bus.producer();
-  const publisher = new ItemPublisher({ producer, seen: new SeenIds(config.INGEST_DEDUP_CAPACITY), tickers: TickerExtractor.fromFile(COMPANIES_FILE), metrics, logger });
+  let seen = new SeenIds(config.INGEST_DEDUP_CAPACITY);
+  if (config.INGEST_DEDUP_PERSIST) {
+    const loaded = await loadSeenIds(bus, config.INGEST_DEDUP_CAPACITY, logger);
+    seen = loaded.seen;
+    metrics.seenLoaded.set(loaded.loaded);
+  }
+  const nearDup = config.NEAR_DUP_ENABLED
+    ? new NearDupIndex({ threshold: config.NEAR_DUP_THRESHOLD, capacity: config.NEAR_DUP_CAPACITY, maxAgeMs: config.NEAR_DUP_WINDOW_H * 3_600_000 })
+    : undefined;
+  const seenLog = config.INGEST_DEDUP_PERSIST ? new SeenLog(producer) : undefined;
+  const publisher = new ItemPublisher({ producer, seen, tickers: TickerExtractor.fromFile(COMPANIES_FILE), metrics, logger, nearDup, seenLog });
   const poller = new FeedPoller({
     feeds,
     defaultIntervalS: config.FEED_POLL_INTERVAL_S,
@@ -74,7 +92,11 @@ export async function startIngest(config: IngestConfig, logger: Logger = createL
   });
   poller.start();
   logger.info({ feeds: feeds.length }, 'polling feeds');
-  const ops = await startOpsServer({ port: config.INGEST_PORT, registry, health: () => ({ ok: true, feeds: feeds.length }) });
+  const routes: Record<string, RouteHandler> = config.INGEST_TOKEN
+    ? { '/ingest': pushHandler({ token: config.INGEST_TOKEN, maxBodyBytes: config.INGEST_MAX_BODY_BYTES, publisher, metrics, logger }) }
+    : {};
+  if (!config.INGEST_TOKEN) logger.info('INGEST_TOKEN not set: POST /ingest is off');
+  const ops = await startOpsServer({ port: config.INGEST_PORT, registry, health: () => ({ ok: true, feeds: feeds.length }), routes });
   return {
     name: 'ingest',
     opsUrl: ops.url,
@@ -82,8 +104,8 @@ export async function startIngest(config: IngestConfig, logger: Logger = createL
     poller,
     async stop() {
       await poller.stop();
+      await ops.close(); // no push request may reach a closed producer
       await producer.close();
-      await ops.close();
     },
   };
 }

@@ -1,49 +1,86 @@
 /**
- * The one way items leave ingest: normalised, validated, de-duplicated, published keyed by id
- * (so every copy of an item lands on the same partition), rejects dead-lettered with the reason.
+ * The one way items leave ingest: normalised, validated, de-duplicated (exactly by id, and as near
+ * duplicates of recent headlines, which are published with `duplicate_of` and a low novelty),
+ * published keyed by id (so every copy of an item lands on the same partition), rejects
+ * dead-lettered with the reason.
  */
-import { SCHEMA_VERSION, TOPIC_NAMES, type BusProducer, type DeadLetter, type Logger } from '@finsent/shared';
+import { SCHEMA_VERSION, TOPIC_NAMES, deadLetterPayload, type BusProducer, type DeadLetter, type Logger, type RawItem } from '@finsent/shared';
 import { normaliseEntry, type SourceEntry } from './item.js';
 import type { SeenIds } from './dedup.js';
 import type { IngestMetrics } from './metrics.js';
+import { novelty, type NearDupIndex } from './near-dup.js';
+import type { SeenLog } from './seen-store.js';
 import type { TickerExtractor } from './tickers.js';
+
+/** What became of one entry, in input order. */
+export type EntryOutcome = { status: 'published'; id: string } | { status: 'duplicate'; id: string } | { status: 'rejected'; reason: string };
 
 export interface PublishSummary {
   published: number;
   duplicates: number;
   rejected: number;
+  /** Of the published ones, how many near-duplicate an earlier item. */
+  nearDuplicates: number;
+  outcomes: EntryOutcome[];
 }
 
 export class ItemPublisher {
   constructor(
-    private readonly o: { producer: BusProducer; seen: SeenIds; tickers: TickerExtractor; metrics: IngestMetrics; logger: Logger },
+    private readonly o: {
+      producer: BusProducer;
+      seen: SeenIds;
+      tickers: TickerExtractor;
+      metrics: IngestMetrics;
+      logger: Logger;
+      /** Without it every item is published with novelty 1. */
+      nearDup?: NearDupIndex | undefined;
+      /** Where published ids are persisted so a restart does not republish them. */
+      seenLog?: SeenLog | undefined;
+    },
   ) {}
 
   /** Normalises and publishes entries, oldest first so partitions carry items in event-time order. */
   async publish(entries: SourceEntry[], now = new Date()): Promise<PublishSummary> {
-    const summary: PublishSummary = { published: 0, duplicates: 0, rejected: 0 };
-    const fresh = [];
+    const summary: PublishSummary = { published: 0, duplicates: 0, rejected: 0, nearDuplicates: 0, outcomes: [] };
+    const fresh: RawItem[] = [];
     const rejects: Array<{ entry: SourceEntry; reason: string }> = [];
     for (const entry of entries) {
       const r = normaliseEntry(entry, this.o.tickers, now);
       if (!r.ok) {
         rejects.push({ entry, reason: r.reason });
+        summary.outcomes.push({ status: 'rejected', reason: r.reason });
         continue;
       }
       if (!this.o.seen.firstSighting(r.item.id)) {
         summary.duplicates++;
+        summary.outcomes.push({ status: 'duplicate', id: r.item.id });
         this.o.metrics.duplicates.inc({ source_kind: r.item.source_kind });
         continue;
       }
+      summary.outcomes.push({ status: 'published', id: r.item.id });
       fresh.push(r.item);
     }
     fresh.sort((a, b) => a.published_at.localeCompare(b.published_at));
+    // Oldest first, so the earlier report of a story is the original and later ones point at it.
+    for (const item of fresh) this.markNearDuplicate(item, now);
     await this.o.producer.send(TOPIC_NAMES.raw, fresh.map((item) => ({ key: item.id, value: JSON.stringify(item) })));
+    // Only after the items are acknowledged: a crash in between republishes them (at-least-once), never loses them.
+    await this.o.seenLog?.record(fresh.map((item) => item.id));
     for (const item of fresh) this.o.metrics.published.inc({ source_kind: item.source_kind });
     summary.published = fresh.length;
+    summary.nearDuplicates = fresh.filter((item) => item.duplicate_of !== null).length;
     for (const { entry, reason } of rejects) await this.rejectPayload(entry.source, 'invalid_entry', reason, Buffer.from(JSON.stringify(entry)));
     summary.rejected = rejects.length;
     return summary;
+  }
+
+  private markNearDuplicate(item: RawItem, now: Date): void {
+    if (!this.o.nearDup) return;
+    const match = this.o.nearDup.checkAndAdd(item.id, item.title || item.text.slice(0, 300), now.getTime());
+    if (!match) return;
+    item.duplicate_of = match.duplicateOf;
+    item.novelty = novelty(match);
+    this.o.metrics.nearDuplicates.inc({ source_kind: item.source_kind });
   }
 
   /** Sends something ingest could not use (a broken feed body, an invalid entry) to the dead-letter topic. */
@@ -59,8 +96,7 @@ export class ItemPublisher {
       partition: null,
       offset: null,
       key: source,
-      // Kafka messages are capped (1 MB by default): keep the first 512 KiB of a huge body.
-      payload_base64: payload.subarray(0, 512 * 1024).toString('base64'),
+      ...deadLetterPayload(payload),
       failed_at: new Date().toISOString(),
     };
     await this.o.producer.send(TOPIC_NAMES.deadLetter, [{ key: source, value: JSON.stringify(letter), headers: { 'finsent-reason': reasonCode, 'finsent-stage': 'ingest' } }]);

@@ -70,6 +70,8 @@ export interface TopicConfig {
   partitions: number;
   retentionMs?: number;
   cleanupPolicy?: 'delete' | 'compact';
+  /** Largest message the topic accepts (max.message.bytes); broker default when unset. */
+  maxMessageBytes?: number;
 }
 
 export interface Bus {

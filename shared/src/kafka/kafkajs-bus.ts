@@ -93,6 +93,7 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
           configEntries: [
             ...(t.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(t.retentionMs) }]),
             ...(t.cleanupPolicy === undefined ? [] : [{ name: 'cleanup.policy', value: t.cleanupPolicy }]),
+            ...(t.maxMessageBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }]),
           ],
         })),
       });

@@ -1,0 +1,46 @@
+/**
+ * Exact de-duplication across restarts: every published id is also written to a compacted Kafka
+ * topic keyed by the id (compaction keeps one record per id, so the topic stays about as large as
+ * the set of distinct ids). At start the topic is read to its end into SeenIds, most recent last,
+ * so the capacity bound keeps the newest ids.
+ */
+import { randomUUID } from 'node:crypto';
+import { FinsentError, sleep, type Bus, type BusProducer, type Logger, type TopicConfig } from '@finsent/shared';
+import { SeenIds } from './dedup.js';
+
+export const SEEN_TOPIC: TopicConfig = { topic: 'finsent.ingest-seen.v1', partitions: 3, cleanupPolicy: 'compact' };
+
+export class SeenLog {
+  constructor(private readonly producer: BusProducer) {}
+
+  async record(ids: string[]): Promise<void> {
+    await this.producer.send(SEEN_TOPIC.topic, ids.map((id) => ({ key: id, value: String(Date.now()) })));
+  }
+}
+
+/** Reads the seen-id topic to its end. Fails (rather than starting half-loaded) after `timeoutMs`. */
+export async function loadSeenIds(bus: Bus, capacity: number, logger: Logger, timeoutMs = 60_000): Promise<{ seen: SeenIds; loaded: number }> {
+  // A group of its own, never reused: this reader must start at the beginning every time.
+  const groupId = `finsent-ingest-seen-load-${randomUUID()}`;
+  const consumer = await bus.consumer({ groupId, topics: [SEEN_TOPIC.topic], fromBeginning: true, maxBytesPerPartition: 4 << 20 });
+  const records: Array<{ id: string; at: number }> = [];
+  const started = Date.now();
+  try {
+    await consumer.run(async (batch) => {
+      for (const m of batch) if (m.key) records.push({ id: m.key, at: m.timestamp });
+    });
+    while ((await bus.lag(groupId, SEEN_TOPIC.topic)) > 0) {
+      if (Date.now() - started > timeoutMs) {
+        throw new FinsentError('FINSENT_ERR_SEEN_LOAD', `could not read ${SEEN_TOPIC.topic} to its end within ${timeoutMs} ms`, { retriable: true });
+      }
+      await sleep(100);
+    }
+  } finally {
+    await consumer.close();
+  }
+  records.sort((a, b) => a.at - b.at);
+  const seen = new SeenIds(capacity);
+  for (const r of records) seen.firstSighting(r.id);
+  logger.info({ records: records.length, kept: seen.size, ms: Date.now() - started }, 'loaded seen item ids');
+  return { seen, loaded: seen.size };
+}
