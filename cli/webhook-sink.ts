@@ -14,18 +14,28 @@ export interface WebhookSink {
   received: Alert[];
   /** Every POST, including rejected and duplicate ones. */
   requests: number;
+  /** Valid, correctly signed redeliveries of an alert already received (dropped by Idempotency-Key). */
+  duplicates: number;
   close(): Promise<void>;
 }
 
-export async function startWebhookSink(opts: { secret?: string | undefined; onAlert?: (a: Alert) => void; port?: number } = {}): Promise<WebhookSink> {
+/** An injected failure for fault tests: answer with this status (and headers) instead of accepting. */
+export type SinkFault = { status: number; headers?: Record<string, string> } | undefined;
+
+export async function startWebhookSink(opts: { secret?: string | undefined; onAlert?: (a: Alert) => void; port?: number; fault?: () => SinkFault } = {}): Promise<WebhookSink> {
   const received: Alert[] = [];
   const seen = new Set<string>();
-  const sink: WebhookSink = { url: '', received, requests: 0, close: async () => undefined };
+  const sink: WebhookSink = { url: '', received, requests: 0, duplicates: 0, close: async () => undefined };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       sink.requests++;
+      const fault = opts.fault?.();
+      if (fault) {
+        res.writeHead(fault.status, fault.headers).end('injected failure');
+        return;
+      }
       const body = Buffer.concat(chunks).toString('utf8');
       if (opts.secret) {
         const ts = String(req.headers['x-finsent-timestamp'] ?? '');
@@ -46,6 +56,8 @@ export async function startWebhookSink(opts: { secret?: string | undefined; onAl
         seen.add(key);
         received.push(parsed.data);
         opts.onAlert?.(parsed.data);
+      } else {
+        sink.duplicates++;
       }
       res.writeHead(204).end();
     });

@@ -1,0 +1,68 @@
+/**
+ * The steady load of a chaos run: valid raw items with unique ids, on a simulated event clock
+ * (`perSimMinute` items per simulated minute) so that a run of a minute or two spans hours of
+ * event time, with a negative burst (bank-run headlines) between two simulated minutes.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SCHEMA_VERSION, type RawItem } from '@finsent/shared';
+
+const SAMPLE = fileURLToPath(new URL('../sample/headlines.ndjson', import.meta.url));
+
+interface SampleLine {
+  title: string;
+  published_at: string;
+}
+
+/** Calm headlines and burst headlines from the bundled sample (its 11:30–11:50 window is the bank scare). */
+export function sampleHeadlines(): { calm: string[]; burst: string[] } {
+  const lines = readFileSync(SAMPLE, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as SampleLine);
+  const inBurst = (l: SampleLine) => l.published_at >= '2026-11-23T11:30:00Z' && l.published_at < '2026-11-23T11:50:00Z';
+  return { calm: lines.filter((l) => !inBurst(l)).map((l) => l.title), burst: lines.filter(inBurst).map((l) => l.title) };
+}
+
+export interface LoadPlan {
+  runId: string;
+  /** Event time of item 0. */
+  startMs: number;
+  perSimMinute: number;
+  burstFromMinute: number;
+  burstToMinute: number;
+}
+
+export function chaosItem(plan: LoadPlan, i: number, texts: { calm: string[]; burst: string[] }): RawItem {
+  const eventMs = plan.startMs + Math.floor((i * 60_000) / plan.perSimMinute);
+  const minute = (eventMs - plan.startMs) / 60_000;
+  const inBurst = minute >= plan.burstFromMinute && minute < plan.burstToMinute;
+  const pool = inBurst ? texts.burst : texts.calm;
+  const title = `${pool[i % pool.length]!} [${i}]`;
+  const at = new Date(eventMs).toISOString();
+  return {
+    schema_version: SCHEMA_VERSION,
+    id: createHash('sha256').update(`chaos:${plan.runId}:${i}`).digest('hex').slice(0, 32),
+    source: `chaos:${plan.runId}`,
+    source_kind: 'replay',
+    url: null,
+    title,
+    text: title,
+    truncated: false,
+    lang: 'en',
+    published_at: at,
+    fetched_at: at,
+    tickers: [],
+    duplicate_of: null,
+    novelty: 1,
+  };
+}
+
+/** Messages that must all end up on the dead-letter topic, keyed so they can be found there. */
+export function poisonMessages(runId: string): Array<{ key: string; value: Buffer; reason: string }> {
+  const valid = chaosItem({ runId, startMs: Date.now(), perSimMinute: 1, burstFromMinute: 0, burstToMinute: 0 }, -1, { calm: ['x'], burst: ['x'] });
+  return [
+    { key: `poison-json-${runId}`, value: Buffer.from('{"schema_version":1,"id":'), reason: 'invalid_json' },
+    { key: `poison-schema-${runId}`, value: Buffer.from(JSON.stringify({ schema_version: 1, id: 'not-an-id', text: 42 })), reason: 'schema_violation' },
+    { key: `poison-huge-${runId}`, value: Buffer.from(JSON.stringify({ ...valid, text: 'sell '.repeat(2 * 1024 * 1024) })), reason: 'schema_violation' },
+    { key: `poison-utf8-${runId}`, value: Buffer.concat([Buffer.from('{"schema_version":1,"text":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]), reason: 'invalid_utf8' },
+  ];
+}

@@ -1,0 +1,43 @@
+/** finsent chaos: fault injection through the real pipeline (see cli/chaos/scenario.ts). */
+import { parseArgs } from 'node:util';
+import { errorMessage } from '@finsent/shared';
+import { runChaos } from '../chaos/scenario.js';
+
+const HELP = `Usage: finsent chaos [--duration S] [--rate N] [--clickhouse-down S] [--broker-down S] [--keep]
+
+Drives a steady load through the real pipeline (its own Kafka broker; classify, store with embedded
+ClickHouse and alert as separate processes; a local webhook receiver) while it kills the broker,
+SIGKILLs classify mid-stream, takes the store/ClickHouse down, makes the webhook answer 500 then 429,
+and injects poison (invalid JSON, wrong schema, a 10 MB text, invalid UTF-8) on the raw topic.
+Then audits ClickHouse, the dead-letter topic and the webhook receiver. Last line:
+{"sent","stored","lost","duplicated","dead_letters","alerts_expected","alerts_delivered",…}
+Exit status 1 when anything was lost, duplicated or not dead-lettered, or an alert was not delivered once.
+  --duration S        load duration (default 150)
+  --rate N            items per second offered (default 40)
+  --clickhouse-down S how long ClickHouse stays unreachable (default 60)
+  --broker-down S     how long the broker stays down (default 5)
+  --keep              keep the run's folder (logs, data) even on success
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({ args: argv, options: { duration: { type: 'string', default: '150' }, rate: { type: 'string', default: '40' }, 'clickhouse-down': { type: 'string', default: '60' }, 'broker-down': { type: 'string', default: '5' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values;
+  } catch (err) {
+    process.stderr.write(`finsent chaos: ${errorMessage(err)}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) return process.stdout.write(HELP), 0;
+  const report = await runChaos({
+    durationS: Number(values.duration),
+    rate: Number(values.rate),
+    clickhouseDownS: Number(values['clickhouse-down']),
+    brokerDownS: Number(values['broker-down']),
+    keep: values.keep ?? false,
+    log: (m) => process.stderr.write(`[chaos] ${m}\n`),
+  });
+  if (report.workdir) process.stderr.write(`[chaos] logs and data: ${report.workdir}\n`);
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  const ok = report.lost === 0 && report.duplicated === 0 && report.dead_letters === report.dead_letters_expected && report.alerts_expected > 0 && report.alerts_delivered === report.alerts_expected;
+  return ok ? 0 : 1;
+}
