@@ -7,7 +7,8 @@
  * allowed lateness (Kafka keeps order only within a partition). When the stream goes quiet, an
  * idle flush closes everything seen so far.
  *
- * For each closed minute, the trailing window of `windowMinutes` is compared with the key's
+ * For each closed minute, the trailing window of `windowMinutes` (and a shorter one of
+ * `shortWindowMinutes`, for a faster first alert on a large spike) is compared with the key's
  * baseline, an EWMA of the negative share and its variance learnt from earlier windows:
  *   z = (share - baseline) / sqrt(baselineVariance + baseline * (1 - baseline) / n)
  * The second term is the sampling noise of a share over n items, so small windows need a
@@ -22,6 +23,8 @@ import { binomialUpperTail, normalUpperTail } from './stats.js';
 
 export interface DetectorConfig {
   windowMinutes: number;
+  /** A second, shorter trailing window checked alongside (0: off), for a fast first alert. */
+  shortWindowMinutes: number;
   minCount: number;
   zThreshold: number;
   criticalZ: number;
@@ -42,8 +45,9 @@ export interface DetectorConfig {
 
 export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = {
   windowMinutes: 5,
-  minCount: 10,
-  zThreshold: 3,
+  shortWindowMinutes: 2,
+  minCount: 4,
+  zThreshold: 3.5,
   criticalZ: 5,
   rearmZ: 1,
   minLift: 0.15,
@@ -52,7 +56,7 @@ export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = {
   priorVariance: 0.005,
   minVariance: 0.002,
   cooldownMinutes: 30,
-  latenessMs: 60_000,
+  latenessMs: 5_000,
   partitionIdleMs: 5_000,
   idleFlushMs: 10_000,
   scopes: ['market', 'topic', 'ticker'],
@@ -91,6 +95,24 @@ interface KeyState {
 
 const MINUTE = 60_000;
 
+/** What survives a restart for one key: its baseline, alert state and the minutes still in its window. */
+export interface KeySnapshot {
+  scope: Alert['scope'];
+  key: string;
+  mean: number;
+  variance: number;
+  armed: boolean;
+  /** null: never fired (JSON has no -Infinity). */
+  lastFiredMinute: number | null;
+  buckets: Array<[number, Bucket]>;
+}
+
+export interface DetectorSnapshot {
+  /** Last evaluated minute (null: none yet); a restored detector never evaluates it again. */
+  closedMinute: number | null;
+  keys: KeySnapshot[];
+}
+
 export function alertId(scope: string, key: string, windowEndMs: number): string {
   return createHash('sha256').update(`${scope}\u0000${key}\u0000${windowEndMs}`).digest('hex').slice(0, 32);
 }
@@ -128,10 +150,27 @@ export class SpikeDetector {
     }
   }
 
+  snapshot(): DetectorSnapshot {
+    const fin = (n: number) => (Number.isFinite(n) ? n : null);
+    return {
+      closedMinute: fin(this.closedMinute),
+      keys: [...this.keys.values()].map((s) => ({ scope: s.scope, key: s.key, mean: s.mean, variance: s.variance, armed: s.armed, lastFiredMinute: fin(s.lastFiredMinute), buckets: [...s.buckets] })),
+    };
+  }
+
+  /** Resumes from a snapshot: baselines and alert state as they were, no minute evaluated twice. */
+  restore(snap: DetectorSnapshot): void {
+    this.closedMinute = snap.closedMinute ?? -Infinity;
+    for (const k of snap.keys) {
+      this.keys.set(`${k.scope}:${k.key}`, { scope: k.scope, key: k.key, mean: k.mean, variance: k.variance, armed: k.armed, lastFiredMinute: k.lastFiredMinute ?? -Infinity, buckets: new Map(k.buckets) });
+    }
+  }
+
   /** The event time up to which every minute can be evaluated. */
   watermarkMs(nowMs: number): number {
     if (this.maxEventMs === -Infinity) return -Infinity;
-    if (nowMs - this.lastObservedAt >= this.config.idleFlushMs) return this.maxEventMs + MINUTE;
+    // Idle: close what was seen, but never a minute that the clock says is still running.
+    if (nowMs - this.lastObservedAt >= this.config.idleFlushMs) return Math.min(this.maxEventMs + MINUTE, nowMs - this.config.latenessMs);
     let low = Infinity;
     for (const { eventMs, seenAt } of this.partitionHigh.values()) {
       if (nowMs - seenAt < this.config.partitionIdleMs) low = Math.min(low, eventMs);
@@ -161,49 +200,61 @@ export class SpikeDetector {
     return alerts;
   }
 
-  private evaluate(state: KeyState | undefined, minute: number, nowMs: number): Alert | null {
-    if (!state) return null;
-    const c = this.config;
+  /** Weighted counts and top headlines of the `minutes` minutes ending with `minute`. */
+  private windowStats(state: KeyState, minute: number, minutes: number) {
     let total = 0;
     let negative = 0;
     const headlines: Bucket['headlines'] = [];
-    for (let m = minute - c.windowMinutes + 1; m <= minute; m++) {
+    for (let m = minute - minutes + 1; m <= minute; m++) {
       const b = state.buckets.get(m);
       if (!b) continue;
       total += b.total;
       negative += b.negative;
       headlines.push(...b.headlines);
     }
-    if (total < c.minCount) return null;
-    const share = negative / total;
-    const sd = Math.sqrt(state.variance + (state.mean * (1 - state.mean)) / total);
+    const sd = Math.sqrt(state.variance + (state.mean * (1 - state.mean)) / Math.max(total, 1e-9));
     // Continuity correction: counts are discrete, and without it small windows fire on noise.
-    const z = (Math.max(0, negative - 0.5) / total - state.mean) / Math.max(sd, 1e-6);
-    let alert: Alert | null = null;
-    if (!state.armed && z < c.rearmZ) state.armed = true;
+    const z = total > 0 ? (Math.max(0, negative - 0.5) / total - state.mean) / Math.max(sd, 1e-6) : 0;
+    return { minutes, total, negative, share: total > 0 ? negative / total : 0, z, headlines };
+  }
+
+  private evaluate(state: KeyState | undefined, minute: number, nowMs: number): Alert | null {
+    if (!state) return null;
+    const c = this.config;
+    // The long window is steady; the short one catches a large spike within a minute or two of
+    // its onset, before it dominates the long window (measured in docs/alerts.md).
+    const windows = [this.windowStats(state, minute, c.windowMinutes)];
+    if (c.shortWindowMinutes > 0 && c.shortWindowMinutes < c.windowMinutes) windows.push(this.windowStats(state, minute, c.shortWindowMinutes));
+    if (!state.armed && Math.max(...windows.map((w) => w.z)) < c.rearmZ) state.armed = true;
     // The normal z is not enough for small windows (the binomial tail is heavier): also require
     // the exact binomial tail probability of this many negatives to be as rare as zThreshold says.
-    const rareEnough = () => binomialUpperTail(Math.round(negative), Math.round(total), state.mean) <= normalUpperTail(c.zThreshold);
-    if (state.armed && z >= c.zThreshold && share - state.mean >= c.minLift && minute - state.lastFiredMinute >= c.cooldownMinutes && rareEnough()) {
+    const fires = (w: (typeof windows)[number]) =>
+      w.total >= c.minCount &&
+      w.z >= c.zThreshold &&
+      w.share - state.mean >= c.minLift &&
+      binomialUpperTail(Math.round(w.negative), Math.round(w.total), state.mean) <= normalUpperTail(c.zThreshold);
+    const w = state.armed && minute - state.lastFiredMinute >= c.cooldownMinutes ? windows.find(fires) : undefined;
+    let alert: Alert | null = null;
+    if (w) {
       state.armed = false;
       state.lastFiredMinute = minute;
       const windowEnd = (minute + 1) * MINUTE;
-      headlines.sort((x, y) => y.p - x.p);
+      w.headlines.sort((x, y) => y.p - x.p);
       alert = {
         schema_version: SCHEMA_VERSION,
         id: alertId(state.scope, state.key, windowEnd),
         kind: 'negative_spike',
         scope: state.scope,
         key: state.key,
-        severity: z >= c.criticalZ ? 'critical' : 'warning',
-        window_start: new Date(windowEnd - c.windowMinutes * MINUTE).toISOString(),
+        severity: w.z >= c.criticalZ ? 'critical' : 'warning',
+        window_start: new Date(windowEnd - w.minutes * MINUTE).toISOString(),
         window_end: new Date(windowEnd).toISOString(),
-        negative_count: Math.round(negative * 100) / 100,
-        total_count: Math.round(total * 100) / 100,
-        negative_share: Math.round(share * 10_000) / 10_000,
+        negative_count: Math.round(w.negative * 100) / 100,
+        total_count: Math.round(w.total * 100) / 100,
+        negative_share: Math.round(w.share * 10_000) / 10_000,
         baseline_share: Math.round(state.mean * 10_000) / 10_000,
-        z_score: Math.round(z * 100) / 100,
-        headlines: headlines.slice(0, 5).map(({ id, title, url }) => ({ id, title, url })),
+        z_score: Math.round(w.z * 100) / 100,
+        headlines: w.headlines.slice(0, 5).map(({ id, title, url }) => ({ id, title, url })),
         fired_at: new Date(nowMs).toISOString(),
         delivery_state: 'pending',
         delivery_attempts: 0,

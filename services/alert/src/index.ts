@@ -13,11 +13,18 @@ import { detectorConfig, type AlertConfig } from './config.js';
 import { SpikeDetector } from './detector.js';
 import { alertMetrics } from './metrics.js';
 import { WebhookNotifier, type Notifier } from './webhook-notifier.js';
+import { SlackNotifier } from './slack-notifier.js';
 import { AlertWorker } from './worker.js';
 
-export { loadAlertConfig, alertConfigSchema, type AlertConfig } from './config.js';
+export { loadAlertConfig, alertConfigSchema, detectorConfig, type AlertConfig } from './config.js';
+export { generateStream, type BacktestItem, type SpikeLabel } from './backtest/stream-generator.js';
+export { formatStream, parseBacktestLine } from './backtest/ndjson.js';
+export { runBacktest } from './backtest/run.js';
 export { SpikeDetector, DEFAULT_DETECTOR_CONFIG } from './detector.js';
 export { signBody } from './webhook-notifier.js';
+export { AlertWorker } from './worker.js';
+export { alertMetrics } from './metrics.js';
+export { WebhookNotifier } from './webhook-notifier.js';
 
 export async function startAlert(config: AlertConfig, logger: Logger = createLogger('alert', config.LOG_LEVEL)): Promise<RunningService> {
   const registry = createRegistry('alert');
@@ -25,7 +32,8 @@ export async function startAlert(config: AlertConfig, logger: Logger = createLog
   const delivery = { maxAttempts: config.ALERT_DELIVERY_ATTEMPTS, timeoutMs: config.ALERT_DELIVERY_TIMEOUT_MS, baseBackoffMs: 500, logger };
   const notifiers: Notifier[] = [];
   if (config.ALERT_WEBHOOK_URL) notifiers.push(new WebhookNotifier(config.ALERT_WEBHOOK_URL, config.ALERT_WEBHOOK_SECRET, delivery));
-  if (notifiers.length === 0) logger.warn('no ALERT_WEBHOOK_URL: alerts go to the alerts topic and the log only');
+  if (config.SLACK_WEBHOOK_URL) notifiers.push(new SlackNotifier(config.SLACK_WEBHOOK_URL, { ...delivery, grafanaUrl: config.GRAFANA_URL }));
+  if (notifiers.length === 0) logger.warn('no ALERT_WEBHOOK_URL or SLACK_WEBHOOK_URL: alerts go to the alerts topic and the log only');
   const bus = createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-alert', logger });
   await bus.ensureTopics(TOPIC_SPECS);
   const worker = new AlertWorker({ bus, detector: new SpikeDetector(detectorConfig(config)), notifiers, logger, metrics });

@@ -1,0 +1,101 @@
+/**
+ * Against a local server that speaks Slack's incoming-webhook protocol: answers `ok`, 429 with
+ * Retry-After when rate limited, 400 `invalid_blocks` for a malformed message.
+ */
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import type { Alert } from '@finsent/shared';
+import { SlackNotifier, escapeMrkdwn, slackMessage } from './slack-notifier.js';
+
+interface Hit { at: number; body: { text?: string; blocks?: Array<{ type: string; text?: { text: string }; fields?: Array<{ text: string }>; elements?: Array<{ text: string }> }> }; headers: IncomingHttpHeaders }
+
+async function slackServer(answer: (n: number) => { status: number; body: string; headers?: Record<string, string> }) {
+  const hits: Hit[] = [];
+  const server = createServer((req, res) => {
+    let data = '';
+    req.on('data', (c) => (data += c));
+    req.on('end', () => {
+      hits.push({ at: Date.now(), body: JSON.parse(data), headers: req.headers });
+      const a = answer(hits.length);
+      res.writeHead(a.status, { 'content-type': 'text/plain', ...a.headers }).end(a.body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T000/B000/XXXX`, hits, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+const alert: Alert = {
+  schema_version: 1, id: 'a'.repeat(32), kind: 'negative_spike', scope: 'topic', key: 'Financials', severity: 'critical',
+  window_start: '2026-01-05T14:00:00.000Z', window_end: '2026-01-05T14:02:00.000Z', negative_count: 9, total_count: 10,
+  negative_share: 0.9, baseline_share: 0.2, z_score: 6.1,
+  headlines: [
+    { id: '1', title: '<!channel> Bank *collapses* @here <@U123ABC> <https://evil.example|click> & run', url: 'https://news.example.com/a?x=1&y=2' },
+    { id: '2', title: 'Plain headline', url: 'javascript:alert(1)' },
+  ],
+  fired_at: '2026-01-05T14:02:05.000Z', delivery_state: 'pending', delivery_attempts: 0, delivery_error: null,
+};
+const opts = { maxAttempts: 3, timeoutMs: 5_000, baseBackoffMs: 10, logger: pino({ level: 'silent' }), grafanaUrl: 'https://grafana.example.com/d/finsent' };
+
+describe('SlackNotifier', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => close?.());
+
+  it('posts a Block Kit message with the numbers, linked headlines and the dashboard link', async () => {
+    const s = await slackServer(() => ({ status: 200, body: 'ok' }));
+    close = s.close;
+    const r = await new SlackNotifier(s.url, opts).deliver(alert);
+    expect(r).toEqual({ state: 'delivered', attempts: 1, error: null });
+    const { blocks, text } = s.hits[0]!.body;
+    expect(blocks!.map((b) => b.type)).toEqual(['header', 'section', 'section', 'context']);
+    expect(blocks![0]!.text!.text).toContain('CRITICAL');
+    expect(blocks![0]!.text!.text).toContain('topic Financials');
+    expect(blocks![1]!.fields!.map((f) => f.text).join('\n')).toMatch(/90\.0% vs baseline 20\.0% \(4\.5× baseline\)[\s\S]*6\.10[\s\S]*2 min/);
+    expect(blocks![2]!.text!.text).toContain('<https://news.example.com/a?x=1&y=2|');
+    expect(blocks![3]!.elements![0]!.text).toContain('<https://grafana.example.com/d/finsent|Grafana dashboard>');
+    expect(text).toContain('negative vs');
+  });
+
+  it('escapes a malicious headline: no mention, no link, no formatting gets through', () => {
+    const body = JSON.stringify(slackMessage(alert));
+    const headlines = slackMessage(alert).blocks[2] as { text: { text: string } };
+    const t = headlines.text.text;
+    expect(t).not.toMatch(/<!channel>|<@U123ABC>|<https:\/\/evil/);
+    expect(t).toContain('&lt;!channel&gt;');
+    expect(t).toContain('&lt;@U123ABC&gt;');
+    expect(t).toContain('&amp; run');
+    expect(t).not.toMatch(/(^|[^\u2060])@here/);
+    expect(t).not.toMatch(/[^\u200b]\*collapses/);
+    // A javascript: URL is shown as text, never linked.
+    expect(t).toContain('• Plain headline');
+    expect(body).not.toContain('javascript:alert');
+    expect(escapeMrkdwn('a & b <c> @channel')).toBe('a &amp; b &lt;c&gt; @\u2060channel');
+  });
+
+  it('waits as long as a 429 Retry-After says, then delivers', async () => {
+    const s = await slackServer((n) => (n === 1 ? { status: 429, body: 'rate_limited', headers: { 'retry-after': '1' } } : { status: 200, body: 'ok' }));
+    close = s.close;
+    const r = await new SlackNotifier(s.url, opts).deliver(alert);
+    expect(r.state).toBe('delivered');
+    expect(r.attempts).toBe(2);
+    expect(s.hits[1]!.at - s.hits[0]!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('gives up on 400 invalid_blocks at once and reports it as failed', async () => {
+    const s = await slackServer(() => ({ status: 400, body: 'invalid_blocks' }));
+    close = s.close;
+    const r = await new SlackNotifier(s.url, opts).deliver(alert);
+    expect(r).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(r.error).toContain('invalid_blocks');
+    expect(s.hits).toHaveLength(1);
+  });
+
+  it('reports a Slack that keeps failing as failed after the configured attempts', async () => {
+    const s = await slackServer(() => ({ status: 500, body: 'internal_error' }));
+    close = s.close;
+    const r = await new SlackNotifier(s.url, opts).deliver(alert);
+    expect(r).toMatchObject({ state: 'failed', attempts: 3 });
+    expect(s.hits).toHaveLength(3);
+  });
+});

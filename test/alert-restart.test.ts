@@ -1,0 +1,84 @@
+/**
+ * Restart safety on a real broker: an alert worker detects a spike and delivers it, stops; a new
+ * worker (a fresh detector) restores the state from the compacted state topic and re-reads the
+ * scored topic from the start under a new consumer group (as after lost commits). Nothing is
+ * delivered twice, and a later spike is judged against the restored baseline.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { TOPICS, createKafkajsBus, createRegistry, type ScoredItem } from '@finsent/shared';
+import { AlertWorker, SpikeDetector, WebhookNotifier, alertMetrics } from '@finsent/alert';
+import { startWebhookSink } from '../cli/webhook-sink.js';
+import { brokers, testLogger, waitFor } from './support/env.js';
+
+const run = Date.now();
+const topics = { scored: `test.alert-restart.scored.${run}`, alerts: `test.alert-restart.alerts.${run}`, state: `test.alert-restart.state.${run}` };
+const T0 = Date.UTC(2026, 0, 5, 14, 0);
+
+function rng(seed: number) {
+  return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+}
+
+function items(fromMin: number, toMin: number, share: number, seed: number): ScoredItem[] {
+  const r = rng(seed);
+  const out: ScoredItem[] = [];
+  for (let m = fromMin; m < toMin; m++) {
+    for (let i = 0; i < 6; i++) {
+      const neg = r() < share;
+      const at = new Date(T0 + m * 60_000 + i * 10_000).toISOString();
+      const id = `${m.toString(16).padStart(8, '0')}${i.toString(16).padStart(24, '0')}`;
+      out.push({
+        schema_version: 1, id, source: 'test', source_kind: 'replay', url: `https://x.example.com/${id}`, title: `${neg ? 'Bank fails' : 'Calm'} ${m}-${i}`, text: 'x', truncated: false, lang: 'en',
+        published_at: at, fetched_at: at, tickers: [], duplicate_of: null, novelty: 1,
+        sentiment: neg ? 'negative' : 'neutral', sentiment_scores: { negative: neg ? 0.9 : 0.05, neutral: 0.05, positive: 0.05 }, topic: 'Markets', topic_scores: Object.fromEntries(TOPICS.map((t) => [t, t === 'Markets' ? 1 : 0])) as ScoredItem['topic_scores'],
+        model_version: 'test', scored_at: at,
+      });
+    }
+  }
+  return out;
+}
+
+describe('alert state across a restart', () => {
+  const logger = testLogger('alert-restart');
+  const bus = createKafkajsBus({ brokers: [brokers()], clientId: 'alert-restart-test', logger });
+  const closers: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const c of closers.reverse()) await c();
+  });
+
+  it('delivers each alert once and keeps the baseline', async () => {
+    await bus.ensureTopics([{ topic: topics.scored, partitions: 3 }, { topic: topics.alerts, partitions: 1 }]);
+    const sink = await startWebhookSink();
+    closers.push(() => sink.close());
+    const producer = await bus.producer();
+    closers.push(() => producer.close());
+    const publish = (xs: ScoredItem[]) => producer.send(topics.scored, xs.map((x) => ({ key: x.id, value: JSON.stringify(x) })));
+    const worker = (groupId: string) =>
+      new AlertWorker({
+        bus, detector: new SpikeDetector(), logger, metrics: alertMetrics(createRegistry('alert')), topics, groupId,
+        notifiers: [new WebhookNotifier(sink.url, undefined, { maxAttempts: 3, timeoutMs: 5_000, baseBackoffMs: 50, logger })],
+      });
+
+    // Calm at 10% negative for two hours, then a spike.
+    await publish([...items(0, 120, 0.1, 1), ...items(120, 130, 0.9, 2)]);
+    const w1 = worker(`alert-restart-a-${run}`);
+    await w1.start();
+    const first = await waitFor('the first spike alert', async () => sink.received[0], 60_000);
+    expect(Date.parse(first.window_end)).toBeGreaterThan(T0 + 120 * 60_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    await w1.stop();
+
+    // A new process that lost its commits: it re-reads everything and must not re-fire.
+    const w2 = worker(`alert-restart-b-${run}`);
+    await w2.start();
+    closers.push(() => w2.stop());
+    await publish([...items(130, 200, 0.1, 3), ...items(200, 206, 0.6, 4)]);
+    const second = await waitFor('the second spike alert', async () => sink.received.find((a) => Date.parse(a.window_end) > T0 + 200 * 60_000), 60_000);
+    // Judged against the baseline learnt before the restart (10%), not the prior (25%).
+    expect(second.baseline_share).toBeLessThan(0.16);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const ids = sink.received.map((a) => a.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(sink.requests).toBe(ids.length);
+    expect(ids).toHaveLength(2);
+  }, 120_000);
+});
