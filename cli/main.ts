@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   service: { summary: 'run one service in the foreground: ingest | classify | store | alert', load: () => import('./commands/service.js') },
   migrate: { summary: 'apply ClickHouse migrations to the configured database', load: () => import('./commands/query.js').then((m) => ({ run: m.runMigrate })) },
   bench: { summary: 'benchmarks: classify (bare model vs the service, Kafka in → Kafka out)', load: () => import('./commands/bench.js') },
+  backtest: { summary: 'score the spike detector on a labelled stream (generated, or --in FILE) in simulated time', load: () => import('./commands/backtest.js') },
   chaos: { summary: 'fault injection through the real pipeline, then an audit of loss, duplicates, dead letters, alerts', load: () => import('./commands/chaos.js') },
   query: { summary: 'run SQL against the configured ClickHouse (--format table|csv|json)', load: () => import('./commands/query.js') },
   dashboards: { summary: 'regenerate the Grafana dashboards and provisioning under infra/grafana/ (--check)', load: () => import('./commands/dashboards.js') },

@@ -49,19 +49,15 @@ function rawItem(i: number, title: string) {
   };
 }
 
-export async function run(argv: string[]): Promise<number> {
-  let parsed;
+export async function benchClassify(argv: string[]): Promise<number> {
+  let values;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { items: { type: 'string', default: '6000' }, seconds: { type: 'string', default: '10' }, batch: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    values = parseArgs({ args: argv, options: { items: { type: 'string', default: '6000' }, seconds: { type: 'string', default: '10' }, batch: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
   } catch (err) {
-    process.stderr.write(`finsent bench: ${errorMessage(err)}\n\n${HELP}`);
+    process.stderr.write(`finsent bench classify: ${errorMessage(err)}\n\n${HELP}`);
     return 2;
   }
-  const { values, positionals } = parsed;
-  if (values.help || positionals[0] !== 'classify') {
-    process.stdout.write(HELP);
-    return values.help ? 0 : 2;
-  }
+  if (values.help) return process.stdout.write(HELP), 0;
   const env = { ...process.env, ...(values.batch ? { CLASSIFY_BATCH_MAX: values.batch } : {}), ...(values.threads ? { ORT_INTRA_OP_THREADS: values.threads } : {}) };
   const config = loadClassifyConfig(env);
   const seconds = Number(values.seconds);
