@@ -118,4 +118,20 @@ describe('SpikeDetector', () => {
     // Once partition 1 has been idle, it no longer holds the watermark.
     expect(d.watermarkMs(now + DEFAULT_DETECTOR_CONFIG.partitionIdleMs)).toBeGreaterThan(T0 + 2 * MIN);
   });
+
+  it('after the whole stream stalled, a partition whose backlog comes later still holds the watermark', () => {
+    const d = new SpikeDetector();
+    const obs = (minute: number, partition: number): Observation => ({
+      id: `${minute}-${partition}`, title: 't', url: null, publishedAtMs: T0 + minute * MIN, negative: false, pNegative: 0, topic: 'Markets', tickers: [], novelty: 1, partition,
+    });
+    d.observe(obs(3, 0), T0);
+    d.observe(obs(3, 1), T0);
+    // 30 s of silence (classify was down), then partition 0's whole backlog arrives first.
+    const resumed = T0 + 30_000;
+    d.observe(obs(40, 0), resumed);
+    // Partition 1 (still at minute 3, its backlog not fetched yet) must hold the watermark back…
+    expect(d.watermarkMs(resumed + 1_000)).toBeLessThan(T0 + 4 * MIN);
+    // …until it has had its grace period to show up.
+    expect(d.watermarkMs(resumed + DEFAULT_DETECTOR_CONFIG.partitionIdleMs)).toBeGreaterThan(T0 + 30 * MIN);
+  });
 });

@@ -123,11 +123,14 @@ export class SpikeDetector {
   private closedMinute = -Infinity;
   private maxEventMs = -Infinity;
   private lastObservedAt = 0;
+  /** When items started flowing again after the whole stream was quiet (see watermarkMs). */
+  private resumedAt = 0;
   lateItems = 0;
 
   constructor(readonly config: DetectorConfig = DEFAULT_DETECTOR_CONFIG) {}
 
   observe(o: Observation, nowMs: number): void {
+    if (nowMs - this.lastObservedAt >= this.config.partitionIdleMs) this.resumedAt = nowMs;
     this.lastObservedAt = nowMs;
     const high = this.partitionHigh.get(o.partition);
     if (!high || o.publishedAtMs > high.eventMs) this.partitionHigh.set(o.partition, { eventMs: o.publishedAtMs, seenAt: nowMs });
@@ -172,8 +175,11 @@ export class SpikeDetector {
     // Idle: close what was seen, but never a minute that the clock says is still running.
     if (nowMs - this.lastObservedAt >= this.config.idleFlushMs) return Math.min(this.maxEventMs + MINUTE, nowMs - this.config.latenessMs);
     let low = Infinity;
+    // A partition counts as idle only if it stayed quiet while the stream was flowing: after an
+    // outage upstream every partition's backlog arrives one fetch after another, and a partition
+    // whose turn has not come yet must still hold the watermark back, or its items would all be late.
     for (const { eventMs, seenAt } of this.partitionHigh.values()) {
-      if (nowMs - seenAt < this.config.partitionIdleMs) low = Math.min(low, eventMs);
+      if (nowMs - Math.max(seenAt, this.resumedAt) < this.config.partitionIdleMs) low = Math.min(low, eventMs);
     }
     if (low === Infinity) low = this.maxEventMs;
     return low - this.config.latenessMs;
