@@ -8,29 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { RawItemSchema, TOPIC_NAMES, createKafkajsBus, type Bus, type RawItem } from '@finsent/shared';
+import { RawItemSchema, TOPIC_NAMES, createKafkajsBus, type RawItem } from '@finsent/shared';
 import { loadIngestConfig, startIngest, type IngestService } from '@finsent/ingest';
+import { isolatedBus } from './support/isolated-bus.js';
 import { brokers, testLogger, waitFor } from './support/env.js';
 import { rss, serveFeeds } from './support/rss.js';
 
 const run = randomUUID().slice(0, 8);
 
-/**
- * The real Kafka bus with every topic name prefixed, so this file's items never reach the pipeline
- * topics other test files count (the e2e test expects exactly its own items in ClickHouse).
- */
-function isolatedBus(inner: Bus, prefix: string): Bus {
-  const t = (topic: string) => `${prefix}.${topic}`;
-  return {
-    async producer() {
-      const p = await inner.producer();
-      return { send: (topic, records) => p.send(t(topic), records), close: () => p.close() };
-    },
-    consumer: (o) => inner.consumer({ ...o, topics: o.topics.map(t) }),
-    ensureTopics: (topics) => inner.ensureTopics(topics.map((x) => ({ ...x, topic: t(x.topic) }))),
-    lag: (groupId, topic) => inner.lag(groupId, t(topic)),
-  };
-}
 const TOKEN = 'test-token-0123456789abcdef';
 const base = `https://fixtures.example.com/ingest-${run}`;
 const HEADLINES = [

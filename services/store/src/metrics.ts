@@ -8,6 +8,7 @@ export function storeMetrics(registry: Registry) {
     batchSize: new Histogram({ name: 'finsent_store_batch_rows', help: 'Rows per insert', labelNames: ['table'], buckets: [1, 10, 50, 100, 500, 1000, 5000, 20000], registers: [registry] }),
     deadLetters: new Counter({ name: 'finsent_dead_letters_total', help: 'Messages sent to the dead-letter topic', labelNames: ['stage', 'reason'], registers: [registry] }),
     publishToStoreSeconds: new Histogram({ name: 'finsent_store_end_to_end_seconds', help: 'From fetch by ingest to row inserted', buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers: [registry] }),
+    redeliveredRows: new Counter({ name: 'finsent_store_redelivered_items_total', help: 'Scored items skipped because their id was already stored (at-least-once redelivery)', registers: [registry] }),
     consumerLag: new Gauge({ name: 'finsent_consumer_lag_messages', help: 'Messages not yet committed by the consumer group', labelNames: ['group', 'topic'], registers: [registry] }),
     lastInsertUnixSeconds: new Gauge({ name: 'finsent_store_last_insert_timestamp_seconds', help: 'When the last insert succeeded', registers: [registry] }),
   };

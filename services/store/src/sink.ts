@@ -50,7 +50,7 @@ export class ClickHouseSink {
         maxItems: o.batchMax,
         maxWaitMs: o.batchWaitMs,
         process: async (rows) => {
-          await this.insert(table, rows);
+          await this.insert(table, table === 'items' ? await this.withoutStoredItems(rows) : rows);
           return rows.map(() => undefined);
         },
       });
@@ -106,7 +106,39 @@ export class ClickHouseSink {
     await publishDeadLetters(this.producer!, 'store', rejections);
   }
 
+  /**
+   * Keeps only the first copy of each item: drops rows whose id is already in ClickHouse or
+   * earlier in the batch. A redelivered scored item can carry different labels than the stored
+   * one (classify re-scored it after a crash, in a batch of other items, and int8 inference is
+   * batch-dependent); inserting it would count the item under both labels in the trend tables.
+   * Safe because the scored topic is keyed by id, so one store consumer owns each id at a time.
+   */
+  private async withoutStoredItems(rows: Row[]): Promise<Row[]> {
+    const firstCopies = [...new Map(rows.map((r) => [r.id as string, r])).values()];
+    const dates = [...new Set(firstCopies.map((r) => String(r.published_at).slice(0, 10)))];
+    const stored = await retryUntilDone(
+      async () => {
+        const rs = await this.o.client.query({
+          query: 'SELECT id FROM items WHERE toDate(published_at) IN {dates:Array(Date)} AND id IN {ids:Array(String)}',
+          query_params: { dates, ids: firstCopies.map((r) => r.id as string) },
+          format: 'JSONEachRow',
+        });
+        return new Set((await rs.json<{ id: string }>()).map((r) => r.id));
+      },
+      { signal: this.stopping.signal, baseMs: 250, maxMs: 15_000, onRetry: (err, attempt, delayMs) => this.insertFailed('items', rows.length, err, attempt, delayMs) },
+    );
+    this.o.metrics.redeliveredRows.inc(rows.length - firstCopies.length + stored.size);
+    return firstCopies.filter((r) => !stored.has(r.id as string));
+  }
+
+  private insertFailed(table: string, rows: number, err: unknown, attempt: number, delayMs: number): void {
+    this.failingSince ??= Date.now();
+    this.o.metrics.insertFailures.inc({ table });
+    this.o.logger.error({ table, rows, attempt, retryInMs: delayMs, err: errorMessage(err) }, 'ClickHouse insert failed; retrying (consumption paused)');
+  }
+
   private async insert(table: string, rows: Row[]): Promise<void> {
+    if (rows.length === 0) return;
     await retryUntilDone(
       async () => {
         const t0 = process.hrtime.bigint();
@@ -117,11 +149,7 @@ export class ClickHouseSink {
         signal: this.stopping.signal,
         baseMs: 250,
         maxMs: 15_000,
-        onRetry: (err, attempt, delayMs) => {
-          this.failingSince ??= Date.now();
-          this.o.metrics.insertFailures.inc({ table });
-          this.o.logger.error({ table, rows: rows.length, attempt, retryInMs: delayMs, err: errorMessage(err) }, 'ClickHouse insert failed; retrying (consumption paused)');
-        },
+        onRetry: (err, attempt, delayMs) => this.insertFailed(table, rows.length, err, attempt, delayMs),
       },
     );
     this.failingSince = undefined;

@@ -1,0 +1,68 @@
+/**
+ * The sink on real Kafka and embedded ClickHouse: a scored item redelivered with different labels
+ * (classify re-scored it after a crash) is stored and counted once, under its first labels; bad
+ * messages are dead-lettered and the rest still lands.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { TOPIC_NAMES, TOPIC_SPECS, TOPICS, SCHEMA_VERSION, createClickHouse, createKafkajsBus, type Bus, type BusProducer, type ClickHouseClient, type ScoredItem } from '@finsent/shared';
+import { migrate } from './migrations.js';
+import { storeMetrics } from './metrics.js';
+import { ClickHouseSink } from './sink.js';
+import { isolatedBus } from '../../../test/support/isolated-bus.js';
+import { brokers, tempDir, testLogger, waitFor } from '../../../test/support/env.js';
+
+function scored(i: number, sentiment: ScoredItem['sentiment'], topic: ScoredItem['topic']): ScoredItem {
+  const t = new Date(Date.UTC(2026, 10, 23, 9, i % 5)).toISOString();
+  const p = { negative: 0.1, neutral: 0.1, positive: 0.1, [sentiment]: 0.8 } as ScoredItem['sentiment_scores'];
+  return {
+    schema_version: SCHEMA_VERSION, id: `${i}`.padStart(32, 'a'), source: 'test:sink', source_kind: 'replay', url: null, title: `t${i}`, text: `t${i}`,
+    truncated: false, lang: 'en', published_at: t, fetched_at: t, tickers: [], duplicate_of: null, novelty: 1, sentiment, sentiment_scores: p,
+    topic, topic_scores: Object.fromEntries(TOPICS.map((x) => [x, x === topic ? 0.9 : 0.005])) as ScoredItem['topic_scores'], model_version: 'finsent-test', scored_at: t,
+  };
+}
+
+describe('ClickHouseSink', () => {
+  const dir = tempDir('sink');
+  let client: ClickHouseClient;
+  let bus: Bus;
+  let producer: BusProducer;
+  let sink: ClickHouseSink;
+  const q = async (sql: string) => (await (await client.query({ query: sql, format: 'JSONEachRow' })).json<Record<string, unknown>>());
+
+  beforeAll(async () => {
+    client = (await createClickHouse({ dataPath: dir.path })).client;
+    await migrate(client, { textTtlDays: 30 });
+    bus = isolatedBus(createKafkajsBus({ brokers: [brokers()], clientId: 'sink-test', logger: testLogger('kafka') }), `sink-test-${Date.now()}`);
+    await bus.ensureTopics(TOPIC_SPECS);
+    producer = await bus.producer();
+    sink = new ClickHouseSink({ bus, client, logger: testLogger('store'), metrics: storeMetrics(new Registry()), batchMax: 100, batchWaitMs: 50 });
+    await sink.start();
+  });
+  afterAll(async () => {
+    await sink.stop();
+    await producer.close();
+    await client.close();
+    dir.remove();
+  });
+
+  it('stores a redelivered item once, with its first labels, and counts it once in the trends', async () => {
+    const first = Array.from({ length: 20 }, (_, i) => scored(i, 'neutral', 'Earnings'));
+    await producer.send(TOPIC_NAMES.scored, first.map((s) => ({ key: s.id, value: JSON.stringify(s) })));
+    await waitFor('20 items stored', async () => Number((await q('SELECT count() AS n FROM items'))[0]!.n) === 20);
+    // The same ids again with other labels, plus one copy twice in the same batch, plus one new item.
+    const again = first.slice(0, 10).map((s) => ({ ...s, sentiment: 'negative' as const, topic: 'Markets' as const }));
+    const fresh = scored(99, 'positive', 'Dividend');
+    await producer.send(TOPIC_NAMES.scored, [...again, again[0]!, fresh].map((s) => ({ key: s.id, value: JSON.stringify(s) })));
+    await waitFor('the new item stored', async () => Number((await q(`SELECT count() AS n FROM items WHERE id = '${fresh.id}'`))[0]!.n) === 1);
+    expect(await q('SELECT toString(count()) AS n FROM items')).toEqual([{ n: '21' }]);
+    expect(await q("SELECT toString(countIf(sentiment = 'negative')) AS neg, toString(countIf(topic = 'Markets')) AS markets FROM v_items")).toEqual([{ neg: '0', markets: '0' }]);
+    expect(await q('SELECT toString(sum(total)) AS n FROM v_topic_sentiment_minute')).toEqual([{ n: '21' }]);
+  });
+
+  it('dead-letters a message that is not a scored item and keeps going', async () => {
+    const ok = scored(200, 'negative', 'Macro');
+    await producer.send(TOPIC_NAMES.scored, [{ key: 'junk', value: '{"not":"an item"}' }, { key: ok.id, value: JSON.stringify(ok) }]);
+    await waitFor('the valid item after the junk', async () => Number((await q(`SELECT count() AS n FROM items WHERE id = '${ok.id}'`))[0]!.n) === 1);
+  });
+});
