@@ -25,6 +25,12 @@ export interface DetectorConfig {
   windowMinutes: number;
   /** A second, shorter trailing window checked alongside (0: off), for a fast first alert. */
   shortWindowMinutes: number;
+  /**
+   * Extra z required to fire on the minute still filling up (the "early look", re-checked as
+   * items arrive). It is tested many times before the minute closes, so it must clear a higher
+   * bar; < 0 disables the early look.
+   */
+  earlyExtraZ: number;
   minCount: number;
   zThreshold: number;
   criticalZ: number;
@@ -46,6 +52,7 @@ export interface DetectorConfig {
 export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = {
   windowMinutes: 5,
   shortWindowMinutes: 2,
+  earlyExtraZ: 1,
   minCount: 4,
   zThreshold: 3.5,
   criticalZ: 5,
@@ -125,12 +132,15 @@ export class SpikeDetector {
   private lastObservedAt = 0;
   /** When items started flowing again after the whole stream was quiet (see watermarkMs). */
   private resumedAt = 0;
+  /** Items arrived since the last early look. */
+  private dirty = false;
   lateItems = 0;
 
   constructor(readonly config: DetectorConfig = DEFAULT_DETECTOR_CONFIG) {}
 
   observe(o: Observation, nowMs: number): void {
     if (nowMs - this.lastObservedAt >= this.config.partitionIdleMs) this.resumedAt = nowMs;
+    this.dirty = true;
     this.lastObservedAt = nowMs;
     const high = this.partitionHigh.get(o.partition);
     if (!high || o.publishedAtMs > high.eventMs) this.partitionHigh.set(o.partition, { eventMs: o.publishedAtMs, seenAt: nowMs });
@@ -189,7 +199,8 @@ export class SpikeDetector {
   advance(nowMs: number): Alert[] {
     const wm = this.watermarkMs(nowMs);
     const lastClosable = Math.floor(wm / MINUTE) - 1; // minute m is complete once wm >= (m+1) minutes
-    if (lastClosable <= this.closedMinute || !Number.isFinite(lastClosable)) return [];
+    if (!Number.isFinite(lastClosable)) return [];
+    if (lastClosable <= this.closedMinute) return this.earlyLook(nowMs);
     const first = this.closedMinute === -Infinity ? this.firstDataMinute() : this.closedMinute + 1;
     const alerts: Alert[] = [];
     for (let m = first; m <= lastClosable; m = this.nextMinuteWithData(m, lastClosable)) {
@@ -203,6 +214,27 @@ export class SpikeDetector {
     }
     this.closedMinute = lastClosable;
     this.evict();
+    return [...alerts, ...this.earlyLook(nowMs)];
+  }
+
+  /**
+   * Checks the minute after the last closed one, while it is still filling, so a large spike
+   * fires seconds after it starts instead of after its minute closes. Only firing happens here:
+   * the baseline learns and keys re-arm when minutes close. Runs only when items arrived since
+   * the last look.
+   */
+  private earlyLook(nowMs: number): Alert[] {
+    if (this.config.earlyExtraZ < 0 || !this.dirty || !Number.isFinite(this.closedMinute)) return [];
+    this.dirty = false;
+    const open = this.closedMinute + 1;
+    const zThreshold = this.config.zThreshold + this.config.earlyExtraZ;
+    const market = this.config.scopes.includes('market') ? this.evaluate(this.keys.get('market:*'), open, nowMs, { zThreshold, learn: false }) : null;
+    const alerts = market ? [market] : [];
+    for (const state of this.keys.values()) {
+      if (state.scope === 'market') continue;
+      const a = this.evaluate(state, open, nowMs, { zThreshold, learn: false });
+      if (a && !(market && state.scope === 'topic')) alerts.push(a);
+    }
     return alerts;
   }
 
@@ -224,21 +256,25 @@ export class SpikeDetector {
     return { minutes, total, negative, share: total > 0 ? negative / total : 0, z, headlines };
   }
 
-  private evaluate(state: KeyState | undefined, minute: number, nowMs: number): Alert | null {
+  private evaluate(state: KeyState | undefined, minute: number, nowMs: number, early?: { zThreshold: number; learn: false }): Alert | null {
     if (!state) return null;
     const c = this.config;
+    const zThreshold = early?.zThreshold ?? c.zThreshold;
     // The long window is steady; the short one catches a large spike within a minute or two of
     // its onset, before it dominates the long window (measured in docs/alerts.md).
     const windows = [this.windowStats(state, minute, c.windowMinutes)];
     if (c.shortWindowMinutes > 0 && c.shortWindowMinutes < c.windowMinutes) windows.push(this.windowStats(state, minute, c.shortWindowMinutes));
-    if (!state.armed && Math.max(...windows.map((w) => w.z)) < c.rearmZ) state.armed = true;
+    // The early look also judges the open minute on its own: a spike that began inside it is
+    // not diluted by the calm minutes before.
+    if (early && c.shortWindowMinutes > 1) windows.push(this.windowStats(state, minute, 1));
+    if (!early && !state.armed && Math.max(...windows.map((w) => w.z)) < c.rearmZ) state.armed = true;
     // The normal z is not enough for small windows (the binomial tail is heavier): also require
     // the exact binomial tail probability of this many negatives to be as rare as zThreshold says.
     const fires = (w: (typeof windows)[number]) =>
       w.total >= c.minCount &&
-      w.z >= c.zThreshold &&
+      w.z >= zThreshold &&
       w.share - state.mean >= c.minLift &&
-      binomialUpperTail(Math.round(w.negative), Math.round(w.total), state.mean) <= normalUpperTail(c.zThreshold);
+      binomialUpperTail(Math.round(w.negative), Math.round(w.total), state.mean) <= normalUpperTail(zThreshold);
     const w = state.armed && minute - state.lastFiredMinute >= c.cooldownMinutes ? windows.find(fires) : undefined;
     let alert: Alert | null = null;
     if (w) {
@@ -267,7 +303,7 @@ export class SpikeDetector {
         delivery_error: null,
       };
     }
-    this.learn(state, minute);
+    if (!early) this.learn(state, minute);
     return alert;
   }
 
