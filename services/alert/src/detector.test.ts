@@ -134,4 +134,23 @@ describe('SpikeDetector', () => {
     // …until it has had its grace period to show up.
     expect(d.watermarkMs(resumed + DEFAULT_DETECTOR_CONFIG.partitionIdleMs)).toBeGreaterThan(T0 + 30 * MIN);
   });
+
+  it('fires on a large market-wide spike within a minute of onset, before its minute closes', () => {
+    const d = new SpikeDetector();
+    const r = rng(21);
+    const onset = T0 + 60 * MIN + 30_000; // mid-minute
+    let firedAt: number | undefined;
+    for (let s = 0; s < 2 * 3600 && firedAt === undefined; s++) {
+      const now = T0 + s * 1_000;
+      for (let k = 0; k < 2; k++) {
+        const negative = r() < (now >= onset ? 0.8 : 0.25);
+        d.observe({ id: `${s}-${k}`, title: 't', url: null, publishedAtMs: now, negative, pNegative: negative ? 0.9 : 0.1, topic: TOPICS[k]!, tickers: [], novelty: 1, partition: k }, now);
+      }
+      if (d.advance(now).some((a) => a.scope === 'market')) firedAt = now;
+    }
+    expect(firedAt).toBeDefined();
+    expect(firedAt! - onset).toBeLessThan(60_000);
+    // …and it is the early look that caught it: the onset's minute had not closed yet.
+    expect(firedAt!).toBeLessThan((Math.floor(onset / MIN) + 1) * MIN + DEFAULT_DETECTOR_CONFIG.latenessMs);
+  });
 });
