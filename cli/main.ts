@@ -5,6 +5,7 @@
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   start: { summary: 'run the whole pipeline locally (Kafka, embedded ClickHouse, all services, sample replay)', load: () => import('./commands/start.js') },
   classify: { summary: 'score an NDJSON or CSV file with the model (batch/backfill)', load: () => import('./commands/classify.js') },
+  eval: { summary: 'accuracy, macro-F1 and confusion matrix of the model on a labelled NDJSON/CSV file', load: () => import('./commands/eval.js') },
   replay: { summary: 'publish an NDJSON file of items to the raw topic', load: () => import('./commands/replay.js') },
   feed: { summary: 'dry run: print one feed (URL or file) as normalised NDJSON items, publish nothing', load: () => import('./commands/feed.js') },
   service: { summary: 'run one service in the foreground: ingest | classify | store | alert', load: () => import('./commands/service.js') },

@@ -85,4 +85,23 @@ describe('finsent CLI', () => {
     expect(r.stderr).toContain('ORT_PROVIDER');
     expect(r.stderr).toContain('ORT_INTRA_OP_THREADS');
   });
+
+  it('evaluates a labelled file through classify: accuracy, macro-F1, confusion matrix', async () => {
+    const input = join(dir.path, 'labelled.csv');
+    writeFileSync(input, [
+      'text,label',
+      '"Shares crash 30% after the company slashes guidance and warns of losses",0',
+      '"Company smashes estimates and raises its dividend; stock soars",1',
+      '"Company to hold annual shareholder meeting on May 4",2',
+      '"Bank shares tumble as regulators probe accounting practices",0',
+      'no label here,',
+    ].join('\n'));
+    const r = await finsent(['eval', '--in', input, '--task', 'sentiment']);
+    expect(r.code).toBe(0);
+    const last = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(last).toMatchObject({ task: 'sentiment', n: 4 });
+    expect(last.accuracy).toBeGreaterThanOrEqual(0.75);
+    expect(r.stdout).toContain('true \\ predicted');
+    expect(r.stderr).toContain('1 records without a usable "label"');
+  });
 });
