@@ -5,6 +5,7 @@ import {
   createKafkajsBus,
   createLogger,
   createRegistry,
+  reportConsumerLag,
   startOpsServer,
   type Logger,
   type RunningService,
@@ -38,19 +39,13 @@ export async function startAlert(config: AlertConfig, logger: Logger = createLog
   await bus.ensureTopics(TOPIC_SPECS);
   const worker = new AlertWorker({ bus, detector: new SpikeDetector(detectorConfig(config)), notifiers, logger, metrics });
   await worker.start();
-  const lagTimer = setInterval(() => {
-    bus.lag(CONSUMER_GROUPS.alert, TOPIC_NAMES.scored).then(
-      (lag) => metrics.consumerLag.set({ group: CONSUMER_GROUPS.alert, topic: TOPIC_NAMES.scored }, lag),
-      () => undefined,
-    );
-  }, 5_000);
-  lagTimer.unref();
+  const stopLagReports = reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.alert, [TOPIC_NAMES.scored]);
   const ops = await startOpsServer({ port: config.ALERT_PORT, registry, health: () => ({ ok: true, notifiers: notifiers.map((n) => n.name) }) });
   return {
     name: 'alert',
     opsUrl: ops.url,
     async stop() {
-      clearInterval(lagTimer);
+      stopLagReports();
       await worker.stop();
       await ops.close();
     },

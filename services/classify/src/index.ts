@@ -5,6 +5,7 @@ import {
   createKafkajsBus,
   createLogger,
   createRegistry,
+  reportConsumerLag,
   startOpsServer,
   type Logger,
   type RunningService,
@@ -37,13 +38,7 @@ export async function startClassify(config: ClassifyConfig, logger: Logger = cre
   await bus.ensureTopics(TOPIC_SPECS);
   const worker = new ClassifyWorker({ bus, model, logger, metrics, batchMax: config.CLASSIFY_BATCH_MAX, batchWaitMs: config.CLASSIFY_BATCH_WAIT_MS });
   await worker.start();
-  const lagTimer = setInterval(() => {
-    bus.lag(CONSUMER_GROUPS.classify, TOPIC_NAMES.raw).then(
-      (lag) => metrics.consumerLag.set({ group: CONSUMER_GROUPS.classify, topic: TOPIC_NAMES.raw }, lag),
-      () => undefined,
-    );
-  }, 5_000);
-  lagTimer.unref();
+  const stopLagReports = reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.classify, [TOPIC_NAMES.raw]);
   const ops = await startOpsServer({
     port: config.CLASSIFY_PORT,
     registry,
@@ -53,7 +48,7 @@ export async function startClassify(config: ClassifyConfig, logger: Logger = cre
     name: 'classify',
     opsUrl: ops.url,
     async stop() {
-      clearInterval(lagTimer);
+      stopLagReports();
       await worker.stop();
       await ops.close();
       await model.close();

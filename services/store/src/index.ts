@@ -7,6 +7,7 @@ import {
   createKafkajsBus,
   createLogger,
   createRegistry,
+  reportConsumerLag,
   startOpsServer,
   type ClickHouseClient,
   type Logger,
@@ -47,15 +48,7 @@ export async function startStore(config: StoreConfig, logger: Logger = createLog
   const sink = new ClickHouseSink({ bus, client, logger, metrics, batchMax: config.STORE_BATCH_MAX, batchWaitMs: config.STORE_BATCH_WAIT_MS });
   await sink.start();
 
-  const lagTimer = setInterval(() => {
-    for (const topic of [TOPIC_NAMES.scored, TOPIC_NAMES.alerts]) {
-      bus.lag(CONSUMER_GROUPS.store, topic).then(
-        (lag) => metrics.consumerLag.set({ group: CONSUMER_GROUPS.store, topic }, lag),
-        () => undefined,
-      );
-    }
-  }, 5_000);
-  lagTimer.unref();
+  const stopLagReports = reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.store, [TOPIC_NAMES.scored, TOPIC_NAMES.alerts]);
 
   const ops = await startOpsServer({
     port: config.STORE_PORT,
@@ -71,7 +64,7 @@ export async function startStore(config: StoreConfig, logger: Logger = createLog
     opsUrl: ops.url,
     client,
     async stop() {
-      clearInterval(lagTimer);
+      stopLagReports();
       await sink.stop();
       await ops.close();
       await client.close();
