@@ -3,18 +3,23 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 /**
- * JSON logs on stdout (pino). Fields that may carry secrets are redacted wherever they appear,
- * so a config dump or an HTTP error never leaks a token.
+ * Fields that may carry secrets, censored wherever they appear (top level, one or two levels
+ * down), so a config dump or an HTTP error never leaks a token. pino's wildcard matches one level.
  */
+const SECRET_FIELDS = ['token', 'secret', 'password', 'authorization', 'INGEST_TOKEN', 'ALERT_WEBHOOK_SECRET', 'SLACK_WEBHOOK_URL', 'CLICKHOUSE_PASSWORD', 'MASTODON_TOKEN'];
+
+export const LOG_REDACTION = {
+  paths: SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]),
+  censor: '[redacted]',
+};
+
+/** JSON logs on stdout (pino), one logger per service, with secrets redacted. */
 export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
   return pino({
     name: service,
     level,
     base: { service, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: ['*.token', '*.secret', '*.password', '*.authorization', '*.INGEST_TOKEN', '*.WEBHOOK_SECRET', '*.SLACK_WEBHOOK_URL', 'headers.authorization'],
-      censor: '[redacted]',
-    },
+    redact: LOG_REDACTION,
   });
 }
