@@ -21,6 +21,7 @@ import { ItemPublisher } from './publisher.js';
 import { pushHandler } from './push.js';
 import { SEEN_TOPIC, SeenLog, loadSeenIds } from './seen-store.js';
 import { FeedPoller, type FeedConfig } from './sources/feed-poller.js';
+import { startSocialSources, type SocialSources } from './sources/social/index.js';
 import { TickerExtractor } from './tickers.js';
 
 export { loadIngestConfig, ingestConfigSchema, type IngestConfig } from './config.js';
@@ -62,6 +63,7 @@ export async function createItemPublisher(bus: Bus, logger: Logger, dedupCapacit
 export interface IngestService extends RunningService {
   publisher: ItemPublisher;
   poller: FeedPoller;
+  social: SocialSources;
 }
 
 export async function startIngest(config: IngestConfig, logger: Logger = createLogger('ingest', config.LOG_LEVEL), deps: { bus?: Bus } = {}): Promise<IngestService> {
@@ -82,28 +84,32 @@ export async function startIngest(config: IngestConfig, logger: Logger = createL
     : undefined;
   const seenLog = config.INGEST_DEDUP_PERSIST ? new SeenLog(producer) : undefined;
   const publisher = new ItemPublisher({ producer, seen, tickers: TickerExtractor.fromFile(COMPANIES_FILE), metrics, logger, nearDup, seenLog });
+  const userAgent = 'finsent-ingest/0.1 (+https://github.com/finsent)';
   const poller = new FeedPoller({
     feeds,
     defaultIntervalS: config.FEED_POLL_INTERVAL_S,
-    limits: { timeoutMs: config.FEED_TIMEOUT_MS, maxBytes: config.FEED_MAX_BYTES, maxRedirects: config.FEED_MAX_REDIRECTS, userAgent: 'finsent-ingest/0.1 (+https://github.com/finsent)' },
+    limits: { timeoutMs: config.FEED_TIMEOUT_MS, maxBytes: config.FEED_MAX_BYTES, maxRedirects: config.FEED_MAX_REDIRECTS, userAgent },
     publisher,
     metrics,
     logger,
   });
   poller.start();
   logger.info({ feeds: feeds.length }, 'polling feeds');
+  const social = startSocialSources(config, { publisher, metrics, logger, userAgent });
+  logger.info({ sources: social.sources }, 'social sources started');
   const routes: Record<string, RouteHandler> = config.INGEST_TOKEN
     ? { '/ingest': pushHandler({ token: config.INGEST_TOKEN, maxBodyBytes: config.INGEST_MAX_BODY_BYTES, publisher, metrics, logger }) }
     : {};
   if (!config.INGEST_TOKEN) logger.info('INGEST_TOKEN not set: POST /ingest is off');
-  const ops = await startOpsServer({ port: config.INGEST_PORT, registry, health: () => ({ ok: true, feeds: feeds.length }), routes });
+  const ops = await startOpsServer({ port: config.INGEST_PORT, registry, health: () => ({ ok: true, feeds: feeds.length, social: social.sources }), routes });
   return {
     name: 'ingest',
     opsUrl: ops.url,
     publisher,
     poller,
+    social,
     async stop() {
-      await poller.stop();
+      await Promise.all([poller.stop(), social.stop()]);
       await ops.close(); // no push request may reach a closed producer
       await producer.close();
     },

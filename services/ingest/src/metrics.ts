@@ -12,6 +12,11 @@ export function ingestMetrics(registry: Registry) {
     feedItems: new Gauge({ name: 'finsent_feed_items_last_poll', help: 'Entries in the last successful poll', labelNames: ['feed'], registers: [registry] }),
     feedLastSuccess: new Gauge({ name: 'finsent_feed_last_success_timestamp_seconds', help: 'When the feed was last polled successfully', labelNames: ['feed'], registers: [registry] }),
     feedConsecutiveFailures: new Gauge({ name: 'finsent_feed_consecutive_failures', help: 'Failed polls in a row', labelNames: ['feed'], registers: [registry] }),
+    socialPolls: new Counter({ name: 'finsent_social_polls_total', help: 'Social source polls (HTTP sources) or connections (streams) by outcome', labelNames: ['source', 'outcome'], registers: [registry] }),
+    socialItems: new Counter({ name: 'finsent_social_items_total', help: 'Posts a social source handed to the publisher (before de-duplication)', labelNames: ['source'], registers: [registry] }),
+    socialConsecutiveFailures: new Gauge({ name: 'finsent_social_consecutive_failures', help: 'Failed polls or connection attempts of a social source in a row', labelNames: ['source'], registers: [registry] }),
+    socialLastSuccess: new Gauge({ name: 'finsent_social_last_success_timestamp_seconds', help: 'When a social source last polled successfully or received a message', labelNames: ['source'], registers: [registry] }),
+    socialStreamMessages: new Counter({ name: 'finsent_social_stream_messages_total', help: 'Messages received on a social stream by outcome (matched, unmatched, ignored, malformed)', labelNames: ['source', 'outcome'], registers: [registry] }),
     feedFetchSeconds: new Histogram({ name: 'finsent_feed_fetch_seconds', help: 'Fetch + parse time of one poll', labelNames: ['feed'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
   };
 }
