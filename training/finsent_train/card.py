@@ -1,0 +1,86 @@
+"""Render models/<dir>/MODEL_CARD.md from metrics.json (numbers are never typed by hand)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+STATIC = Path(__file__).with_name("card_static.md")
+
+
+def _e(x: str) -> str:
+    """Escape a markdown table cell (topic names contain '|')."""
+    return str(x).replace("|", "\\|")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def _cm(title: str, names: list[str], cm: list[list[int]]) -> str:
+    short = [_e(n if len(n) <= 14 else n[:13] + "…") for n in names]
+    head = "| gold \\ pred | " + " | ".join(short) + " |\n|---|" + "---|" * len(names) + "\n"
+    rows = "".join(f"| **{short[i]}** | " + " | ".join(str(x) for x in row) + " |\n" for i, row in enumerate(cm))
+    return f"**{title}**\n\n{head}{rows}\n"
+
+
+def _per_class(m: dict) -> str:
+    s = "| class | precision | recall | F1 | support |\n|---|---|---|---|---|\n"
+    for n, r in m["per_class"].items():
+        s += f"| {_e(n)} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1-score']:.3f} | {int(r['support'])} |\n"
+    return s
+
+
+def write_card(model_dir: Path, metrics: dict, labels: dict) -> None:
+    v = metrics["validation"]
+    lines = [f"# finsent-minilm — model card\n", f"**Model version:** `{labels['model_version']}`  ", f"**Normalisation:** `{labels['normalisation']}`  ",
+             f"**Max length:** {labels['max_length']} tokens\n"]
+    lines.append("## Validation metrics (official twitter-financial-news validation splits, onnxruntime CPU)\n")
+    lines.append("| model | sentiment acc | sentiment macro-F1 | topic acc | topic macro-F1 | news_sanity sentiment acc | news_sanity topic acc |")
+    lines.append("|---|---|---|---|---|---|---|")
+    for k in v:
+        ns = metrics["news_sanity"][k]
+        lines.append(f"| {k} | {v[k]['sentiment']['accuracy']:.4f} | {v[k]['sentiment']['macro_f1']:.4f} | {v[k]['topic']['accuracy']:.4f} | "
+                     f"{v[k]['topic']['macro_f1']:.4f} | {ns['sentiment_accuracy']:.3f} ({ns['n']}) | {ns['topic_accuracy']:.3f} ({ns['n']}) |")
+    lines.append("\nTargets: sentiment acc ≥ 0.88 / macro-F1 ≥ 0.85; topic acc ≥ 0.90 / macro-F1 ≥ 0.88.\n")
+    key0 = "int8" if "int8" in v else next(iter(v))
+    targets = {("sentiment", "accuracy"): 0.88, ("sentiment", "macro_f1"): 0.85, ("topic", "accuracy"): 0.90, ("topic", "macro_f1"): 0.88}
+    lines.append(f"Status ({key0}): " + "; ".join(
+        f"{t} {k} {v[key0][t][k]:.4f} {'meets' if v[key0][t][k] >= x else 'MISSES'} {x}" for (t, k), x in targets.items()) + ".\n")
+    if "int8" in v and "fp32" in v:
+        d = {t: round((v["fp32"][t]["accuracy"] - v["int8"][t]["accuracy"]) * 100, 2) for t in ("sentiment", "topic")}
+        lines.append(f"int8 − fp32 accuracy loss (points): sentiment {d['sentiment']}, topic {d['topic']} "
+                     f"(int8 is the CPU default when both are ≤ 1 point).\n")
+    if metrics.get("training_history"):
+        lines.append("### Validation metrics per epoch (PyTorch, during training)\n")
+        lines.append("| epoch | sentiment acc | sentiment macro-F1 | topic acc | topic macro-F1 | elapsed s |\n|---|---|---|---|---|---|")
+        for h in metrics["training_history"]:
+            lines.append(f"| {h['epoch']} | {h['sentiment_acc']} | {h['sentiment_macro_f1']} | {h['topic_acc']} | {h['topic_macro_f1']} | {h['elapsed_s']} |")
+        lines.append("")
+    lines.append("## Sizes and throughput\n")
+    lines.append("| file | size |\n|---|---|")
+    for f, n in metrics["sizes_bytes"].items():
+        lines.append(f"| {f} | {_mb(n)} |")
+    lines.append("")
+    lines.append(f"Python onnxruntime CPU throughput, batch 32 × seq 32, {metrics['threads']} intra-op threads "
+                 "(2-core dev machine, measured after training finished; other processes may share the cores):\n")
+    for k, t in metrics["throughput_items_per_s"].items():
+        lines.append(f"- {k}: **{t['items_per_s']} items/s**")
+    lines.append("")
+    if STATIC.exists():
+        lines.append(STATIC.read_text(encoding="utf-8"))
+    key = "int8" if "int8" in v else next(iter(v))
+    lines.append(f"## Per-class metrics ({key}, validation)\n")
+    for t in ("sentiment", "topic"):
+        lines.append(f"### {t}\n\n" + _per_class(v[key][t]))
+    lines.append(f"## Confusion matrices ({key}, validation; rows = gold, columns = predicted)\n")
+    for t in ("sentiment", "topic"):
+        lines.append(_cm(t, labels[t], v[key][t]["confusion_matrix"]))
+    ns = metrics["news_sanity"][key]
+    lines.append(f"## news_sanity predictions ({key})\n\n`news_sanity.csv`: {ns['n']} wire-style headlines written by hand for this card "
+                 "(not tweets, not from the training data). Tiny — indicative only.\n")
+    lines.append("| headline | gold sentiment | pred | gold topic | pred |\n|---|---|---|---|---|")
+    for p in ns["predictions"]:
+        ok_s = "" if p["sentiment"] == p["gold_sentiment"] else " ✗"
+        ok_t = "" if p["topic"] == p["gold_topic"] else " ✗"
+        lines.append(f"| {_e(p['text'])} | {p['gold_sentiment']} | {p['sentiment']}{ok_s} | {_e(p['gold_topic'])} | {_e(p['topic'])}{ok_t} |")
+    (model_dir / "MODEL_CARD.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

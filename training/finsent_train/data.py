@@ -1,0 +1,114 @@
+"""Data loading, label maps and augmentation for the two twitter-financial-news tasks."""
+from __future__ import annotations
+
+import csv
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import regex as re
+
+from .normalise import normalise
+
+# Dataset label index -> project label. 0=Bearish, 1=Bullish, 2=Neutral.
+SENTIMENT_LABELS = ["negative", "positive", "neutral"]
+
+
+def default_data_dir() -> Path:
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        cand = parent / "shared" / "data"
+        if (cand / "twitter-financial-news").is_dir():
+            return cand
+        cand = parent.parent / "shared" / "data"
+        if (cand / "twitter-financial-news").is_dir():
+            return cand
+    return Path("/work/shared/data")
+
+
+def read_topics(data_dir: Path) -> list[str]:
+    lines = (data_dir / "twitter-financial-news" / "topics.txt").read_text(encoding="utf-8").splitlines()
+    return [l.strip() for l in lines if l.strip()]
+
+
+def read_csv(path: Path) -> tuple[list[str], list[int]]:
+    texts, labels = [], []
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            texts.append(row["text"])
+            labels.append(int(row["label"]))
+    return texts, labels
+
+
+@dataclass
+class TaskData:
+    name: str
+    train_texts: list[str]
+    train_labels: list[int]
+    valid_texts: list[str]
+    valid_labels: list[int]
+    labels: list[str]
+
+
+def load_tasks(data_dir: Path) -> dict[str, TaskData]:
+    base = data_dir / "twitter-financial-news"
+    out = {}
+    for name, labels in (("sentiment", SENTIMENT_LABELS), ("topic", read_topics(data_dir))):
+        tr_x, tr_y = read_csv(base / f"{'sent' if name == 'sentiment' else 'topic'}_train.csv")
+        va_x, va_y = read_csv(base / f"{'sent' if name == 'sentiment' else 'topic'}_valid.csv")
+        assert max(tr_y) < len(labels) and max(va_y) < len(labels)
+        out[name] = TaskData(name, [normalise(t) for t in tr_x], tr_y, [normalise(t) for t in va_x], va_y, labels)
+    return out
+
+
+# --- augmentation: make tweets look like wire headlines -------------------------------------------
+# Applied to *normalised* text (cashtags already lost their '$'), so we detect leading ticker lists
+# like "AAPL MSFT - ..." / "AAPL: ..." and standalone all-caps tickers that were cashtags.
+_LEAD_TICKERS = re.compile(r"^(?:[A-Z][A-Z0-9.]{0,5}[\s,]+){0,6}[A-Z][A-Z0-9.]{0,5}\s*[-:–—|]\s+")
+_TRAILING_TICKERS = re.compile(r"(?:\s+[A-Z][A-Z0-9.]{0,5}){2,}\s*$")
+_TRAIL_JUNK = re.compile(r"\s*(?:[-:|–—]\s*)+$")
+_VIA = re.compile(r"\s*(?:\(via [^)]*\)|via \S+)\s*$", re.IGNORECASE)
+
+
+def cashtag_positions(raw: str) -> list[str]:
+    return re.findall(r"\$([A-Za-z][A-Za-z0-9.]{0,6})", raw)
+
+
+def headline_variant(raw: str) -> str:
+    """Return a news-headline-like variant of a raw tweet (before normalisation):
+    cashtags that are standalone tickers are removed, leading "TICKER - " prefixes dropped,
+    trailing ticker lists and "via @x" tails removed. Then normalised."""
+    t = re.sub(r"https?://\S+|www\.\S+", " ", raw)
+    t = _VIA.sub("", t)
+    t = re.sub(r"(?:\s+#\w+)+\s*$", "", t)
+    # leading "$AAPL $MSFT - " / "$AAPL: " prefix
+    t = re.sub(r"^\s*(?:\$[A-Za-z][A-Za-z0-9._]*[\s,]*)+\s*[-:–—|]?\s*", "", t)
+    # remaining cashtags: drop the whole token when it is in a list or at the end, else keep the word
+    t = re.sub(r"(?:\s*\$[A-Za-z][A-Za-z0-9._]*){2,}", " ", t)
+    t = re.sub(r"\s*\$[A-Za-z][A-Za-z0-9._]*\s*$", "", t)
+    t = re.sub(r"\$([A-Za-z][A-Za-z0-9._]*)", r"\1", t)
+    t = normalise(t)
+    t = _TRAIL_JUNK.sub("", t).strip()
+    return t
+
+
+def make_variants(raw_texts: list[str]) -> list[str | None]:
+    """For each raw text, the headline variant if it differs meaningfully from the plain normalised text."""
+    out: list[str | None] = []
+    for r in raw_texts:
+        v = headline_variant(r)
+        n = normalise(r)
+        out.append(v if v and v != n and len(v.split()) >= 3 else None)
+    return out
+
+
+def load_raw_train(data_dir: Path) -> dict[str, list[str]]:
+    base = data_dir / "twitter-financial-news"
+    return {
+        "sentiment": read_csv(base / "sent_train.csv")[0],
+        "topic": read_csv(base / "topic_train.csv")[0],
+    }
+
+
+def pick_texts(norm: list[str], variants: list[str | None], p: float, rng: random.Random) -> list[str]:
+    return [v if (v is not None and rng.random() < p) else n for n, v in zip(norm, variants)]

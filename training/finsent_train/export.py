@@ -1,0 +1,113 @@
+"""Export a trained FinSentModel checkpoint to ONNX (fp32 + dynamic int8) plus tokenizer/labels files."""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import warnings
+from pathlib import Path
+
+import torch
+
+from .model import ExportWrapper, FinSentModel
+
+OPSET = 17
+
+
+def export_onnx(model: FinSentModel, path: Path) -> None:
+    model.eval()
+    wrapper = ExportWrapper(model).eval()
+    ids = torch.tensor([[101, 7592, 2088, 102, 0, 0], [101, 2307, 2003, 1037, 3231, 102]], dtype=torch.long)
+    am = (ids != 0).long()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            wrapper,
+            (ids, am),
+            str(path),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["sentiment_logits", "topic_logits"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "seq"},
+                "attention_mask": {0: "batch", 1: "seq"},
+                "sentiment_logits": {0: "batch"},
+                "topic_logits": {0: "batch"},
+            },
+            opset_version=OPSET,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+
+
+def quantize_int8(fp32: Path, int8: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, reduce_range=False)
+
+
+def write_tokenizer(base_dir: Path, out: Path, max_length: int) -> None:
+    tj = json.loads((base_dir / "tokenizer.json").read_text(encoding="utf-8"))
+    # The packaged tokenizer pads/truncates to a fixed 128; ship truncation at max_length and no
+    # padding: the caller pads each batch to its longest item with [PAD] id 0 / attention 0.
+    tj["truncation"] = {"direction": "Right", "max_length": max_length, "strategy": "LongestFirst", "stride": 0}
+    tj["padding"] = None
+    (out / "tokenizer.json").write_text(json.dumps(tj, ensure_ascii=False), encoding="utf-8")
+    tc = json.loads((base_dir / "tokenizer_config.json").read_text(encoding="utf-8"))
+    tc["model_max_length"] = max_length
+    tc.pop("name_or_path", None)
+    (out / "tokenizer_config.json").write_text(json.dumps(tc, indent=2) + "\n", encoding="utf-8")
+    for extra in ("vocab.txt", "special_tokens_map.json"):
+        if (base_dir / extra).exists():
+            shutil.copyfile(base_dir / extra, out / extra)
+
+
+def load_checkpoint(ckpt: Path, base_dir: Path) -> tuple[FinSentModel, dict]:
+    blob = torch.load(ckpt, map_location="cpu", weights_only=False)
+    meta = blob["meta"]
+    model = FinSentModel(str(base_dir), len(meta["sentiment"]), len(meta["topic"]), pooling=meta.get("pooling", "mean"))
+    model.load_state_dict(blob["state_dict"])
+    model.eval()
+    return model, meta
+
+
+def export_all(ckpt: Path, base_dir: Path, out: Path, max_length: int = 64) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    model, meta = load_checkpoint(ckpt, base_dir)
+    tmp_fp32 = out / "model.fp32.onnx.tmp"
+    tmp_int8 = out / "model.int8.onnx.tmp"
+    export_onnx(model, tmp_fp32)
+    # re-save as a single file (no external data)
+    import onnx
+
+    m = onnx.load(str(tmp_fp32))
+    onnx.save_model(m, str(tmp_fp32), save_as_external_data=False)
+    quantize_int8(tmp_fp32, tmp_int8)
+    tmp_fp32.replace(out / "model.fp32.onnx")
+    tmp_int8.replace(out / "model.int8.onnx")
+    write_tokenizer(base_dir, out, max_length)
+    labels = {
+        "model_version": meta["model_version"],
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2",
+        "max_length": max_length,
+        "normalisation": "v1",
+        "sentiment": meta["sentiment"],
+        "topic": meta["topic"],
+        "inputs": ["input_ids", "attention_mask"],
+        "outputs": ["sentiment_logits", "topic_logits"],
+    }
+    (out / "labels.json").write_text(json.dumps(labels, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return meta
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--ckpt", required=True, type=Path)
+    ap.add_argument("--base-model", type=Path, required=True)
+    ap.add_argument("--out", type=Path, default=Path("models/finsent-minilm"))
+    ap.add_argument("--max-length", type=int, default=64)
+    a = ap.parse_args()
+    export_all(a.ckpt, a.base_model, a.out, a.max_length)
+
+
+if __name__ == "__main__":
+    main()
