@@ -18,10 +18,12 @@ if ((${#need_apt[@]})); then
   fi
 fi
 
-# node_modules/.package-lock.json is written by npm after a successful install.
+# node_modules/.package-lock.json is written by npm after a successful install. `npm install`, not
+# `npm ci`: chdb lists native packages for other platforms that the registry does not serve, so the
+# lock file cannot record them and `npm ci` refuses it; `npm install` follows the lock and skips them.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  echo "[bootstrap] npm ci" >&2
-  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
+  echo "[bootstrap] npm install" >&2
+  ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error
 fi
 
 node --import tsx infra/kafka/cli.ts fetch --quiet >/dev/null
