@@ -150,8 +150,8 @@ export async function benchClassify(argv: string[]): Promise<number> {
       bare_items_per_s: Math.round(bare),
       service_items_per_s: Math.round(service),
       ratio: Math.round((service / bare) * 100) / 100,
-      p50_ms: percentile(latencies, 50),
-      p99_ms: percentile(latencies, 99),
+      p50_ms: Math.round(percentile(latencies, 50) * 10) / 10,
+      p99_ms: Math.round(percentile(latencies, 99) * 10) / 10,
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
