@@ -34,7 +34,7 @@ describe('ingest service: near-dups, restart-safe dedup, push endpoint', () => {
   let service: IngestService | undefined;
   const prefix = `ingest-test-${run}`;
   const start = () => startIngest(loadIngestConfig(env()), testLogger('ingest'), { bus: isolatedBus(createKafkajsBus({ brokers: [brokers()], clientId: 'ingest-test', logger: testLogger('kafka') }), prefix) });
-  const env = () => ({ KAFKA_BROKERS: brokers(), INGEST_PORT: '0', FEEDS: feeds.url('/feed.xml'), FEED_POLL_INTERVAL_S: '1', INGEST_TOKEN: TOKEN, INGEST_MAX_BODY_BYTES: '4096' });
+  const env = () => ({ KAFKA_BROKERS: brokers(), INGEST_PORT: '0', FEEDS: feeds.url('/feed.xml'), FEED_POLL_INTERVAL_S: '1', INGEST_TOKEN: TOKEN, INGEST_MAX_BODY_BYTES: '4096', INGEST_LANGUAGES: 'en' });
 
   beforeAll(async () => {
     feeds = await serveFeeds({ '/feed.xml': { body: rss('Ingest test wire', items) } });
@@ -97,12 +97,24 @@ describe('ingest service: near-dups, restart-safe dedup, push endpoint', () => {
     expect(await first.json()).toEqual({
       accepted: 2,
       duplicates: 0,
+      filtered: 0,
       rejected: [{ index: 1, error: 'needs an "id" or a "url" field' }, { index: 2, error: 'not a JSON object' }],
     });
     const again = await post(JSON.stringify(batch), {});
     expect(await again.json()).toMatchObject({ accepted: 0, duplicates: 2 });
     await waitFor('pushed items on the raw topic', async () => mine.filter((i) => i.source === `push:${run}`).length === 2);
     expect(mine.find((i) => i.source === `push:${run}` && i.url === null)?.source_kind).toBe('push');
+  });
+
+  it('leaves out items in a language not in INGEST_LANGUAGES, and says so', async () => {
+    const res = await post(JSON.stringify([
+      { id: `de-${run}`, source: `push:${run}`, title: 'Die Aktie der Bank fällt nach der Gewinnwarnung für das Jahr' },
+      { id: `en-${run}`, source: `push:${run}`, title: 'Shares of the bank fall after the profit warning for the year' },
+    ]), {});
+    expect(await res.json()).toMatchObject({ accepted: 1, filtered: 1, duplicates: 0 });
+    await waitFor('the English item on the raw topic', async () => mine.some((i) => i.title.startsWith('Shares of the bank fall')));
+    expect(mine.find((i) => i.title.startsWith('Shares of the bank fall'))?.lang).toBe('en');
+    expect(mine.some((i) => i.title.startsWith('Die Aktie'))).toBe(false);
   });
 
   it('accepts NDJSON, reporting a bad line by its index', async () => {

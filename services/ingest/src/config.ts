@@ -30,6 +30,12 @@ export const ingestConfigSchema = z.object({
   FEED_TIMEOUT_MS: env.int(10_000, 100, 300_000),
   FEED_MAX_BYTES: env.int(5 * 1024 * 1024, 1_024, 512 * 1024 * 1024),
   FEED_MAX_REDIRECTS: env.int(5, 0, 20),
+  INGEST_LANGUAGES: z
+    .string()
+    .transform((s) => new Set(s.split(',').map((l) => l.trim().toLowerCase()).filter(Boolean)))
+    .pipe(z.set(z.string().regex(/^[a-z]{2}$/, 'each language must be a two-letter ISO 639-1 code')))
+    .optional()
+    .describe('comma list of languages to publish (e.g. en); others are counted and left out; unset: all, tagged'),
   INGEST_DEDUP_CAPACITY: env.int(200_000, 1, 100_000_000).describe('item ids remembered for exact de-duplication'),
   INGEST_DEDUP_PERSIST: env.bool(true).describe('persist published ids in the compacted topic finsent.ingest-seen.v1 and reload them at start'),
   NEAR_DUP_ENABLED: env.bool(true).describe('mark near-duplicate headlines with duplicate_of and novelty < 1'),

@@ -83,7 +83,7 @@ export async function startIngest(config: IngestConfig, logger: Logger = createL
     ? new NearDupIndex({ threshold: config.NEAR_DUP_THRESHOLD, capacity: config.NEAR_DUP_CAPACITY, maxAgeMs: config.NEAR_DUP_WINDOW_H * 3_600_000 })
     : undefined;
   const seenLog = config.INGEST_DEDUP_PERSIST ? new SeenLog(producer) : undefined;
-  const publisher = new ItemPublisher({ producer, seen, tickers: TickerExtractor.fromFile(COMPANIES_FILE), metrics, logger, nearDup, seenLog });
+  const publisher = new ItemPublisher({ producer, seen, tickers: TickerExtractor.fromFile(COMPANIES_FILE), metrics, logger, nearDup, seenLog, languages: config.INGEST_LANGUAGES });
   const userAgent = 'finsent-ingest/0.1 (+https://github.com/finsent)';
   const poller = new FeedPoller({
     feeds,

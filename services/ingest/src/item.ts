@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MAX_TEXT_CHARS, RawItemSchema, SCHEMA_VERSION, describeZodError, type RawItem } from '@finsent/shared';
+import { guessLanguage } from './language.js';
 import { htmlToText, truncate } from './text.js';
 import type { TickerExtractor } from './tickers.js';
 
@@ -72,7 +73,7 @@ export function normaliseEntry(e: SourceEntry, tickers: TickerExtractor, now: Da
     title: truncate(title, 2_000).text,
     text,
     truncated,
-    lang: e.lang ?? 'en',
+    lang: e.lang ?? guessLanguage(`${title} ${summary}`),
     // Items from the future (bad clocks, time zones) would open alert windows early: clamp.
     published_at: published && published < fetchedAt ? published : fetchedAt,
     fetched_at: fetchedAt,

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export function ingestMetrics(registry: Registry) {
   return {
     published: new Counter({ name: 'finsent_ingest_items_published_total', help: 'Raw items published to Kafka', labelNames: ['source_kind'], registers: [registry] }),
+    filtered: new Counter({ name: 'finsent_ingest_filtered_total', help: 'Items left out by configuration (e.g. a language not in INGEST_LANGUAGES)', labelNames: ['reason', 'lang'], registers: [registry] }),
     duplicates: new Counter({ name: 'finsent_ingest_duplicates_total', help: 'Items dropped as exact duplicates of an item already published', labelNames: ['source_kind'], registers: [registry] }),
     nearDuplicates: new Counter({ name: 'finsent_ingest_near_duplicates_total', help: 'Items published as near-duplicates (duplicate_of set, novelty < 1) of a recent item', labelNames: ['source_kind'], registers: [registry] }),
     seenLoaded: new Gauge({ name: 'finsent_ingest_seen_ids_loaded', help: 'Item ids loaded from the persisted seen-id topic at start', registers: [registry] }),

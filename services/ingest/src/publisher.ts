@@ -13,11 +13,17 @@ import type { SeenLog } from './seen-store.js';
 import type { TickerExtractor } from './tickers.js';
 
 /** What became of one entry, in input order. */
-export type EntryOutcome = { status: 'published'; id: string } | { status: 'duplicate'; id: string } | { status: 'rejected'; reason: string };
+export type EntryOutcome =
+  | { status: 'published'; id: string }
+  | { status: 'duplicate'; id: string }
+  | { status: 'filtered'; id: string; lang: string }
+  | { status: 'rejected'; reason: string };
 
 export interface PublishSummary {
   published: number;
   duplicates: number;
+  /** Left out by configuration (a language not in INGEST_LANGUAGES). */
+  filtered: number;
   rejected: number;
   /** Of the published ones, how many near-duplicate an earlier item. */
   nearDuplicates: number;
@@ -36,12 +42,14 @@ export class ItemPublisher {
       nearDup?: NearDupIndex | undefined;
       /** Where published ids are persisted so a restart does not republish them. */
       seenLog?: SeenLog | undefined;
+      /** Languages to publish; others are counted and left out. Undetermined (`und`) always passes. Unset: all. */
+      languages?: ReadonlySet<string> | undefined;
     },
   ) {}
 
   /** Normalises and publishes entries, oldest first so partitions carry items in event-time order. */
   async publish(entries: SourceEntry[], now = new Date()): Promise<PublishSummary> {
-    const summary: PublishSummary = { published: 0, duplicates: 0, rejected: 0, nearDuplicates: 0, outcomes: [] };
+    const summary: PublishSummary = { published: 0, duplicates: 0, filtered: 0, rejected: 0, nearDuplicates: 0, outcomes: [] };
     const fresh: RawItem[] = [];
     const rejects: Array<{ entry: SourceEntry; reason: string }> = [];
     for (const entry of entries) {
@@ -49,6 +57,13 @@ export class ItemPublisher {
       if (!r.ok) {
         rejects.push({ entry, reason: r.reason });
         summary.outcomes.push({ status: 'rejected', reason: r.reason });
+        continue;
+      }
+      const lang = r.item.lang;
+      if (this.o.languages && lang !== 'und' && !this.o.languages.has(lang)) {
+        summary.filtered++;
+        summary.outcomes.push({ status: 'filtered', id: r.item.id, lang });
+        this.o.metrics.filtered.inc({ reason: 'language', lang });
         continue;
       }
       if (!this.o.seen.firstSighting(r.item.id)) {

@@ -111,8 +111,8 @@ export function pushHandler(o: { token: string; maxBodyBytes: number; publisher:
       if (outcome.status === 'rejected') rejected.push({ index: indexOf[i]!, error: outcome.reason });
     });
     rejected.sort((a, b) => a.index - b.index);
-    o.logger.info({ items: split.items.length, accepted: summary.published, duplicates: summary.duplicates, rejected: rejected.length }, 'push request');
-    return reply(200, { accepted: summary.published, duplicates: summary.duplicates, rejected });
+    o.logger.info({ items: split.items.length, accepted: summary.published, duplicates: summary.duplicates, filtered: summary.filtered, rejected: rejected.length }, 'push request');
+    return reply(200, { accepted: summary.published, duplicates: summary.duplicates, filtered: summary.filtered, rejected });
   };
 }
 

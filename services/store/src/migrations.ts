@@ -172,6 +172,43 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM alerts FINAL`,
     ],
   },
+  {
+    version: 3,
+    name: 'score aggregates in the trend tables (mean probability of negative)',
+    // Averages are safe to pre-aggregate because the store inserts each item once (sink.ts keeps
+    // the first copy of a redelivered item); a materialized view cannot be altered, so it is
+    // dropped and re-created, which the store does before it consumes anything.
+    statements: () => [
+      `ALTER TABLE trend_topic_minute ADD COLUMN IF NOT EXISTS p_negative AggregateFunction(avg, Float32)`,
+      `DROP VIEW IF EXISTS trend_topic_minute_mv`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS trend_topic_minute_mv TO trend_topic_minute AS
+        SELECT toStartOfMinute(published_at) AS minute, topic, sentiment, uniqExactState(id) AS items, avgState(p_negative) AS p_negative
+        FROM items GROUP BY minute, topic, sentiment`,
+      `ALTER TABLE trend_ticker_minute ADD COLUMN IF NOT EXISTS p_negative AggregateFunction(avg, Float32)`,
+      `DROP VIEW IF EXISTS trend_ticker_minute_mv`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS trend_ticker_minute_mv TO trend_ticker_minute AS
+        SELECT toStartOfMinute(published_at) AS minute, arrayJoin(tickers) AS ticker, sentiment, uniqExactState(id) AS items, avgState(p_negative) AS p_negative
+        FROM items GROUP BY minute, ticker, sentiment`,
+      `CREATE OR REPLACE VIEW v_topic_sentiment_minute AS
+        SELECT minute, topic,
+          uniqExactMergeIf(items, sentiment = 'negative') AS negative,
+          uniqExactMergeIf(items, sentiment = 'neutral') AS neutral,
+          uniqExactMergeIf(items, sentiment = 'positive') AS positive,
+          uniqExactMerge(items) AS total,
+          if(total = 0, 0, negative / total) AS negative_share,
+          avgMerge(p_negative) AS avg_p_negative
+        FROM trend_topic_minute GROUP BY minute, topic`,
+      `CREATE OR REPLACE VIEW v_market_sentiment_minute AS
+        SELECT minute,
+          uniqExactMergeIf(items, sentiment = 'negative') AS negative,
+          uniqExactMergeIf(items, sentiment = 'neutral') AS neutral,
+          uniqExactMergeIf(items, sentiment = 'positive') AS positive,
+          uniqExactMerge(items) AS total,
+          if(total = 0, 0, negative / total) AS negative_share,
+          avgMerge(p_negative) AS avg_p_negative
+        FROM trend_topic_minute GROUP BY minute`,
+    ],
+  },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -51,13 +51,16 @@ describe('ClickHouseSink', () => {
     await producer.send(TOPIC_NAMES.scored, first.map((s) => ({ key: s.id, value: JSON.stringify(s) })));
     await waitFor('20 items stored', async () => Number((await q('SELECT count() AS n FROM items'))[0]!.n) === 20);
     // The same ids again with other labels, plus one copy twice in the same batch, plus one new item.
-    const again = first.slice(0, 10).map((s) => ({ ...s, sentiment: 'negative' as const, topic: 'Markets' as const }));
+    const again = first.slice(0, 10).map((s) => ({ ...s, sentiment: 'negative' as const, sentiment_scores: { negative: 0.8, neutral: 0.1, positive: 0.1 }, topic: 'Markets' as const }));
     const fresh = scored(99, 'positive', 'Dividend');
     await producer.send(TOPIC_NAMES.scored, [...again, again[0]!, fresh].map((s) => ({ key: s.id, value: JSON.stringify(s) })));
     await waitFor('the new item stored', async () => Number((await q(`SELECT count() AS n FROM items WHERE id = '${fresh.id}'`))[0]!.n) === 1);
     expect(await q('SELECT toString(count()) AS n FROM items')).toEqual([{ n: '21' }]);
     expect(await q("SELECT toString(countIf(sentiment = 'negative')) AS neg, toString(countIf(topic = 'Markets')) AS markets FROM v_items")).toEqual([{ neg: '0', markets: '0' }]);
     expect(await q('SELECT toString(sum(total)) AS n FROM v_topic_sentiment_minute')).toEqual([{ n: '21' }]);
+    // Score aggregates too: every stored item has p_negative 0.1; the re-scored copies (0.8) must not count.
+    const avg = await q('SELECT avgMerge(p_negative) AS p FROM trend_topic_minute');
+    expect(Number(avg[0]!.p)).toBeCloseTo(0.1, 5);
   });
 
   it('dead-letters a message that is not a scored item and keeps going', async () => {
