@@ -22,7 +22,6 @@ import {
 } from '@finsent/shared';
 import type { ClassifierModel } from './model.js';
 import type { ClassifyMetrics } from './metrics.js';
-import { normaliseText } from './normalise.js';
 import type { Prediction } from './scoring.js';
 
 export interface WorkerOptions {
@@ -34,16 +33,31 @@ export interface WorkerOptions {
   batchWaitMs: number;
 }
 
-/** Splits a Kafka batch into classifiable items and rejections (pure apart from the clock). */
-export function triage(batch: BusMessage[]): { items: Array<{ message: BusMessage; item: RawItem }>; rejections: Rejection[] } {
-  const items: Array<{ message: BusMessage; item: RawItem }> = [];
+interface Classifiable {
+  message: BusMessage;
+  item: RawItem;
+  /** Token ids ([CLS] … [SEP]) from the model's tokeniser. */
+  ids: number[];
+}
+
+/**
+ * Splits a Kafka batch into tokenised items and rejections. Tokenising here, per Kafka batch and
+ * before the micro-batcher, keeps it off the inference critical path: it runs on the event loop
+ * while the previous model batch runs on onnxruntime's threads.
+ */
+export function triage(batch: BusMessage[], encode: (text: string) => number[]): { items: Classifiable[]; rejections: Rejection[] } {
+  const items: Classifiable[] = [];
   const rejections: Rejection[] = [];
   for (const message of batch) {
     const parsed = parseMessage(message, RawItemSchema);
-    if (!parsed.ok) rejections.push({ message, reasonCode: parsed.reasonCode, reason: parsed.reason });
-    else if (normaliseText(parsed.value.text) === '')
-      rejections.push({ message, reasonCode: 'empty_text', reason: 'text is empty after normalisation (only URLs, emoji or whitespace)' });
-    else items.push({ message, item: parsed.value });
+    if (!parsed.ok) {
+      rejections.push({ message, reasonCode: parsed.reasonCode, reason: parsed.reason });
+      continue;
+    }
+    const ids = encode(parsed.value.text);
+    // Only [CLS] and [SEP]: nothing was left after normalisation.
+    if (ids.length <= 2) rejections.push({ message, reasonCode: 'empty_text', reason: 'text is empty after normalisation (only URLs, emoji or whitespace)' });
+    else items.push({ message, item: parsed.value, ids });
   }
   return { items, rejections };
 }
@@ -54,8 +68,6 @@ export class ClassifyWorker {
   private readonly batcher: MicroBatcher<number[], Prediction>;
 
   constructor(private readonly o: WorkerOptions) {
-    // The batcher gets token ids, not texts: each Kafka batch is tokenised on the event loop while
-    // the previous model batch runs on onnxruntime's threads, so tokenising is off the critical path.
     this.batcher = new MicroBatcher<number[], Prediction>({
       maxItems: o.batchMax,
       maxWaitMs: o.batchWaitMs,
@@ -83,7 +95,7 @@ export class ClassifyWorker {
   }
 
   async handle(batch: BusMessage[]): Promise<void> {
-    const { items, rejections } = triage(batch);
+    const { items, rejections } = triage(batch, (text) => this.o.model.encode(text));
     if (rejections.length) {
       for (const r of rejections) {
         this.o.metrics.deadLetters.inc({ stage: 'classify', reason: r.reasonCode });
@@ -92,7 +104,7 @@ export class ClassifyWorker {
       await publishDeadLetters(this.producer!, 'classify', rejections);
     }
     if (items.length === 0) return;
-    const predictions = await this.batcher.submit(items.map((x) => this.o.model.encode(x.item.text)));
+    const predictions = await this.batcher.submit(items.map((x) => x.ids));
     const scoredAt = new Date().toISOString();
     const scored: ScoredItem[] = items.map(({ item }, i) => ({ ...item, ...predictions[i]!, model_version: this.o.model.version, scored_at: scoredAt }));
     await this.producer!.send(

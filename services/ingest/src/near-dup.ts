@@ -169,22 +169,33 @@ export function minHash(tokens: Set<string>): Uint32Array {
   return sig;
 }
 
-export function bandKeys(sig: Uint32Array): string[] {
-  const keys: string[] = [];
-  for (let b = 0; b < HASHES / ROWS_PER_BAND; b++) keys.push(`${b}:${sig.slice(b * ROWS_PER_BAND, (b + 1) * ROWS_PER_BAND).join(',')}`);
+/**
+ * One number per LSH band: the band index in the high bits and a 32-bit hash of its rows in the
+ * low bits (b · 2^32 + h stays below 2^53). Numbers, not strings, because the index keeps one key
+ * per band per item: 32 strings and 32 Sets per headline cost hundreds of MB at 50,000 headlines.
+ * A hash collision only adds a candidate, which the exact Jaccard check then rejects.
+ */
+export function bandKeys(sig: Uint32Array): number[] {
+  const keys: number[] = [];
+  for (let b = 0; b < HASHES / ROWS_PER_BAND; b++) {
+    let h = b;
+    for (let r = b * ROWS_PER_BAND; r < (b + 1) * ROWS_PER_BAND; r++) h = fmix32(h ^ sig[r]!);
+    keys.push(b * 2 ** 32 + h);
+  }
   return keys;
 }
 
 interface Entry {
   features: HeadlineFeatures;
-  bands: string[];
+  bands: number[];
   addedAt: number;
 }
 
 /** Bounded index of recent headlines with LSH lookup. */
 export class NearDupIndex {
   private readonly entries = new Map<string, Entry>(); // insertion order = age order
-  private readonly buckets = new Map<string, Set<string>>();
+  /** Band key → the ids in that bucket: a bare id for the usual single member, an array beyond. */
+  private readonly buckets = new Map<number, string | string[]>();
 
   constructor(readonly opts: NearDupOptions = DEFAULT_NEAR_DUP) {
     if (opts.capacity < 1) throw new RangeError('capacity must be >= 1');
@@ -198,7 +209,11 @@ export class NearDupIndex {
     const bands = bandKeys(minHash(features.tokens));
     let best: NearDupMatch | null = null;
     const candidates = new Set<string>();
-    for (const key of bands) for (const other of this.buckets.get(key) ?? []) candidates.add(other);
+    for (const key of bands) {
+      const bucket = this.buckets.get(key);
+      if (typeof bucket === 'string') candidates.add(bucket);
+      else if (bucket) for (const other of bucket) candidates.add(other);
+    }
     for (const other of candidates) {
       if (other === id) continue;
       const o = this.entries.get(other)!;
@@ -218,9 +233,10 @@ export class NearDupIndex {
     this.remove(id);
     this.entries.set(id, entry);
     for (const key of entry.bands) {
-      let bucket = this.buckets.get(key);
-      if (!bucket) this.buckets.set(key, (bucket = new Set()));
-      bucket.add(id);
+      const bucket = this.buckets.get(key);
+      if (bucket === undefined) this.buckets.set(key, id);
+      else if (typeof bucket === 'string') this.buckets.set(key, [bucket, id]);
+      else bucket.push(id);
     }
     if (this.entries.size > this.opts.capacity) this.remove(this.entries.keys().next().value as string);
   }
@@ -238,8 +254,12 @@ export class NearDupIndex {
     this.entries.delete(id);
     for (const key of e.bands) {
       const bucket = this.buckets.get(key);
-      bucket?.delete(id);
-      if (bucket?.size === 0) this.buckets.delete(key);
+      if (bucket === id) this.buckets.delete(key);
+      else if (Array.isArray(bucket)) {
+        const rest = bucket.filter((x) => x !== id);
+        if (rest.length === 1) this.buckets.set(key, rest[0]!);
+        else this.buckets.set(key, rest);
+      }
     }
   }
 }
