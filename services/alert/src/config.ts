@@ -23,6 +23,7 @@ export const alertConfigSchema = z.object({
   ALERT_IDLE_FLUSH_S: env.int(D.idleFlushMs / 1000, 1, 3_600),
   ALERT_BASELINE_ALPHA: env.num(D.baselineAlpha, 0.0001, 1),
   ALERT_PRIOR_SHARE: env.num(D.priorShare, 0, 1),
+  ALERT_WARMUP_ITEMS: env.int(D.warmupItems, 0, 1_000_000).describe('items a key must have learnt its baseline from before it can fire'),
 });
 export type AlertConfig = z.infer<typeof alertConfigSchema>;
 
@@ -43,5 +44,6 @@ export function detectorConfig(c: AlertConfig): DetectorConfig {
     idleFlushMs: c.ALERT_IDLE_FLUSH_S * 1000,
     baselineAlpha: c.ALERT_BASELINE_ALPHA,
     priorShare: c.ALERT_PRIOR_SHARE,
+    warmupItems: c.ALERT_WARMUP_ITEMS,
   };
 }

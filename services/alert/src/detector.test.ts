@@ -153,4 +153,11 @@ describe('SpikeDetector', () => {
     // …and it is the early look that caught it: the onset's minute had not closed yet.
     expect(firedAt!).toBeLessThan((Math.floor(onset / MIN) + 1) * MIN + DEFAULT_DETECTOR_CONFIG.latenessMs);
   });
+
+  it('does not fire from a cold start on a topic that is simply gloomier than the prior', () => {
+    const d = new SpikeDetector();
+    // Financials is normally 55% negative (the prior says 25%), at 30 items a minute.
+    const alerts = run(d, stream({ minutes: 90, perMinute: 120, negShare: (_, t) => (t === 'Financials' ? 0.55 : 0.25), seed: 5 }));
+    expect(alerts.filter((a) => a.key === 'Financials')).toEqual([]);
+  });
 });

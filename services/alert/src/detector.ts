@@ -40,6 +40,13 @@ export interface DetectorConfig {
   baselineAlpha: number;
   priorShare: number;
   priorVariance: number;
+  /** How many items the prior is worth while the baseline is young. */
+  priorWeight: number;
+  /**
+   * Items a key's baseline must have learnt from before it can fire: without it, a key whose
+   * normal share is far from the prior (a gloomy topic) fires on its first busy minutes.
+   */
+  warmupItems: number;
   /** Floor of the baseline variance, so a long calm stretch cannot make the detector hair-triggered. */
   minVariance: number;
   cooldownMinutes: number;
@@ -61,6 +68,8 @@ export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = {
   baselineAlpha: 0.01,
   priorShare: 0.25,
   priorVariance: 0.005,
+  priorWeight: 10,
+  warmupItems: 30,
   minVariance: 0.002,
   cooldownMinutes: 30,
   latenessMs: 5_000,
@@ -96,6 +105,8 @@ interface KeyState {
   buckets: Map<number, Bucket>;
   mean: number;
   variance: number;
+  /** Items the baseline has learnt from; a key fires only once it reaches warmupItems. */
+  learned: number;
   armed: boolean;
   lastFiredMinute: number;
 }
@@ -108,6 +119,8 @@ export interface KeySnapshot {
   key: string;
   mean: number;
   variance: number;
+  /** Missing in snapshots from before warm-up existed: treated as warmed up. */
+  learned?: number;
   armed: boolean;
   /** null: never fired (JSON has no -Infinity). */
   lastFiredMinute: number | null;
@@ -167,7 +180,7 @@ export class SpikeDetector {
     const fin = (n: number) => (Number.isFinite(n) ? n : null);
     return {
       closedMinute: fin(this.closedMinute),
-      keys: [...this.keys.values()].map((s) => ({ scope: s.scope, key: s.key, mean: s.mean, variance: s.variance, armed: s.armed, lastFiredMinute: fin(s.lastFiredMinute), buckets: [...s.buckets] })),
+      keys: [...this.keys.values()].map((s) => ({ scope: s.scope, key: s.key, mean: s.mean, variance: s.variance, learned: s.learned, armed: s.armed, lastFiredMinute: fin(s.lastFiredMinute), buckets: [...s.buckets] })),
     };
   }
 
@@ -175,7 +188,7 @@ export class SpikeDetector {
   restore(snap: DetectorSnapshot): void {
     this.closedMinute = snap.closedMinute ?? -Infinity;
     for (const k of snap.keys) {
-      this.keys.set(`${k.scope}:${k.key}`, { scope: k.scope, key: k.key, mean: k.mean, variance: k.variance, armed: k.armed, lastFiredMinute: k.lastFiredMinute ?? -Infinity, buckets: new Map(k.buckets) });
+      this.keys.set(`${k.scope}:${k.key}`, { scope: k.scope, key: k.key, mean: k.mean, variance: k.variance, learned: k.learned ?? this.config.warmupItems, armed: k.armed, lastFiredMinute: k.lastFiredMinute ?? -Infinity, buckets: new Map(k.buckets) });
     }
   }
 
@@ -275,7 +288,8 @@ export class SpikeDetector {
       w.z >= zThreshold &&
       w.share - state.mean >= c.minLift &&
       binomialUpperTail(Math.round(w.negative), Math.round(w.total), state.mean) <= normalUpperTail(zThreshold);
-    const w = state.armed && minute - state.lastFiredMinute >= c.cooldownMinutes ? windows.find(fires) : undefined;
+    const warmedUp = state.learned >= c.warmupItems;
+    const w = warmedUp && state.armed && minute - state.lastFiredMinute >= c.cooldownMinutes ? windows.find(fires) : undefined;
     let alert: Alert | null = null;
     if (w) {
       state.armed = false;
@@ -318,7 +332,10 @@ export class SpikeDetector {
     const c = this.config;
     const leaving = state.buckets.get(minute - c.windowMinutes);
     if (!leaving || leaving.total === 0) return;
-    const alpha = 1 - (1 - c.baselineAlpha) ** leaving.total;
+    // A running mean while the baseline is young (the prior counts as priorWeight items), the EWMA
+    // after: a key whose true share is far from the prior converges in tens of items, not hundreds.
+    const alpha = Math.max(1 - (1 - c.baselineAlpha) ** leaving.total, leaving.total / (c.priorWeight + state.learned + leaving.total));
+    state.learned += leaving.total;
     const share = leaving.negative / leaving.total;
     const diff = share - state.mean;
     state.mean += alpha * diff;
@@ -338,7 +355,7 @@ export class SpikeDetector {
     const id = `${scope}:${key}`;
     let s = this.keys.get(id);
     if (!s) {
-      s = { scope, key, buckets: new Map(), mean: this.config.priorShare, variance: this.config.priorVariance, armed: true, lastFiredMinute: -Infinity };
+      s = { scope, key, buckets: new Map(), mean: this.config.priorShare, variance: this.config.priorVariance, learned: 0, armed: true, lastFiredMinute: -Infinity };
       this.keys.set(id, s);
     }
     return s;
