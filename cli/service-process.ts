@@ -37,7 +37,10 @@ export class ServiceProcess {
   async start(timeoutMs = 90_000): Promise<void> {
     const log = createWriteStream(this.logFile, { flags: 'a' });
     this.expectingExit = false;
-    const proc = spawn(process.execPath, ['--import', 'tsx', `${ROOT}services/${this.name}/src/main.ts`], {
+    // A heap cap makes V8 collect before it grows: without one it sizes the heap from the host's
+    // memory (GBs here) and a service's RSS is mostly uncollected garbage.
+    const heapMb = Number(this.env.FINSENT_SERVICE_HEAP_MB ?? 512);
+    const proc = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--import', 'tsx', `${ROOT}services/${this.name}/src/main.ts`], {
       cwd: ROOT,
       env: { ...this.env, [`${this.name.toUpperCase()}_PORT`]: String(this.opsPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
