@@ -15,18 +15,22 @@ import { startWebhookSink, type WebhookSink } from '../cli/webhook-sink.js';
 import { brokers, tempDir, testLogger, waitFor } from './support/env.js';
 import { rss, serveFeeds, type FeedItem } from './support/rss.js';
 
-const CALM = [
-  'Acme Corp reports quarterly revenue in line with analyst estimates',
-  'Globex names new chief financial officer effective next month',
-  'Initech shares edge higher after product launch event',
-  'Umbrella Group declares regular quarterly dividend of 25 cents',
-  'Stark Industries to present at industry conference next week',
-  'Wayne Enterprises completes previously announced debt refinancing',
-  'Hooli opens new data center in Ireland',
-  'Soylent Corp raises full-year sales outlook on strong demand',
-  'Treasury yields little changed ahead of inflation data',
-  'Oil prices steady as traders await OPEC meeting',
+// Calm news: every headline a different story (company × event), so ingest's near-duplicate
+// detection does not discount them as reprints.
+const COMPANIES = ['Acme Corp', 'Globex', 'Initech', 'Umbrella Group', 'Stark Industries', 'Wayne Enterprises', 'Hooli', 'Soylent Corp', 'Cyberdyne', 'Tyrell Corp', 'Massive Dynamic', 'Pied Piper'];
+const EVENTS = [
+  'reports quarterly revenue in line with analyst estimates',
+  'names new chief financial officer effective next month',
+  'shares edge higher after product launch event',
+  'declares regular quarterly dividend of 25 cents',
+  'to present at industry conference next week',
+  'completes previously announced debt refinancing',
+  'opens new data center in Ireland',
+  'raises full-year sales outlook on strong demand',
+  'signs supply agreement with European carmaker',
+  'schedules third-quarter earnings call for October 28',
 ];
+const CALM = COMPANIES.flatMap((c) => EVENTS.map((e) => `${c} ${e}`));
 const NEGATIVE = [
   'Vandelay Bank shares plunge as depositors pull funds',
   'Vandelay Bank downgraded to junk on liquidity concerns',

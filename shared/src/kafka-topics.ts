@@ -24,8 +24,10 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   // item reaches the classifier and is dead-lettered with a reason instead of being refused at the
   // broker, where nobody downstream would ever see it.
   { topic: TOPIC_NAMES.raw, partitions: 6, retentionMs: 7 * DAY_MS, maxMessageBytes: 16 * 1024 * 1024 },
-  { topic: TOPIC_NAMES.scored, partitions: 6, retentionMs: 7 * DAY_MS },
-  { topic: TOPIC_NAMES.alerts, partitions: 3, retentionMs: 30 * DAY_MS },
+  // Scored items are larger than their raw input and a whole raw batch becomes one produce to the
+  // same scored partition: the scored topic must take at least what raw does.
+  { topic: TOPIC_NAMES.scored, partitions: 6, retentionMs: 7 * DAY_MS, maxMessageBytes: 16 * 1024 * 1024 },
+  { topic: TOPIC_NAMES.alerts, partitions: 3, retentionMs: 30 * DAY_MS, maxMessageBytes: 16 * 1024 * 1024 },
   { topic: TOPIC_NAMES.deadLetter, partitions: 3, retentionMs: 30 * DAY_MS },
 ];
 

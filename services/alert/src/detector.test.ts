@@ -110,13 +110,29 @@ describe('SpikeDetector', () => {
     const base = (minute: number, partition: number): Observation => ({
       id: `${minute}-${partition}`, title: 't', url: null, publishedAtMs: T0 + minute * MIN, negative: false, pNegative: 0, topic: 'Markets', tickers: [], novelty: 1, partition,
     });
-    const now = T0;
+    // The stream has been flowing for a while (past the start-up grace period).
+    for (let s = 0; s <= 10; s++) d.observe(base(1, 0), T0 + s * 1_000);
+    const now = T0 + 10_000;
     d.observe(base(30, 0), now);
     d.observe(base(2, 1), now);
     // Partition 1 is at minute 2, so nothing past minute 2 (minus lateness) may close yet.
     expect(d.watermarkMs(now)).toBe(T0 + 2 * MIN - DEFAULT_DETECTOR_CONFIG.latenessMs);
     // Once partition 1 has been idle, it no longer holds the watermark.
     expect(d.watermarkMs(now + DEFAULT_DETECTOR_CONFIG.partitionIdleMs)).toBeGreaterThan(T0 + 2 * MIN);
+  });
+
+  it('at start-up, holds the watermark until partitions not seen yet have had time to deliver', () => {
+    const d = new SpikeDetector();
+    const obs = (minute: number, partition: number): Observation => ({
+      id: `${minute}-${partition}`, title: 't', url: null, publishedAtMs: T0 + minute * MIN, negative: false, pNegative: 0, topic: 'Markets', tickers: [], novelty: 1, partition,
+    });
+    // Partition 0's whole backlog arrives first; partition 1 (never seen yet) comes a fetch later.
+    for (let m = 0; m < 60; m++) d.observe(obs(m, 0), T0);
+    expect(d.advance(T0 + 1_000)).toEqual([]);
+    expect(d.watermarkMs(T0 + 1_000)).toBe(-Infinity);
+    d.observe(obs(0, 1), T0 + 2_000);
+    // Partition 1 joined within the grace period: it holds the watermark at its own position.
+    expect(d.watermarkMs(T0 + DEFAULT_DETECTOR_CONFIG.partitionIdleMs + 1)).toBeLessThan(T0 + MIN);
   });
 
   it('after the whole stream stalled, a partition whose backlog comes later still holds the watermark', () => {

@@ -145,6 +145,8 @@ export class SpikeDetector {
   private lastObservedAt = 0;
   /** When items started flowing again after the whole stream was quiet (see watermarkMs). */
   private resumedAt = 0;
+  /** The watermark at the moment the stream resumed, kept for partitionIdleMs after it. */
+  private heldWatermark = -Infinity;
   /** Items arrived since the last early look. */
   private dirty = false;
   lateItems = 0;
@@ -152,7 +154,12 @@ export class SpikeDetector {
   constructor(readonly config: DetectorConfig = DEFAULT_DETECTOR_CONFIG) {}
 
   observe(o: Observation, nowMs: number): void {
-    if (nowMs - this.lastObservedAt >= this.config.partitionIdleMs) this.resumedAt = nowMs;
+    if (nowMs - this.lastObservedAt >= this.config.partitionIdleMs) {
+      // The stream resumes (or starts): hold the watermark where it was for a grace period, so that
+      // partitions whose backlog arrives a few fetches later, even ones never seen yet, still count.
+      this.heldWatermark = this.watermarkMs(this.lastObservedAt);
+      this.resumedAt = nowMs;
+    }
     this.dirty = true;
     this.lastObservedAt = nowMs;
     const high = this.partitionHigh.get(o.partition);
@@ -197,6 +204,7 @@ export class SpikeDetector {
     if (this.maxEventMs === -Infinity) return -Infinity;
     // Idle: close what was seen, but never a minute that the clock says is still running.
     if (nowMs - this.lastObservedAt >= this.config.idleFlushMs) return Math.min(this.maxEventMs + MINUTE, nowMs - this.config.latenessMs);
+    if (nowMs - this.resumedAt < this.config.partitionIdleMs) return this.heldWatermark;
     let low = Infinity;
     // A partition counts as idle only if it stayed quiet while the stream was flowing: after an
     // outage upstream every partition's backlog arrives one fetch after another, and a partition
@@ -367,12 +375,15 @@ export class SpikeDetector {
     return first;
   }
 
-  /** Skips stretches where no window can hold data, so a long gap costs nothing. */
+  /**
+   * Skips stretches where no window can hold data, so a long gap costs nothing; but still visits the
+   * minute in which the last bucket leaves the window, because that is when the baseline learns it.
+   */
   private nextMinuteWithData(m: number, last: number): number {
     let next = Infinity;
     for (const s of this.keys.values()) for (const k of s.buckets.keys()) if (k > m && k < next) next = k;
     const windowStillOpen = m + 1;
-    const hasDataInWindow = [...this.keys.values()].some((s) => [...s.buckets.keys()].some((k) => k > m - this.config.windowMinutes + 1 && k <= m));
+    const hasDataInWindow = [...this.keys.values()].some((s) => [...s.buckets.keys()].some((k) => k > m - this.config.windowMinutes && k <= m));
     const candidate = hasDataInWindow ? windowStillOpen : next;
     return candidate > last ? last + 1 : candidate;
   }
@@ -381,7 +392,9 @@ export class SpikeDetector {
     const keepFrom = this.closedMinute - this.config.windowMinutes;
     for (const [id, s] of this.keys) {
       for (const m of s.buckets.keys()) if (m < keepFrom) s.buckets.delete(m);
-      if (s.buckets.size === 0 && s.scope === 'ticker' && s.armed && s.lastFiredMinute === -Infinity) this.keys.delete(id);
+      // A quiet ticker keeps its learnt baseline (forgetting it would restart its warm-up every
+      // time, and a sparse ticker could never fire); only tickers that taught nothing are dropped.
+      if (s.buckets.size === 0 && s.scope === 'ticker' && s.armed && s.lastFiredMinute === -Infinity && s.learned === 0) this.keys.delete(id);
     }
   }
 }

@@ -30,7 +30,8 @@ export interface PersistedState {
 export const emptyMeta = (): PersistedMeta => ({ offsets: {}, delivered: [], pending: [] });
 
 export async function ensureStateTopic(bus: Bus, topic = STATE_TOPIC): Promise<void> {
-  await bus.ensureTopics([{ topic, partitions: 3, cleanupPolicy: 'compact' }]);
+  // One record per detector key, but a key with many recent headlines can be large: allow 16 MiB.
+  await bus.ensureTopics([{ topic, partitions: 3, cleanupPolicy: 'compact', maxMessageBytes: 16 * 1024 * 1024 }]);
 }
 
 export async function saveState(producer: BusProducer, topic: string, snapshot: DetectorSnapshot, meta: PersistedMeta): Promise<void> {

@@ -10,14 +10,24 @@ export class SeenIds {
 
   /** True the first time an id is offered (and remembers it), false afterwards. */
   firstSighting(id: string): boolean {
-    if (this.ids.has(id)) {
-      this.ids.delete(id); // refresh recency
-      this.ids.set(id, true);
-      return false;
-    }
+    if (this.has(id)) return false;
+    this.add(id);
+    return true;
+  }
+
+  /** Whether the id was seen; refreshes its recency if so. */
+  has(id: string): boolean {
+    if (!this.ids.has(id)) return false;
+    this.ids.delete(id);
+    this.ids.set(id, true);
+    return true;
+  }
+
+  /** Remembers an id (e.g. once its item is acknowledged by Kafka), forgetting the oldest beyond capacity. */
+  add(id: string): void {
+    this.ids.delete(id);
     this.ids.set(id, true);
     if (this.ids.size > this.capacity) this.ids.delete(this.ids.keys().next().value as string);
-    return true;
   }
 
   get size(): number {

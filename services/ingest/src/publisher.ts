@@ -51,6 +51,7 @@ export class ItemPublisher {
   async publish(entries: SourceEntry[], now = new Date()): Promise<PublishSummary> {
     const summary: PublishSummary = { published: 0, duplicates: 0, filtered: 0, rejected: 0, nearDuplicates: 0, outcomes: [] };
     const fresh: RawItem[] = [];
+    const inThisCall = new Set<string>();
     const rejects: Array<{ entry: SourceEntry; reason: string }> = [];
     for (const entry of entries) {
       const r = normaliseEntry(entry, this.o.tickers, now);
@@ -66,19 +67,23 @@ export class ItemPublisher {
         this.o.metrics.filtered.inc({ reason: 'language', lang });
         continue;
       }
-      if (!this.o.seen.firstSighting(r.item.id)) {
+      // Within this call too: a feed can list the same story twice.
+      if (this.o.seen.has(r.item.id) || inThisCall.has(r.item.id)) {
         summary.duplicates++;
         summary.outcomes.push({ status: 'duplicate', id: r.item.id });
         this.o.metrics.duplicates.inc({ source_kind: r.item.source_kind });
         continue;
       }
       summary.outcomes.push({ status: 'published', id: r.item.id });
+      inThisCall.add(r.item.id);
       fresh.push(r.item);
     }
     fresh.sort((a, b) => a.published_at.localeCompare(b.published_at));
     // Oldest first, so the earlier report of a story is the original and later ones point at it.
     for (const item of fresh) this.markNearDuplicate(item, now);
     await this.o.producer.send(TOPIC_NAMES.raw, fresh.map((item) => ({ key: item.id, value: JSON.stringify(item) })));
+    // Remembered only once Kafka acknowledged them: if the send fails, a retry publishes them again.
+    for (const item of fresh) this.o.seen.add(item.id);
     // Only after the items are acknowledged: a crash in between republishes them (at-least-once), never loses them.
     await this.o.seenLog?.record(fresh.map((item) => item.id));
     for (const item of fresh) this.o.metrics.published.inc({ source_kind: item.source_kind });

@@ -114,7 +114,9 @@ export class ClickHouseSink {
    * Safe because the scored topic is keyed by id, so one store consumer owns each id at a time.
    */
   private async withoutStoredItems(rows: Row[]): Promise<Row[]> {
-    const firstCopies = [...new Map(rows.map((r) => [r.id as string, r])).values()];
+    const byId = new Map<string, Row>();
+    for (const r of rows) if (!byId.has(r.id as string)) byId.set(r.id as string, r);
+    const firstCopies = [...byId.values()];
     const dates = [...new Set(firstCopies.map((r) => String(r.published_at).slice(0, 10)))];
     const stored = await retryUntilDone(
       async () => {

@@ -105,8 +105,9 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
         a.fetchTopicOffsets(topic),
         a.fetchOffsets({ groupId, topics: [topic] }),
       ]);
+      // '-1': nothing committed yet; such a group starts at the low watermark (retention may have moved it).
       const committedByPartition = new Map(
-        (committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset === '-1' ? '0' : p.offset)]),
+        (committed[0]?.partitions ?? []).filter((p) => p.offset !== '-1').map((p) => [p.partition, BigInt(p.offset)]),
       );
       let lag = 0n;
       for (const p of ends) {
@@ -122,6 +123,8 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
 class KafkajsConsumer implements BusConsumer {
   private readonly abort = new AbortController();
   private inFlight = 0;
+  /** Set by close(): batches fetched from then on are left uncommitted, not started. */
+  private closing = false;
   private idle: (() => void) | undefined;
 
   constructor(
@@ -138,7 +141,7 @@ class KafkajsConsumer implements BusConsumer {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        if (this.closing || !isRunning() || isStale() || batch.messages.length === 0) return;
         const messages: BusMessage[] = batch.messages.map((m) => ({
           topic: batch.topic,
           partition: batch.partition,
@@ -172,6 +175,7 @@ class KafkajsConsumer implements BusConsumer {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     if (this.inFlight > 0) {
       const drained = new Promise<void>((resolve) => (this.idle = resolve));
       const grace = new Promise<void>((resolve) => setTimeout(resolve, this.opts.closeGraceMs ?? 10_000).unref());

@@ -60,18 +60,18 @@ export class FeedPoller {
         this.succeeded(source, state, 0, 'not_modified');
         return;
       }
-      state.validators = res.validators;
       let parsed;
       try {
         parsed = await parseFeed(res.body, res.contentType, source);
       } catch (err) {
         const code = err instanceof FinsentError ? err.code : 'FINSENT_ERR_FEED_PARSE';
         await this.o.publisher.rejectPayload(source, code === 'FINSENT_ERR_FEED_PARSE' ? 'feed_parse_error' : 'feed_charset_error', errorMessage(err), res.body);
-        state.validators = {}; // a broken body must be fetched again, not answered by 304
         throw err;
       }
       if (parsed.charsetRepaired) this.o.logger.warn({ feed: feed.url }, 'feed bytes were not valid in the declared charset; decoded as windows-1252');
       const summary = await this.o.publisher.publish(parsed.entries);
+      // Only now: if publishing failed, the next poll must get the body again, not a 304.
+      state.validators = res.validators;
       this.succeeded(source, state, parsed.entries.length, 'ok');
       this.o.logger.info({ feed: feed.url, entries: parsed.entries.length, ...summary }, 'feed polled');
     } catch (err) {
