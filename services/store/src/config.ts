@@ -10,7 +10,7 @@ export const storeConfigSchema = z.object({
   CLICKHOUSE_DATABASE: z.string().optional(),
   FINSENT_DATA_DIR: env.str('.finsent/data'),
   STORE_BATCH_MAX: env.int(5_000, 1, 1_000_000).describe('rows per insert at most'),
-  STORE_BATCH_WAIT_MS: env.int(500, 0, 60_000).describe('longest a row waits for its insert'),
+  STORE_BATCH_WAIT_MS: env.int(250, 0, 60_000).describe('longest a row waits for its insert'),
   TEXT_TTL_DAYS: env.int(90, 1, 36_500).describe('days item text is kept'),
 });
 export type StoreConfig = z.infer<typeof storeConfigSchema>;
