@@ -40,6 +40,8 @@ export interface DetectorConfig {
   baselineAlpha: number;
   priorShare: number;
   priorVariance: number;
+  /** The baseline does not learn while any window's z is at or above this. */
+  freezeZ: number;
   /** How many items the prior is worth while the baseline is young. */
   priorWeight: number;
   /**
@@ -69,6 +71,7 @@ export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = {
   priorShare: 0.25,
   priorVariance: 0.005,
   priorWeight: 10,
+  freezeZ: 2,
   warmupItems: 30,
   minVariance: 0.002,
   cooldownMinutes: 30,
@@ -325,7 +328,9 @@ export class SpikeDetector {
         delivery_error: null,
       };
     }
-    if (!early) this.learn(state, minute);
+    // While the window already looks unusual, the baseline stays put: a spike that builds over a few
+    // minutes must not teach the baseline its own first minutes as they leave the window.
+    if (!early && Math.max(...windows.map((x) => x.z)) < c.freezeZ) this.learn(state, minute);
     return alert;
   }
 
@@ -340,15 +345,18 @@ export class SpikeDetector {
     const c = this.config;
     const leaving = state.buckets.get(minute - c.windowMinutes);
     if (!leaving || leaving.total === 0) return;
-    // A running mean while the baseline is young (the prior counts as priorWeight items), the EWMA
-    // after: a key whose true share is far from the prior converges in tens of items, not hundreds.
-    const alpha = Math.max(1 - (1 - c.baselineAlpha) ** leaving.total, leaving.total / (c.priorWeight + state.learned + leaving.total));
+    // The mean is a running mean while the baseline is young (the prior counts as priorWeight
+    // items), the EWMA after: a key whose true share is far from the prior converges in tens of
+    // items, not hundreds. The variance always learns at the slow EWMA rate: single-item minutes
+    // are all noise, and learning them fast would inflate it until nothing could fire.
+    const ewma = 1 - (1 - c.baselineAlpha) ** leaving.total;
+    const alphaMean = Math.max(ewma, leaving.total / (c.priorWeight + state.learned + leaving.total));
     state.learned += leaving.total;
     const share = leaving.negative / leaving.total;
     const diff = share - state.mean;
-    state.mean += alpha * diff;
+    state.mean += alphaMean * diff;
     const excess = diff * diff - (state.mean * (1 - state.mean)) / leaving.total;
-    state.variance = Math.max(c.minVariance, state.variance + alpha * (excess - state.variance));
+    state.variance = Math.max(c.minVariance, state.variance + ewma * (excess - state.variance));
   }
 
   private keysOf(o: Observation): Array<[Alert['scope'], string]> {
