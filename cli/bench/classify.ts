@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { SCHEMA_VERSION, TOPIC_NAMES, TOPIC_SPECS, createKafkajsBus, createLogger, errorMessage, sleep } from '@finsent/shared';
 import { ClassifierModel, loadClassifyConfig } from '@finsent/classify';
-import { createHash } from 'node:crypto';
+import { stableId } from '@finsent/ingest';
 import { ensureKafkaJars, startKafkaBroker } from '../../infra/kafka/broker.js';
 import { tempDirFor } from '../temp.js';
 
@@ -44,7 +44,7 @@ function rawItem(i: number, title: string) {
   const now = new Date().toISOString();
   return {
     schema_version: SCHEMA_VERSION,
-    id: createHash('sha256').update(`bench-${i}`).digest('hex').slice(0, 32),
+    id: stableId(`bench-${i}`),
     source: 'bench', source_kind: 'replay', url: null, title, text: title, published_at: now, fetched_at: now, tickers: [],
   };
 }

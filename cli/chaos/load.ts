@@ -3,10 +3,10 @@
  * (`perSimMinute` items per simulated minute) so that a run of a minute or two spans hours of
  * event time, with a negative burst (bank-run headlines) between two simulated minutes.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SCHEMA_VERSION, type RawItem } from '@finsent/shared';
+import { stableId } from '@finsent/ingest';
 
 const SAMPLE = fileURLToPath(new URL('../sample/headlines.ndjson', import.meta.url));
 
@@ -40,7 +40,7 @@ export function chaosItem(plan: LoadPlan, i: number, texts: { calm: string[]; bu
   const at = new Date(eventMs).toISOString();
   return {
     schema_version: SCHEMA_VERSION,
-    id: createHash('sha256').update(`chaos:${plan.runId}:${i}`).digest('hex').slice(0, 32),
+    id: stableId(`chaos:${plan.runId}:${i}`),
     source: `chaos:${plan.runId}`,
     source_kind: 'replay',
     url: null,

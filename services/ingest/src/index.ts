@@ -29,7 +29,7 @@ export { ItemPublisher } from './publisher.js';
 export { parseReplayLine } from './sources/ndjson.js';
 export { parseFeed } from './sources/feed-parser.js';
 export { fetchBounded } from './sources/http-fetch.js';
-export { normaliseEntry } from './item.js';
+export { normaliseEntry, stableId } from './item.js';
 export { TickerExtractor } from './tickers.js';
 export { COMPANIES_FILE } from './config.js';
 export { SEEN_TOPIC } from './seen-store.js';

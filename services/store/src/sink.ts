@@ -21,7 +21,7 @@ import {
   type Logger,
   type Rejection,
 } from '@finsent/shared';
-import { alertRow, itemRow } from './rows.js';
+import { alertRow, itemRow, toClickHouseTime } from './rows.js';
 import type { StoreMetrics } from './metrics.js';
 
 type Row = Record<string, unknown>;
@@ -88,7 +88,7 @@ export class ClickHouseSink {
           this.o.metrics.publishToStoreSeconds.observe(Math.max(0, now - Date.parse(p.value.fetched_at)) / 1000);
           if (!this.knownModels.has(p.value.model_version)) {
             this.knownModels.add(p.value.model_version);
-            newModels.push({ model_version: p.value.model_version, first_seen: p.value.scored_at.replace('T', ' ').replace('Z', '') });
+            newModels.push({ model_version: p.value.model_version, first_seen: toClickHouseTime(p.value.scored_at) });
           }
         }
         if (newModels.length) await this.insert('model_versions', newModels);
