@@ -4,7 +4,7 @@
  * which stops services in order), logs appended to a file, readiness from its /healthz.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '@finsent/shared';
 
@@ -17,6 +17,8 @@ export class ServiceProcess {
   /** Called when the process exits without stop() or kill() having been asked for. */
   onUnexpectedExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
   private expectingExit = false;
+  /** Whether the current process has answered /healthz: a death before that is a start-up failure. */
+  private healthy = false;
 
   constructor(
     readonly name: ServiceName,
@@ -33,8 +35,39 @@ export class ServiceProcess {
     return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
-  /** Starts the process and resolves once its /healthz answers 200. */
-  async start(timeoutMs = 90_000): Promise<void> {
+  /**
+   * Starts the process and resolves once its /healthz answers 200. A service that exits during
+   * start-up is started again (up to `startAttempts` in all), as a supervisor such as systemd with
+   * `Restart=on-failure` would: on a loaded host a broker can refuse a first request that it
+   * answers a second later. Each failed attempt is reported through `onStartFailure` with the tail
+   * of the service's log, and the last one throws with it.
+   */
+  async start(timeoutMs = 90_000, startAttempts = 3): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const exitCode = await this.startOnce(timeoutMs);
+      if (exitCode === undefined) return;
+      const message = `${this.name} exited during start-up (code ${exitCode}, attempt ${attempt} of ${startAttempts}); see ${this.logFile}`;
+      const tail = this.logTail();
+      if (attempt >= startAttempts) throw new Error(`${message}\n${tail}`);
+      this.onStartFailure?.(message, tail);
+      await sleep(1_000 * attempt);
+    }
+  }
+
+  /** Called for each start-up attempt that failed but will be retried. */
+  onStartFailure: ((message: string, logTail: string) => void) | undefined = (message, tail) => process.stderr.write(`${message}\n${tail}\n`);
+
+  /** The last lines of the service's log, for an error message. */
+  private logTail(lines = 30): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  /** Resolves undefined once healthy, or with the exit code if the process died first. */
+  private async startOnce(timeoutMs: number): Promise<number | string | null | undefined> {
     const log = createWriteStream(this.logFile, { flags: 'a' });
     this.expectingExit = false;
     // A heap cap makes V8 collect before it grows: without one it sizes the heap from the host's
@@ -46,23 +79,32 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
-    proc.stdout!.pipe(log);
-    proc.stderr!.pipe(log);
+    // Two sources share the file: neither may end it; it ends once both are drained ('close').
+    proc.stdout!.pipe(log, { end: false });
+    proc.stderr!.pipe(log, { end: false });
+    const logWritten = new Promise<void>((resolve) => proc.once('close', () => log.end(resolve)));
     proc.on('exit', (code, signal) => {
-      if (!this.expectingExit) this.onUnexpectedExit?.(code, signal);
+      if (!this.expectingExit && this.healthy) this.onUnexpectedExit?.(code, signal);
     });
     this.proc = proc;
+    this.healthy = false;
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`${this.name} exited during start-up (code ${proc.exitCode}); see ${this.logFile}`);
+      if (!this.running) {
+        await logWritten; // the last lines it wrote, for the error message
+        return proc.exitCode ?? proc.signalCode;
+      }
       try {
-        if ((await fetch(`http://127.0.0.1:${this.opsPort}/healthz`)).ok) return;
+        if ((await fetch(`http://127.0.0.1:${this.opsPort}/healthz`)).ok) {
+          this.healthy = true;
+          return undefined;
+        }
       } catch {
         // not listening yet
       }
       await sleep(250);
     }
-    throw new Error(`${this.name} not healthy after ${timeoutMs / 1000} s; see ${this.logFile}`);
+    throw new Error(`${this.name} not healthy after ${timeoutMs / 1000} s; see ${this.logFile}\n${this.logTail()}`);
   }
 
   private async signal(sig: NodeJS.Signals): Promise<void> {
