@@ -39,6 +39,8 @@ export async function retryUntilDone<T>(
     maxMs?: number;
     maxAttempts?: number;
     onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+    /** Errors for which this returns false are rethrown at once (default: every error is retried). */
+    isRetriable?: (err: unknown) => boolean;
     /** Overrides the backoff for one error, e.g. a 429's Retry-After. */
     delayFor?: (err: unknown) => number | undefined;
   } = {},
@@ -47,7 +49,7 @@ export async function retryUntilDone<T>(
     try {
       return await fn(attempt);
     } catch (err) {
-      if (opts.signal?.aborted || attempt + 1 >= (opts.maxAttempts ?? Infinity)) throw err;
+      if (opts.signal?.aborted || attempt + 1 >= (opts.maxAttempts ?? Infinity) || opts.isRetriable?.(err) === false) throw err;
       const delay = opts.delayFor?.(err) ?? backoffDelay(attempt, opts.baseMs ?? 200, opts.maxMs ?? 10_000);
       opts.onRetry?.(err, attempt, delay);
       await sleep(delay, opts.signal);

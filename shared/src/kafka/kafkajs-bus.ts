@@ -5,6 +5,7 @@
  */
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from '../logger.js';
+import { retryUntilDone } from '../retry.js';
 import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumerOptions, BatchHandler, TopicConfig } from './bus.js';
 
 const HEARTBEAT_EVERY_MS = 3_000;
@@ -34,6 +35,20 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
     }
     return admin;
   };
+
+  /**
+   * Admin requests retried on what kafkajs marks retriable: a broker that has just started (or a
+   * topic just created) answers NOT_COORDINATOR or UNKNOWN_TOPIC_OR_PARTITION for a moment, and
+   * kafkajs's own retries do not cover every such path (createTopics' wait for leaders, offsetFetch).
+   */
+  const withAdmin = <T>(what: string, fn: (a: Admin) => Promise<T>): Promise<T> =>
+    retryUntilDone(async () => fn(await getAdmin()), {
+      maxAttempts: 12,
+      baseMs: 250,
+      maxMs: 5_000,
+      isRetriable: (err) => (err as { retriable?: boolean }).retriable === true,
+      onRetry: (err, attempt, delayMs) => opts.logger.warn({ err, attempt, delayMs }, `Kafka admin ${what} failed; retrying`),
+    });
 
   return {
     async producer(): Promise<BusProducer> {
@@ -80,31 +95,28 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
     },
 
     async ensureTopics(topics: readonly TopicConfig[]) {
-      const a = await getAdmin();
-      const existing = new Set(await a.listTopics());
-      const missing = topics.filter((t) => !existing.has(t.topic));
-      if (missing.length === 0) return;
-      await a.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((t) => ({
-          topic: t.topic,
-          numPartitions: t.partitions,
-          replicationFactor: -1, // the broker's default.replication.factor
-          configEntries: [
-            ...(t.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(t.retentionMs) }]),
-            ...(t.cleanupPolicy === undefined ? [] : [{ name: 'cleanup.policy', value: t.cleanupPolicy }]),
-            ...(t.maxMessageBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }]),
-          ],
-        })),
+      await withAdmin('createTopics', async (a) => {
+        const existing = new Set(await a.listTopics());
+        const missing = topics.filter((t) => !existing.has(t.topic));
+        if (missing.length === 0) return;
+        await a.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({
+            topic: t.topic,
+            numPartitions: t.partitions,
+            replicationFactor: -1, // the broker's default.replication.factor
+            configEntries: [
+              ...(t.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(t.retentionMs) }]),
+              ...(t.cleanupPolicy === undefined ? [] : [{ name: 'cleanup.policy', value: t.cleanupPolicy }]),
+              ...(t.maxMessageBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }]),
+            ],
+          })),
+        });
       });
     },
 
     async lag(groupId: string, topic: string) {
-      const a = await getAdmin();
-      const [ends, committed] = await Promise.all([
-        a.fetchTopicOffsets(topic),
-        a.fetchOffsets({ groupId, topics: [topic] }),
-      ]);
+      const [ends, committed] = await withAdmin('lag', (a) => Promise.all([a.fetchTopicOffsets(topic), a.fetchOffsets({ groupId, topics: [topic] })]));
       // '-1': nothing committed yet; such a group starts at the low watermark (retention may have moved it).
       const committedByPartition = new Map(
         (committed[0]?.partitions ?? []).filter((p) => p.offset !== '-1').map((p) => [p.partition, BigInt(p.offset)]),
