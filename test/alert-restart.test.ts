@@ -1,17 +1,23 @@
 /**
- * Restart safety on a real broker: an alert worker detects a spike and delivers it, stops; a new
- * worker (a fresh detector) restores the state from the compacted state topic and re-reads the
- * scored topic from the start under a new consumer group (as after lost commits). Nothing is
+ * Restart safety on a real broker: an alert pipeline (fan-out + worker) detects a spike and
+ * delivers it, stops; a new one (fresh detectors) restores the state from the compacted state
+ * topic and re-reads everything from the start under new consumer groups (as after lost commits):
+ * the fan-out publishes every signal again and the worker re-reads them all. Nothing is counted or
  * delivered twice, and a later spike is judged against the restored baseline.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { TOPICS, createKafkajsBus, createRegistry, type ScoredItem } from '@finsent/shared';
-import { AlertWorker, SpikeDetector, WebhookNotifier, alertMetrics } from '@finsent/alert';
+import { AlertWorker, SignalFanOut, WebhookNotifier, alertMetrics } from '@finsent/alert';
 import { startWebhookSink } from '../cli/webhook-sink.js';
 import { brokers, testLogger, waitFor } from './support/env.js';
 
 const run = Date.now();
-const topics = { scored: `test.alert-restart.scored.${run}`, alerts: `test.alert-restart.alerts.${run}`, state: `test.alert-restart.state.${run}` };
+const topics = {
+  scored: `test.alert-restart.scored.${run}`,
+  signals: `test.alert-restart.signals.${run}`,
+  alerts: `test.alert-restart.alerts.${run}`,
+  state: `test.alert-restart.state.${run}`,
+};
 const T0 = Date.UTC(2026, 0, 5, 14, 0);
 
 function rng(seed: number) {
@@ -46,21 +52,29 @@ describe('alert state across a restart', () => {
   });
 
   it('delivers each alert once and keeps the baseline', async () => {
-    await bus.ensureTopics([{ topic: topics.scored, partitions: 3 }, { topic: topics.alerts, partitions: 1 }]);
+    await bus.ensureTopics([{ topic: topics.scored, partitions: 3 }, { topic: topics.signals, partitions: 3 }, { topic: topics.alerts, partitions: 1 }]);
     const sink = await startWebhookSink();
     closers.push(() => sink.close());
     const producer = await bus.producer();
     closers.push(() => producer.close());
     const publish = (xs: ScoredItem[]) => producer.send(topics.scored, xs.map((x) => ({ key: x.id, value: JSON.stringify(x) })));
-    const worker = (groupId: string) =>
-      new AlertWorker({
-        bus, detector: new SpikeDetector(), logger, metrics: alertMetrics(createRegistry('alert')), topics, groupId,
+    const metrics = alertMetrics(createRegistry('alert'));
+    /** One alert process: both stages, under groups named after `name`. */
+    const pipeline = (name: string) => {
+      const fanOut = new SignalFanOut({ bus, metrics, topics, groupId: `alert-restart-fanout-${name}-${run}` });
+      const worker = new AlertWorker({
+        bus, logger, metrics, topics, groupId: `alert-restart-${name}-${run}`,
         notifiers: [new WebhookNotifier(sink.url, undefined, { maxAttempts: 3, timeoutMs: 5_000, baseBackoffMs: 50, logger })],
       });
+      return {
+        start: async () => (await worker.start(), await fanOut.start()),
+        stop: async () => (await fanOut.stop(), await worker.stop()),
+      };
+    };
 
     // Calm at 10% negative for two hours, then a spike.
     await publish([...items(0, 120, 0.1, 1), ...items(120, 130, 0.9, 2)]);
-    const w1 = worker(`alert-restart-a-${run}`);
+    const w1 = pipeline('a');
     await w1.start();
     const first = await waitFor('the first spike alert', async () => sink.received[0], 60_000);
     expect(Date.parse(first.window_end)).toBeGreaterThan(T0 + 120 * 60_000);
@@ -68,7 +82,7 @@ describe('alert state across a restart', () => {
     await w1.stop();
 
     // A new process that lost its commits: it re-reads everything and must not re-fire.
-    const w2 = worker(`alert-restart-b-${run}`);
+    const w2 = pipeline('b');
     await w2.start();
     closers.push(() => w2.stop());
     await publish([...items(130, 200, 0.1, 3), ...items(200, 206, 0.6, 4)]);
@@ -77,6 +91,8 @@ describe('alert state across a restart', () => {
     expect(second.baseline_share).toBeLessThan(0.16);
     await new Promise((r) => setTimeout(r, 1_500));
     const ids = sink.received.map((a) => a.id);
+    // every first-run signal came round again through the new fan-out group and was dropped
+    expect((await metrics.replayedSignals.get()).values[0]?.value).toBe(130 * 6);
     expect(new Set(ids).size).toBe(ids.length);
     expect(sink.requests).toBe(ids.length);
     expect(ids).toHaveLength(2);

@@ -34,6 +34,7 @@ import { ServiceProcess, type ServiceName } from '../service-process.js';
 import { tempDirFor } from '../temp.js';
 import { startWebhookSink, type SinkFault } from '../webhook-sink.js';
 import { chaosItem, poisonMessages, sampleHeadlines, type LoadPlan } from './load.js';
+import { SIGNALS_TOPIC_SPEC } from '@finsent/alert';
 
 export interface ChaosOptions {
   durationS: number;
@@ -170,13 +171,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
 
     // Drain: every group has committed everything there is.
     const lags = async () => {
-      const [c, s, a, sa] = await Promise.all([
+      const all = await Promise.all([
         bus.lag(CONSUMER_GROUPS.classify, TOPIC_NAMES.raw),
         bus.lag(CONSUMER_GROUPS.store, TOPIC_NAMES.scored),
-        bus.lag(CONSUMER_GROUPS.alert, TOPIC_NAMES.scored),
+        bus.lag(CONSUMER_GROUPS.alertFanOut, TOPIC_NAMES.scored),
+        bus.lag(CONSUMER_GROUPS.alert, SIGNALS_TOPIC_SPEC.topic),
         bus.lag(CONSUMER_GROUPS.store, TOPIC_NAMES.alerts),
       ]);
-      return c + s + a + sa;
+      return all.reduce((a, b) => a + b, 0);
     };
     const drainDeadline = Date.now() + 180_000;
     while ((await lags()) > 0 && Date.now() < drainDeadline) await sleep(500);

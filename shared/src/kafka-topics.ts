@@ -36,4 +36,6 @@ export const CONSUMER_GROUPS = {
   classify: 'finsent-classify',
   store: 'finsent-store',
   alert: 'finsent-alert',
+  // the alert service's first stage, which re-keys scored items for the detectors (alert/src/signals.ts)
+  alertFanOut: 'finsent-alert-fanout',
 } as const;

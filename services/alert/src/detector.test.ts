@@ -30,6 +30,7 @@ function stream(opts: { minutes: number; perMinute: number; negShare: (minute: n
         publishedAtMs: T0 + m * MIN + Math.floor((i / opts.perMinute) * MIN),
         negative,
         pNegative: negative ? 0.9 : 0.1,
+        market: true,
         topic,
         tickers: [],
         novelty: opts.novelty?.(m) ?? 1,
@@ -108,7 +109,7 @@ describe('SpikeDetector', () => {
   it('holds the watermark back for a partition that is behind', () => {
     const d = new SpikeDetector();
     const base = (minute: number, partition: number): Observation => ({
-      id: `${minute}-${partition}`, title: 't', url: null, publishedAtMs: T0 + minute * MIN, negative: false, pNegative: 0, topic: 'Markets', tickers: [], novelty: 1, partition,
+      id: `${minute}-${partition}`, title: 't', url: null, publishedAtMs: T0 + minute * MIN, negative: false, pNegative: 0, market: true, topic: 'Markets', tickers: [], novelty: 1, partition,
     });
     // The stream has been flowing for a while (past the start-up grace period).
     for (let s = 0; s <= 10; s++) d.observe(base(1, 0), T0 + s * 1_000);
@@ -124,7 +125,7 @@ describe('SpikeDetector', () => {
   it('at start-up, holds the watermark until partitions not seen yet have had time to deliver', () => {
     const d = new SpikeDetector();
     const obs = (minute: number, partition: number): Observation => ({
-      id: `${minute}-${partition}`, title: 't', url: null, publishedAtMs: T0 + minute * MIN, negative: false, pNegative: 0, topic: 'Markets', tickers: [], novelty: 1, partition,
+      id: `${minute}-${partition}`, title: 't', url: null, publishedAtMs: T0 + minute * MIN, negative: false, pNegative: 0, market: true, topic: 'Markets', tickers: [], novelty: 1, partition,
     });
     // Partition 0's whole backlog arrives first; partition 1 (never seen yet) comes a fetch later.
     for (let m = 0; m < 60; m++) d.observe(obs(m, 0), T0);
@@ -138,7 +139,7 @@ describe('SpikeDetector', () => {
   it('after the whole stream stalled, a partition whose backlog comes later still holds the watermark', () => {
     const d = new SpikeDetector();
     const obs = (minute: number, partition: number): Observation => ({
-      id: `${minute}-${partition}`, title: 't', url: null, publishedAtMs: T0 + minute * MIN, negative: false, pNegative: 0, topic: 'Markets', tickers: [], novelty: 1, partition,
+      id: `${minute}-${partition}`, title: 't', url: null, publishedAtMs: T0 + minute * MIN, negative: false, pNegative: 0, market: true, topic: 'Markets', tickers: [], novelty: 1, partition,
     });
     d.observe(obs(3, 0), T0);
     d.observe(obs(3, 1), T0);
@@ -160,7 +161,7 @@ describe('SpikeDetector', () => {
       const now = T0 + s * 1_000;
       for (let k = 0; k < 2; k++) {
         const negative = r() < (now >= onset ? 0.8 : 0.25);
-        d.observe({ id: `${s}-${k}`, title: 't', url: null, publishedAtMs: now, negative, pNegative: negative ? 0.9 : 0.1, topic: TOPICS[k]!, tickers: [], novelty: 1, partition: k }, now);
+        d.observe({ id: `${s}-${k}`, title: 't', url: null, publishedAtMs: now, negative, pNegative: negative ? 0.9 : 0.1, market: true, topic: TOPICS[k]!, tickers: [], novelty: 1, partition: k }, now);
       }
       if (d.advance(now).some((a) => a.scope === 'market')) firedAt = now;
     }

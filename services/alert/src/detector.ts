@@ -52,6 +52,14 @@ export interface DetectorConfig {
   /** Floor of the baseline variance, so a long calm stretch cannot make the detector hair-triggered. */
   minVariance: number;
   cooldownMinutes: number;
+  /**
+   * CUSUM decision threshold (log-likelihood units; 0: off). Alongside the windows, each key runs
+   * a Bernoulli CUSUM over its items as they arrive: the quickest test for a shift of the negative
+   * share from the baseline to baseline + cusumShiftSigma per-minute sds, with no minute bucketing.
+   */
+  cusumThreshold: number;
+  /** The shift the CUSUM is tuned to, in sds of one minute's share at the key's usual volume. */
+  cusumShiftSigma: number;
   latenessMs: number;
   partitionIdleMs: number;
   idleFlushMs: number;
@@ -75,6 +83,8 @@ export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = {
   warmupItems: 30,
   minVariance: 0.002,
   cooldownMinutes: 30,
+  cusumThreshold: 0,
+  cusumShiftSigma: 3,
   latenessMs: 5_000,
   partitionIdleMs: 5_000,
   idleFlushMs: 10_000,
@@ -89,7 +99,10 @@ export interface Observation {
   negative: boolean;
   /** Probability of negative, to rank headlines. */
   pNegative: number;
-  topic: string;
+  /** Whether the item counts towards the market key (signals: only the market family's do). */
+  market: boolean;
+  /** The topic key it counts towards, if any. */
+  topic: string | null;
   tickers: string[];
   /** 1 for a new story, less for reprints. */
   novelty: number;
@@ -112,6 +125,10 @@ interface KeyState {
   learned: number;
   armed: boolean;
   lastFiredMinute: number;
+  /** CUSUM statistic (log-likelihood ratio, >= 0). */
+  cusum: number;
+  /** EWMA of items per minute with data, for the CUSUM's design shift. */
+  volume: number;
 }
 
 const MINUTE = 60_000;
@@ -128,6 +145,8 @@ export interface KeySnapshot {
   /** null: never fired (JSON has no -Infinity). */
   lastFiredMinute: number | null;
   buckets: Array<[number, Bucket]>;
+  cusum?: number;
+  volume?: number;
 }
 
 export interface DetectorSnapshot {
@@ -152,6 +171,8 @@ export class SpikeDetector {
   private heldWatermark = -Infinity;
   /** Items arrived since the last early look. */
   private dirty = false;
+  /** Fired by the CUSUM as items arrived; handed out by the next advance(). */
+  private firedOnArrival: Alert[] = [];
   lateItems = 0;
 
   constructor(readonly config: DetectorConfig = DEFAULT_DETECTOR_CONFIG) {}
@@ -172,6 +193,7 @@ export class SpikeDetector {
     const minute = Math.floor(o.publishedAtMs / MINUTE);
     if (minute <= this.closedMinute) this.lateItems++;
     const weight = Math.min(1, Math.max(0, o.novelty));
+    let marketFired = false;
     for (const [scope, key] of this.keysOf(o)) {
       const state = this.state(scope, key);
       let b = state.buckets.get(minute);
@@ -183,14 +205,41 @@ export class SpikeDetector {
         b.headlines.sort((x, y) => y.p - x.p);
         b.headlines.length = Math.min(b.headlines.length, 5);
       }
+      if (minute > this.closedMinute) {
+        const a = this.cusumStep(state, o.negative, weight, minute, nowMs);
+        if (a && scope === 'market') marketFired = true;
+        // as with the windows, a market alert speaks for its topics in the same minute
+        if (a && !(marketFired && scope === 'topic')) this.firedOnArrival.push(a);
+      }
     }
+  }
+
+  /**
+   * One item into the key's Bernoulli CUSUM (Page's test): S = max(0, S + w * llr), where llr is
+   * the log-likelihood ratio of the item under the shifted share p1 against the baseline p0. It
+   * fires when S reaches cusumThreshold, under the same guards as the windows (warm-up, armed,
+   * cooldown, minimum count and lift over the short window).
+   */
+  private cusumStep(state: KeyState, negative: boolean, weight: number, minute: number, nowMs: number): Alert | null {
+    const c = this.config;
+    if (c.cusumThreshold <= 0 || state.learned < c.warmupItems) return null;
+    const p0 = Math.min(0.99, Math.max(0.01, state.mean));
+    const sigma1 = Math.sqrt((p0 * (1 - p0)) / Math.max(1, state.volume));
+    const p1 = Math.min(0.99, p0 + Math.max(c.minLift, c.cusumShiftSigma * sigma1));
+    const llr = negative ? Math.log(p1 / p0) : Math.log((1 - p1) / (1 - p0));
+    state.cusum = Math.max(0, state.cusum + weight * llr);
+    if (state.cusum < c.cusumThreshold || !state.armed || minute - state.lastFiredMinute < c.cooldownMinutes) return null;
+    const w = this.windowStats(state, minute, Math.max(1, c.shortWindowMinutes));
+    if (w.total < c.minCount || w.share - state.mean < c.minLift) return null;
+    state.cusum = 0;
+    return this.fireAlert(state, minute, w, nowMs);
   }
 
   snapshot(): DetectorSnapshot {
     const fin = (n: number) => (Number.isFinite(n) ? n : null);
     return {
       closedMinute: fin(this.closedMinute),
-      keys: [...this.keys.values()].map((s) => ({ scope: s.scope, key: s.key, mean: s.mean, variance: s.variance, learned: s.learned, armed: s.armed, lastFiredMinute: fin(s.lastFiredMinute), buckets: [...s.buckets] })),
+      keys: [...this.keys.values()].map((s) => ({ scope: s.scope, key: s.key, mean: s.mean, variance: s.variance, learned: s.learned, armed: s.armed, lastFiredMinute: fin(s.lastFiredMinute), buckets: [...s.buckets], cusum: s.cusum, volume: s.volume })),
     };
   }
 
@@ -198,7 +247,7 @@ export class SpikeDetector {
   restore(snap: DetectorSnapshot): void {
     this.closedMinute = snap.closedMinute ?? -Infinity;
     for (const k of snap.keys) {
-      this.keys.set(`${k.scope}:${k.key}`, { scope: k.scope, key: k.key, mean: k.mean, variance: k.variance, learned: k.learned ?? this.config.warmupItems, armed: k.armed, lastFiredMinute: k.lastFiredMinute ?? -Infinity, buckets: new Map(k.buckets) });
+      this.keys.set(`${k.scope}:${k.key}`, { scope: k.scope, key: k.key, mean: k.mean, variance: k.variance, learned: k.learned ?? this.config.warmupItems, armed: k.armed, lastFiredMinute: k.lastFiredMinute ?? -Infinity, buckets: new Map(k.buckets), cusum: k.cusum ?? 0, volume: k.volume ?? 0 });
     }
   }
 
@@ -221,10 +270,12 @@ export class SpikeDetector {
 
   /** Evaluates every minute the watermark has passed; returns the alerts to fire, oldest first. */
   advance(nowMs: number): Alert[] {
+    const onArrival = this.firedOnArrival;
+    this.firedOnArrival = [];
     const wm = this.watermarkMs(nowMs);
     const lastClosable = Math.floor(wm / MINUTE) - 1; // minute m is complete once wm >= (m+1) minutes
-    if (!Number.isFinite(lastClosable)) return [];
-    if (lastClosable <= this.closedMinute) return this.earlyLook(nowMs);
+    if (!Number.isFinite(lastClosable)) return onArrival;
+    if (lastClosable <= this.closedMinute) return [...onArrival, ...this.earlyLook(nowMs)];
     const first = this.closedMinute === -Infinity ? this.firstDataMinute() : this.closedMinute + 1;
     const alerts: Alert[] = [];
     for (let m = first; m <= lastClosable; m = this.nextMinuteWithData(m, lastClosable)) {
@@ -238,7 +289,7 @@ export class SpikeDetector {
     }
     this.closedMinute = lastClosable;
     this.evict();
-    return [...alerts, ...this.earlyLook(nowMs)];
+    return [...onArrival, ...alerts, ...this.earlyLook(nowMs)];
   }
 
   /**
@@ -301,37 +352,39 @@ export class SpikeDetector {
       binomialUpperTail(Math.round(w.negative), Math.round(w.total), state.mean) <= normalUpperTail(zThreshold);
     const warmedUp = state.learned >= c.warmupItems;
     const w = warmedUp && state.armed && minute - state.lastFiredMinute >= c.cooldownMinutes ? windows.find(fires) : undefined;
-    let alert: Alert | null = null;
-    if (w) {
-      state.armed = false;
-      state.lastFiredMinute = minute;
-      const windowEnd = (minute + 1) * MINUTE;
-      w.headlines.sort((x, y) => y.p - x.p);
-      alert = {
-        schema_version: SCHEMA_VERSION,
-        id: alertId(state.scope, state.key, windowEnd),
-        kind: 'negative_spike',
-        scope: state.scope,
-        key: state.key,
-        severity: w.z >= c.criticalZ ? 'critical' : 'warning',
-        window_start: new Date(windowEnd - w.minutes * MINUTE).toISOString(),
-        window_end: new Date(windowEnd).toISOString(),
-        negative_count: Math.round(w.negative * 100) / 100,
-        total_count: Math.round(w.total * 100) / 100,
-        negative_share: Math.round(w.share * 10_000) / 10_000,
-        baseline_share: Math.round(state.mean * 10_000) / 10_000,
-        z_score: Math.round(w.z * 100) / 100,
-        headlines: w.headlines.slice(0, 5).map(({ id, title, url }) => ({ id, title, url })),
-        fired_at: new Date(nowMs).toISOString(),
-        delivery_state: 'pending',
-        delivery_attempts: 0,
-        delivery_error: null,
-      };
-    }
+    const alert = w ? this.fireAlert(state, minute, w, nowMs) : null;
     // While the window already looks unusual, the baseline stays put: a spike that builds over a few
     // minutes must not teach the baseline its own first minutes as they leave the window.
     if (!early && Math.max(...windows.map((x) => x.z)) < c.freezeZ) this.learn(state, minute);
     return alert;
+  }
+
+  private fireAlert(state: KeyState, minute: number, w: ReturnType<SpikeDetector['windowStats']>, nowMs: number): Alert {
+    const c = this.config;
+    state.armed = false;
+    state.lastFiredMinute = minute;
+    const windowEnd = (minute + 1) * MINUTE;
+    const headlines = [...w.headlines].sort((x, y) => y.p - x.p);
+    return {
+      schema_version: SCHEMA_VERSION,
+      id: alertId(state.scope, state.key, windowEnd),
+      kind: 'negative_spike',
+      scope: state.scope,
+      key: state.key,
+      severity: w.z >= c.criticalZ ? 'critical' : 'warning',
+      window_start: new Date(windowEnd - w.minutes * MINUTE).toISOString(),
+      window_end: new Date(windowEnd).toISOString(),
+      negative_count: Math.round(w.negative * 100) / 100,
+      total_count: Math.round(w.total * 100) / 100,
+      negative_share: Math.round(w.share * 10_000) / 10_000,
+      baseline_share: Math.round(state.mean * 10_000) / 10_000,
+      z_score: Math.round(w.z * 100) / 100,
+      headlines: headlines.slice(0, 5).map(({ id, title, url }) => ({ id, title, url })),
+      fired_at: new Date(nowMs).toISOString(),
+      delivery_state: 'pending',
+      delivery_attempts: 0,
+      delivery_error: null,
+    };
   }
 
   /**
@@ -352,6 +405,7 @@ export class SpikeDetector {
     const ewma = 1 - (1 - c.baselineAlpha) ** leaving.total;
     const alphaMean = Math.max(ewma, leaving.total / (c.priorWeight + state.learned + leaving.total));
     state.learned += leaving.total;
+    state.volume += (state.volume === 0 ? 1 : 0.05) * (leaving.total - state.volume);
     const share = leaving.negative / leaving.total;
     const diff = share - state.mean;
     state.mean += alphaMean * diff;
@@ -361,8 +415,8 @@ export class SpikeDetector {
 
   private keysOf(o: Observation): Array<[Alert['scope'], string]> {
     const keys: Array<[Alert['scope'], string]> = [];
-    if (this.config.scopes.includes('market')) keys.push(['market', '*']);
-    if (this.config.scopes.includes('topic')) keys.push(['topic', o.topic]);
+    if (o.market && this.config.scopes.includes('market')) keys.push(['market', '*']);
+    if (o.topic !== null && this.config.scopes.includes('topic')) keys.push(['topic', o.topic]);
     if (this.config.scopes.includes('ticker')) for (const t of o.tickers) keys.push(['ticker', t]);
     return keys;
   }
@@ -371,7 +425,7 @@ export class SpikeDetector {
     const id = `${scope}:${key}`;
     let s = this.keys.get(id);
     if (!s) {
-      s = { scope, key, buckets: new Map(), mean: this.config.priorShare, variance: this.config.priorVariance, learned: 0, armed: true, lastFiredMinute: -Infinity };
+      s = { scope, key, buckets: new Map(), mean: this.config.priorShare, variance: this.config.priorVariance, learned: 0, armed: true, lastFiredMinute: -Infinity, cusum: 0, volume: 0 };
       this.keys.set(id, s);
     }
     return s;

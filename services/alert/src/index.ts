@@ -11,11 +11,12 @@ import {
   type RunningService,
 } from '@finsent/shared';
 import { detectorConfig, type AlertConfig } from './config.js';
-import { SpikeDetector } from './detector.js';
 import { alertMetrics } from './metrics.js';
 import { WebhookNotifier, type Notifier } from './webhook-notifier.js';
 import { SlackNotifier } from './slack-notifier.js';
 import { AlertWorker } from './worker.js';
+import { SignalFanOut } from './fan-out.js';
+import { SIGNALS_TOPIC, SIGNALS_TOPIC_SPEC } from './signals.js';
 
 export { loadAlertConfig, alertConfigSchema, detectorConfig, type AlertConfig } from './config.js';
 export { generateStream, type BacktestItem, type SpikeLabel } from './backtest/stream-generator.js';
@@ -24,6 +25,8 @@ export { runBacktest } from './backtest/run.js';
 export { SpikeDetector, DEFAULT_DETECTOR_CONFIG } from './detector.js';
 export { signBody } from './webhook-notifier.js';
 export { AlertWorker } from './worker.js';
+export { SignalFanOut } from './fan-out.js';
+export { SIGNALS_TOPIC_SPEC, fanOut } from './signals.js';
 export { alertMetrics } from './metrics.js';
 export { WebhookNotifier } from './webhook-notifier.js';
 
@@ -36,16 +39,25 @@ export async function startAlert(config: AlertConfig, logger: Logger = createLog
   if (config.SLACK_WEBHOOK_URL) notifiers.push(new SlackNotifier(config.SLACK_WEBHOOK_URL, { ...delivery, grafanaUrl: config.GRAFANA_URL }));
   if (notifiers.length === 0) logger.warn('no ALERT_WEBHOOK_URL or SLACK_WEBHOOK_URL: alerts go to the alerts topic and the log only');
   const bus = createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-alert', logger });
-  await bus.ensureTopics(TOPIC_SPECS);
-  const worker = new AlertWorker({ bus, detector: new SpikeDetector(detectorConfig(config)), notifiers, logger, metrics });
+  await bus.ensureTopics([...TOPIC_SPECS, SIGNALS_TOPIC_SPEC]);
+  // Two stages, each its own consumer group: the fan-out re-keys scored items into signals, the
+  // worker detects on the signals partitions it owns (so each key has exactly one owner).
+  const fanOutStage = new SignalFanOut({ bus, metrics });
+  const worker = new AlertWorker({ bus, detectorConfig: detectorConfig(config), notifiers, logger, metrics });
   await worker.start();
-  const stopLagReports = reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.alert, [TOPIC_NAMES.scored]);
-  const ops = await startOpsServer({ port: config.ALERT_PORT, registry, health: () => ({ ok: true, notifiers: notifiers.map((n) => n.name) }) });
+  await fanOutStage.start();
+  const stopLagReports = [
+    reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.alertFanOut, [TOPIC_NAMES.scored]),
+    reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.alert, [SIGNALS_TOPIC]),
+  ];
+  const ops = await startOpsServer({ port: config.ALERT_PORT, registry, health: () => ({ ok: true, notifiers: notifiers.map((n) => n.name), partitions: worker.partitions }) });
   return {
     name: 'alert',
     opsUrl: ops.url,
     async stop() {
-      stopLagReports();
+      for (const stopReports of stopLagReports) stopReports();
+      // Upstream first: what the fan-out published before it stopped is still detected.
+      await fanOutStage.stop();
       await worker.stop();
       await ops.close();
     },

@@ -1,22 +1,28 @@
 /**
- * Detector state that survives a restart, on a compacted Kafka topic: one record per detector key
- * (baseline, alert state, minutes still in its window) and one `_meta` record (last evaluated
- * minute, the last scored offset folded in per partition, recently delivered alert ids and the
- * outbox of fired alerts not yet delivered). Compaction keeps the newest record per key, so
- * reading the topic from the start gives the state as last written.
+ * Detector state that survives a restart or a rebalance, on a compacted Kafka topic. State is
+ * kept per partition of the signals topic, because that is the unit of ownership: a process
+ * restores exactly the partitions it is assigned. Per signals partition P: one record per
+ * detector key (`P|scope:key`: baseline, alert state, minutes still in its window) and one
+ * `P|_meta` record (last evaluated minute, the last signal offset folded in, the newest source
+ * position per scored partition, recently delivered alert ids, and the outbox of fired alerts not
+ * yet delivered). Compaction keeps the newest record per key, so reading the topic from the start
+ * gives the state as last written.
  */
 import { randomUUID } from 'node:crypto';
 import type { Alert, Bus, BusProducer } from '@finsent/shared';
 import type { DetectorSnapshot, KeySnapshot } from './detector.js';
+import type { SourcePositions } from './signals.js';
 
-export const STATE_TOPIC = 'finsent.alert-state.v1';
+export const STATE_TOPIC = 'finsent.alert-state.v2';
 const META_KEY = '_meta';
 /** How many delivered alert ids are remembered: far more than fire in one cooldown. */
 export const DELIVERED_IDS_KEPT = 1_000;
 
 export interface PersistedMeta {
-  /** Per scored-topic partition: the last offset whose item is in the state. */
-  offsets: Record<string, string>;
+  /** The last offset of this signals partition whose signal is in the state (null: none yet). */
+  offset: string | null;
+  /** Newest source position taken per scored partition: drops signals the fan-out sent again. */
+  sources: SourcePositions;
   delivered: string[];
   /** Fired but not yet delivered: delivered first thing after a restart. */
   pending: Alert[];
@@ -27,29 +33,44 @@ export interface PersistedState {
   meta: PersistedMeta;
 }
 
-export const emptyMeta = (): PersistedMeta => ({ offsets: {}, delivered: [], pending: [] });
+export const emptyMeta = (): PersistedMeta => ({ offset: null, sources: {}, delivered: [], pending: [] });
 
 export async function ensureStateTopic(bus: Bus, topic = STATE_TOPIC): Promise<void> {
-  // One record per detector key, but a key with many recent headlines can be large: allow 16 MiB.
+  // A key with many recent headlines can be large: allow 16 MiB.
   await bus.ensureTopics([{ topic, partitions: 3, cleanupPolicy: 'compact', maxMessageBytes: 16 * 1024 * 1024 }]);
 }
 
-export async function saveState(producer: BusProducer, topic: string, snapshot: DetectorSnapshot, meta: PersistedMeta): Promise<void> {
+const recordKey = (partition: number, key: string) => `${partition}|${key}`;
+
+export async function saveState(producer: BusProducer, topic: string, partition: number, snapshot: DetectorSnapshot, meta: PersistedMeta): Promise<void> {
   await producer.send(topic, [
-    ...snapshot.keys.map((k) => ({ key: `${k.scope}:${k.key}`, value: JSON.stringify(k) })),
-    { key: META_KEY, value: JSON.stringify({ ...meta, closedMinute: snapshot.closedMinute }) },
+    ...snapshot.keys.map((k) => ({ key: recordKey(partition, `${k.scope}:${k.key}`), value: JSON.stringify(k) })),
+    { key: recordKey(partition, META_KEY), value: JSON.stringify({ ...meta, closedMinute: snapshot.closedMinute }) },
   ]);
 }
 
-/** Reads the whole state topic with a throwaway consumer group, until its lag is zero. */
-export async function loadState(bus: Bus, topic = STATE_TOPIC, timeoutMs = 60_000): Promise<PersistedState | null> {
+/**
+ * Reads the whole state topic with a throwaway consumer group, until its lag is zero, and returns
+ * the state of each of `partitions` that has one.
+ */
+export async function loadState(bus: Bus, topic: string, partitions: number[], timeoutMs = 60_000): Promise<Map<number, PersistedState>> {
+  const found = new Map<number, PersistedState>();
   const groupId = `finsent-alert-restore-${randomUUID()}`;
-  if ((await bus.lag(groupId, topic)) === 0) return null;
-  const latest = new Map<string, string>();
+  if (partitions.length === 0 || (await bus.lag(groupId, topic)) === 0) return found;
+  const wanted = new Set(partitions);
+  const latest = new Map<number, Map<string, string>>();
   const consumer = await bus.consumer({ groupId, topics: [topic], fromBeginning: true, maxWaitTimeMs: 100 });
   try {
     await consumer.run(async (batch) => {
-      for (const m of batch) if (m.key && m.value) latest.set(m.key, m.value.toString('utf8'));
+      for (const m of batch) {
+        const bar = m.key?.indexOf('|') ?? -1;
+        if (!m.key || !m.value || bar < 0) continue;
+        const partition = Number(m.key.slice(0, bar));
+        if (!wanted.has(partition)) continue;
+        let records = latest.get(partition);
+        if (!records) latest.set(partition, (records = new Map()));
+        records.set(m.key.slice(bar + 1), m.value.toString('utf8'));
+      }
     });
     const deadline = Date.now() + timeoutMs;
     while ((await bus.lag(groupId, topic)) > 0) {
@@ -59,9 +80,15 @@ export async function loadState(bus: Bus, topic = STATE_TOPIC, timeoutMs = 60_00
   } finally {
     await consumer.close();
   }
-  const metaJson = latest.get(META_KEY);
-  latest.delete(META_KEY);
-  const meta = metaJson ? (JSON.parse(metaJson) as PersistedMeta & { closedMinute: number | null }) : { ...emptyMeta(), closedMinute: null };
-  const keys = [...latest.values()].map((v) => JSON.parse(v) as KeySnapshot);
-  return { snapshot: { closedMinute: meta.closedMinute, keys }, meta: { offsets: meta.offsets, delivered: meta.delivered, pending: meta.pending } };
+  for (const [partition, records] of latest) {
+    const metaJson = records.get(META_KEY);
+    records.delete(META_KEY);
+    const meta = metaJson ? (JSON.parse(metaJson) as PersistedMeta & { closedMinute: number | null }) : { ...emptyMeta(), closedMinute: null };
+    const keys = [...records.values()].map((v) => JSON.parse(v) as KeySnapshot);
+    found.set(partition, {
+      snapshot: { closedMinute: meta.closedMinute, keys },
+      meta: { offset: meta.offset, sources: meta.sources, delivered: meta.delivered, pending: meta.pending },
+    });
+  }
+  return found;
 }

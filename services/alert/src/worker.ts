@@ -1,22 +1,25 @@
 /**
- * Scored items in, alerts out: feeds the detector, delivers what it fires to every notifier,
- * and publishes each alert with its final delivery state on the alerts topic (the store writes
- * it to ClickHouse). Batches and the idle-flush timer take turns through one queue, so the
- * detector never sees two callers at once.
+ * The second stage of the alert service: signals in, alerts out. It owns the signals partitions
+ * its consumer group assigns it, with one detector per partition (each key lives in exactly one
+ * partition, see signals.ts), delivers what they fire to every notifier, and publishes each alert
+ * with its final delivery state on the alerts topic (the store writes it to ClickHouse). Batches,
+ * rebalances and the idle-flush timer take turns through one queue, so no detector ever sees two
+ * callers at once.
  *
- * Restart safety: the detector state is saved to a compacted topic (state-store.ts) after each
- * batch, together with the last offset folded in per partition, so a redelivered batch is not
- * counted twice and no evaluated minute is evaluated again. Fired alerts go into the saved state
- * as an outbox before delivery and move to the delivered ids after it, so none is lost and none
- * is sent twice (only a crash between a delivery and the next save resends one, with the same
- * Idempotency-Key for the receiver to drop).
+ * Restart and rebalance safety: each partition's detector state is saved to a compacted topic
+ * (state-store.ts) after each of its batches, with the last offset folded in and the newest
+ * source position per scored partition, so a redelivered batch or a signal the fan-out sent
+ * again is not counted twice and no evaluated minute is evaluated again. On a rebalance, the
+ * partitions a process lost are dropped and the ones it gained are restored from that topic.
+ * Fired alerts go into the saved state as an outbox before delivery and move to the delivered ids
+ * after it, so none is lost and none is sent twice (only a crash between a delivery and the next
+ * save resends one, with the same Idempotency-Key for the receiver to drop).
  */
 import {
   CONSUMER_GROUPS,
-  ScoredItemSchema,
-  TOPIC_NAMES,
   parseMessage,
   publishDeadLetters,
+  TOPIC_NAMES,
   type Alert,
   type Bus,
   type BusConsumer,
@@ -25,10 +28,17 @@ import {
   type Logger,
   type Rejection,
 } from '@finsent/shared';
-import type { SpikeDetector } from './detector.js';
+import { DEFAULT_DETECTOR_CONFIG, SpikeDetector, type DetectorConfig } from './detector.js';
 import type { AlertMetrics } from './metrics.js';
 import type { Notifier } from './webhook-notifier.js';
+import { SIGNALS_TOPIC, SignalSchema, takeIfNew, toObservation } from './signals.js';
 import { DELIVERED_IDS_KEPT, STATE_TOPIC, emptyMeta, ensureStateTopic, loadState, saveState, type PersistedMeta } from './state-store.js';
+
+/** One owned signals partition: its detector and what is persisted beside it. */
+interface OwnedPartition {
+  detector: SpikeDetector;
+  meta: PersistedMeta;
+}
 
 export class AlertWorker {
   private consumer: BusConsumer | undefined;
@@ -36,22 +46,28 @@ export class AlertWorker {
   private queue: Promise<void> = Promise.resolve();
   private tick: NodeJS.Timeout | undefined;
   private readonly stopping = new AbortController();
-  private meta: PersistedMeta = emptyMeta();
+  private readonly owned = new Map<number, OwnedPartition>();
 
   constructor(
     private readonly o: {
-      bus: Bus; detector: SpikeDetector; notifiers: Notifier[]; logger: Logger; metrics: AlertMetrics; now?: () => number;
+      bus: Bus; notifiers: Notifier[]; logger: Logger; metrics: AlertMetrics; now?: () => number;
+      detectorConfig?: DetectorConfig;
       /** Overridable so tests can run isolated instances on one broker. */
-      topics?: { scored: string; alerts: string; state: string }; groupId?: string;
+      topics?: { signals: string; alerts: string; state: string }; groupId?: string;
     },
   ) {}
 
   private get topics() {
-    return this.o.topics ?? { scored: TOPIC_NAMES.scored, alerts: TOPIC_NAMES.alerts, state: STATE_TOPIC };
+    return this.o.topics ?? { signals: SIGNALS_TOPIC, alerts: TOPIC_NAMES.alerts, state: STATE_TOPIC };
   }
 
   private now(): number {
     return this.o.now?.() ?? Date.now();
+  }
+
+  /** The partitions this worker owns now (they change on rebalances). */
+  get partitions(): number[] {
+    return [...this.owned.keys()].sort((a, b) => a - b);
   }
 
   private serially(task: () => Promise<void>): Promise<void> {
@@ -63,75 +79,95 @@ export class AlertWorker {
   async start(): Promise<void> {
     this.producer = await this.o.bus.producer();
     await ensureStateTopic(this.o.bus, this.topics.state);
-    const restored = await loadState(this.o.bus, this.topics.state);
-    if (restored) {
-      this.o.detector.restore(restored.snapshot);
-      this.meta = restored.meta;
-      this.o.logger.info({ keys: restored.snapshot.keys.length, closedMinute: restored.snapshot.closedMinute, pending: restored.meta.pending.length }, 'detector state restored');
-    }
-    await this.serially(() => this.fire([]));
-    this.consumer = await this.o.bus.consumer({ groupId: this.o.groupId ?? CONSUMER_GROUPS.alert, topics: [this.topics.scored], partitionsConsumedConcurrently: 1, maxWaitTimeMs: 200 });
+    this.consumer = await this.o.bus.consumer({
+      groupId: this.o.groupId ?? CONSUMER_GROUPS.alert,
+      topics: [this.topics.signals],
+      partitionsConsumedConcurrently: 1,
+      maxWaitTimeMs: 200,
+      onAssignment: (assigned) => void this.serially(() => this.adopt(assigned[this.topics.signals] ?? [])).catch((err) => this.o.logger.error({ err }, 'taking over partitions failed')),
+    });
     await this.consumer.run((batch) => this.serially(() => this.handle(batch)));
-    this.tick = setInterval(() => void this.serially(() => this.fire(this.o.detector.advance(this.now()))).catch((err) => this.o.logger.error({ err }, 'alert tick failed')), 1_000);
+    this.tick = setInterval(() => void this.serially(() => this.advanceAll()).catch((err) => this.o.logger.error({ err }, 'alert tick failed')), 1_000);
+  }
+
+  /**
+   * Makes `partitions` the owned set: drops the others (their state was saved with their last
+   * batch; their new owner restores it) and restores the new ones, delivering any outbox they had.
+   */
+  private async adopt(partitions: number[]): Promise<void> {
+    const lost = this.partitions.filter((p) => !partitions.includes(p));
+    for (const p of lost) this.owned.delete(p);
+    const gained = partitions.filter((p) => !this.owned.has(p));
+    const restored = await loadState(this.o.bus, this.topics.state, gained);
+    for (const p of gained) {
+      const detector = new SpikeDetector(this.o.detectorConfig ?? DEFAULT_DETECTOR_CONFIG);
+      const state = restored.get(p);
+      if (state) detector.restore(state.snapshot);
+      this.owned.set(p, { detector, meta: state?.meta ?? emptyMeta() });
+    }
+    this.o.metrics.ownedPartitions.set(this.owned.size);
+    this.o.logger.info({ partitions: this.partitions, lost, gained, restored: [...restored.keys()] }, 'signals partitions assigned');
+    for (const p of gained) await this.fire(p, []);
   }
 
   private async handle(batch: BusMessage[]): Promise<void> {
+    const partition = batch[0]!.partition;
+    // A batch always follows its assignment; this only guards against a missed notification.
+    if (!this.owned.has(partition)) await this.adopt([...this.partitions, partition]);
+    const { detector, meta } = this.owned.get(partition)!;
     const rejections: Rejection[] = [];
     const now = this.now();
     for (const m of batch) {
-      const done = this.meta.offsets[m.partition];
-      if (done !== undefined && BigInt(m.offset) <= BigInt(done)) continue; // already in the restored state
-      this.meta.offsets[m.partition] = m.offset;
-      const p = parseMessage(m, ScoredItemSchema);
+      if (meta.offset !== null && BigInt(m.offset) <= BigInt(meta.offset)) continue; // already in the restored state
+      meta.offset = m.offset;
+      const p = parseMessage(m, SignalSchema);
       if (!p.ok) {
         rejections.push({ message: m, reasonCode: p.reasonCode, reason: p.reason });
         continue;
       }
-      const s = p.value;
-      this.o.detector.observe(
-        {
-          id: s.id,
-          title: s.title || s.text.slice(0, 200),
-          url: s.url,
-          publishedAtMs: Date.parse(s.published_at),
-          negative: s.sentiment === 'negative',
-          pNegative: s.sentiment_scores.negative ?? 0,
-          topic: s.topic,
-          tickers: s.tickers,
-          novelty: s.novelty,
-          partition: m.partition,
-        },
-        now,
-      );
+      if (!takeIfNew(meta.sources, p.value.src)) {
+        this.o.metrics.replayedSignals.inc();
+        continue;
+      }
+      detector.observe(toObservation(p.value, partition), now);
       this.o.metrics.itemsObserved.inc();
     }
     if (rejections.length) {
       for (const r of rejections) this.o.metrics.deadLetters.inc({ stage: 'alert', reason: r.reasonCode });
       await publishDeadLetters(this.producer!, 'alert', rejections);
     }
-    this.o.metrics.lateItems.set(this.o.detector.lateItems);
-    await this.fire(this.o.detector.advance(now), true);
+    this.o.metrics.lateItems.set([...this.owned.values()].reduce((n, o) => n + o.detector.lateItems, 0));
+    await this.fire(partition, detector.advance(now), true);
   }
 
-  private async save(): Promise<void> {
-    await saveState(this.producer!, this.topics.state, this.o.detector.snapshot(), this.meta);
+  /** The timer: closes minutes by the clock (idle flush) and re-checks the open minute. */
+  private async advanceAll(): Promise<void> {
+    const now = this.now();
+    for (const [partition, { detector }] of this.owned) await this.fire(partition, detector.advance(now));
   }
 
   /**
-   * Puts `fired` in the outbox, saves, then delivers the whole outbox (including any restored
-   * one). The timer's calls save only when something fired: a minute closed without alerts is
-   * simply evaluated again after a restart, with the same result.
+   * Puts `fired` in the partition's outbox, saves, then delivers the whole outbox (including any
+   * restored one). The timer's calls save only when something fired: a minute closed without
+   * alerts is simply evaluated again after a restart, with the same result.
    */
-  private async fire(fired: Alert[], stateChanged = false): Promise<void> {
-    if (!stateChanged && fired.length === 0 && this.meta.pending.length === 0) return;
-    const known = new Set([...this.meta.delivered, ...this.meta.pending.map((a) => a.id)]);
-    this.meta.pending.push(...fired.filter((a) => !known.has(a.id)));
-    await this.save();
-    while (this.meta.pending.length) {
-      await this.deliver(this.meta.pending[0]!);
-      this.meta.delivered = [...this.meta.delivered, this.meta.pending.shift()!.id].slice(-DELIVERED_IDS_KEPT);
-      await this.save();
+  private async fire(partition: number, fired: Alert[], stateChanged = false): Promise<void> {
+    const owned = this.owned.get(partition);
+    if (!owned) return;
+    const { meta } = owned;
+    if (!stateChanged && fired.length === 0 && meta.pending.length === 0) return;
+    const known = new Set([...meta.delivered, ...meta.pending.map((a) => a.id)]);
+    meta.pending.push(...fired.filter((a) => !known.has(a.id)));
+    await this.save(partition, owned);
+    while (meta.pending.length) {
+      await this.deliver(meta.pending[0]!);
+      meta.delivered = [...meta.delivered, meta.pending.shift()!.id].slice(-DELIVERED_IDS_KEPT);
+      await this.save(partition, owned);
     }
+  }
+
+  private async save(partition: number, { detector, meta }: OwnedPartition): Promise<void> {
+    await saveState(this.producer!, this.topics.state, partition, detector.snapshot(), meta);
   }
 
   private async deliver(alert: Alert): Promise<void> {

@@ -63,6 +63,11 @@ export interface ConsumerOptions {
   partitionsConsumedConcurrently?: number;
   /** Grace period for the in-flight batch on close before its signal aborts. Default 10 s. */
   closeGraceMs?: number;
+  /**
+   * Called after each rebalance, before any batch of it, with the partitions this member now owns
+   * (by topic): a stateful consumer drops the state of partitions it lost and loads the new ones'.
+   */
+  onAssignment?: (assigned: Record<string, number[]>) => void;
 }
 
 export interface TopicConfig {

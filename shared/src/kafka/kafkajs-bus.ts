@@ -147,7 +147,10 @@ class KafkajsConsumer implements BusConsumer {
   async run(handler: BatchHandler): Promise<void> {
     let joined!: () => void;
     const hasJoined = new Promise<void>((resolve) => (joined = resolve));
-    const offJoin = this.consumer.on(this.consumer.events.GROUP_JOIN, () => joined());
+    const offJoin = this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.opts.onAssignment?.(e.payload.memberAssignment);
+      joined();
+    });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -183,7 +186,7 @@ class KafkajsConsumer implements BusConsumer {
       },
     });
     await hasJoined;
-    offJoin();
+    if (!this.opts.onAssignment) offJoin();
   }
 
   async close(): Promise<void> {

@@ -62,7 +62,7 @@ export function runBacktest(
   let tick = stream.startMs;
   stream.items.forEach((it, i) => {
     for (; tick <= it.publishedAtMs; tick += tickMs) alerts.push(...d.advance(tick));
-    d.observe({ ...it, pNegative: it.negative ? 0.9 : 0.1, partition: i % partitions }, it.publishedAtMs);
+    d.observe({ ...it, market: true, pNegative: it.negative ? 0.9 : 0.1, partition: i % partitions }, it.publishedAtMs);
   });
   for (const end = stream.endMs + 10 * MIN; tick <= end; tick += tickMs) alerts.push(...d.advance(tick));
 
