@@ -24,6 +24,9 @@ export const alertConfigSchema = z.object({
   ALERT_BASELINE_ALPHA: env.num(D.baselineAlpha, 0.0001, 1),
   ALERT_PRIOR_SHARE: env.num(D.priorShare, 0, 1),
   ALERT_WARMUP_ITEMS: env.int(D.warmupItems, 0, 1_000_000).describe('items a key must have learnt its baseline from before it can fire'),
+  ALERT_CUSUM_THRESHOLD: env.num(D.cusumThreshold, 0, 1_000).describe('CUSUM decision threshold (log-likelihood); 0 turns the CUSUM off'),
+  ALERT_CUSUM_SHIFT_SIGMA: env.num(D.cusumShiftSigma, 0.5, 20).describe('shift the CUSUM is tuned to, in sds of one minute of the key'),
+  ALERT_CUSUM_MIN_Z: env.num(D.cusumMinZ, 0, 20).describe('z the items since the estimated onset must reach for the CUSUM to fire'),
 });
 export type AlertConfig = z.infer<typeof alertConfigSchema>;
 
@@ -45,5 +48,8 @@ export function detectorConfig(c: AlertConfig): DetectorConfig {
     baselineAlpha: c.ALERT_BASELINE_ALPHA,
     priorShare: c.ALERT_PRIOR_SHARE,
     warmupItems: c.ALERT_WARMUP_ITEMS,
+    cusumThreshold: c.ALERT_CUSUM_THRESHOLD,
+    cusumShiftSigma: c.ALERT_CUSUM_SHIFT_SIGMA,
+    cusumMinZ: c.ALERT_CUSUM_MIN_Z,
   };
 }

@@ -14,8 +14,14 @@
  * The second term is the sampling noise of a share over n items, so small windows need a
  * larger jump (the count gets a continuity correction of half an item for the same reason). A key fires when n >= minCount, z >= zThreshold and the share is at least
  * minLift above baseline; it then stays quiet until z falls below rearmZ (hysteresis) and the
- * cooldown has passed. Counts are weighted by novelty so reprints count for less. A market-wide
- * alert in a minute suppresses that minute's topic alerts (the topics are its children).
+ * cooldown has passed. Counts are weighted by novelty so reprints count for less.
+ *
+ * Alongside the windows, each key runs a Bernoulli CUSUM on its items as they arrive (see
+ * cusumStep): it adapts to the onset of a spike instead of waiting for minutes to fill, which is
+ * what detection within two minutes on a low-volume key needs.
+ *
+ * For a window after the market key fires (until it re-arms), its topics' alerts are suppressed:
+ * they are its children, part of the same story.
  */
 import { createHash } from 'node:crypto';
 import { SCHEMA_VERSION, type Alert } from '@finsent/shared';
@@ -60,6 +66,8 @@ export interface DetectorConfig {
   cusumThreshold: number;
   /** The shift the CUSUM is tuned to, in sds of one minute's share at the key's usual volume. */
   cusumShiftSigma: number;
+  /** z the short window must also reach for the CUSUM to fire (its evidence, in the usual terms). */
+  cusumMinZ: number;
   latenessMs: number;
   partitionIdleMs: number;
   idleFlushMs: number;
@@ -83,8 +91,9 @@ export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = {
   warmupItems: 30,
   minVariance: 0.002,
   cooldownMinutes: 30,
-  cusumThreshold: 0,
+  cusumThreshold: 9,
   cusumShiftSigma: 3,
+  cusumMinZ: 3.5,
   latenessMs: 5_000,
   partitionIdleMs: 5_000,
   idleFlushMs: 10_000,
@@ -127,11 +136,14 @@ interface KeyState {
   lastFiredMinute: number;
   /** CUSUM statistic (log-likelihood ratio, >= 0). */
   cusum: number;
+  /** Weighted items and negatives since the CUSUM last left 0: the run since the estimated onset. */
+  run: { total: number; negative: number; headlines: Bucket['headlines'] };
   /** EWMA of items per minute with data, for the CUSUM's design shift. */
   volume: number;
 }
 
 const MINUTE = 60_000;
+const emptyRun = (): KeyState['run'] => ({ total: 0, negative: 0, headlines: [] });
 
 /** What survives a restart for one key: its baseline, alert state and the minutes still in its window. */
 export interface KeySnapshot {
@@ -146,6 +158,7 @@ export interface KeySnapshot {
   lastFiredMinute: number | null;
   buckets: Array<[number, Bucket]>;
   cusum?: number;
+  run?: KeyState['run'];
   volume?: number;
 }
 
@@ -181,7 +194,9 @@ export class SpikeDetector {
     if (nowMs - this.lastObservedAt >= this.config.partitionIdleMs) {
       // The stream resumes (or starts): hold the watermark where it was for a grace period, so that
       // partitions whose backlog arrives a few fetches later, even ones never seen yet, still count.
-      this.heldWatermark = this.watermarkMs(this.lastObservedAt);
+      // (Never below the hold already in force, and computed without it: a sparse stream, one item
+      // every few seconds, resumes at every item and would otherwise hold the watermark forever.)
+      this.heldWatermark = Math.max(this.heldWatermark, this.flowingWatermarkMs(this.lastObservedAt));
       this.resumedAt = nowMs;
     }
     this.dirty = true;
@@ -193,7 +208,6 @@ export class SpikeDetector {
     const minute = Math.floor(o.publishedAtMs / MINUTE);
     if (minute <= this.closedMinute) this.lateItems++;
     const weight = Math.min(1, Math.max(0, o.novelty));
-    let marketFired = false;
     for (const [scope, key] of this.keysOf(o)) {
       const state = this.state(scope, key);
       let b = state.buckets.get(minute);
@@ -206,10 +220,8 @@ export class SpikeDetector {
         b.headlines.length = Math.min(b.headlines.length, 5);
       }
       if (minute > this.closedMinute) {
-        const a = this.cusumStep(state, o.negative, weight, minute, nowMs);
-        if (a && scope === 'market') marketFired = true;
-        // as with the windows, a market alert speaks for its topics in the same minute
-        if (a && !(marketFired && scope === 'topic')) this.firedOnArrival.push(a);
+        const a = this.cusumStep(state, o, weight, minute, nowMs);
+        if (a && !(scope === 'topic' && this.marketInAlert(minute))) this.firedOnArrival.push(a);
       }
     }
   }
@@ -220,26 +232,48 @@ export class SpikeDetector {
    * fires when S reaches cusumThreshold, under the same guards as the windows (warm-up, armed,
    * cooldown, minimum count and lift over the short window).
    */
-  private cusumStep(state: KeyState, negative: boolean, weight: number, minute: number, nowMs: number): Alert | null {
+  private cusumStep(state: KeyState, o: Observation, weight: number, minute: number, nowMs: number): Alert | null {
     const c = this.config;
-    if (c.cusumThreshold <= 0 || state.learned < c.warmupItems) return null;
+    // A reprint (novelty well under 1) is the same story again, not fresh evidence: dozens of
+    // near-weightless copies would otherwise add up in a statistic that never forgets.
+    if (c.cusumThreshold <= 0 || state.learned < c.warmupItems || weight < 0.5) return null;
     const p0 = Math.min(0.99, Math.max(0.01, state.mean));
     const sigma1 = Math.sqrt((p0 * (1 - p0)) / Math.max(1, state.volume));
     const p1 = Math.min(0.99, p0 + Math.max(c.minLift, c.cusumShiftSigma * sigma1));
-    const llr = negative ? Math.log(p1 / p0) : Math.log((1 - p1) / (1 - p0));
+    const llr = o.negative ? Math.log(p1 / p0) : Math.log((1 - p1) / (1 - p0));
     state.cusum = Math.max(0, state.cusum + weight * llr);
+    if (state.cusum === 0) {
+      state.run = emptyRun();
+      return null;
+    }
+    const run = state.run;
+    run.total += weight;
+    if (o.negative) {
+      run.negative += weight;
+      run.headlines.push({ id: o.id, title: o.title, url: o.url, p: o.pNegative });
+      run.headlines.sort((x, y) => y.p - x.p);
+      run.headlines.length = Math.min(run.headlines.length, 5);
+    }
     if (state.cusum < c.cusumThreshold || !state.armed || minute - state.lastFiredMinute < c.cooldownMinutes) return null;
-    const w = this.windowStats(state, minute, Math.max(1, c.shortWindowMinutes));
-    if (w.total < c.minCount || w.share - state.mean < c.minLift) return null;
+    // The run since the CUSUM left 0 estimates the spike since its onset, undiluted by the calm
+    // before it: it must clear the same bars as a window (count, lift, z, binomial tail).
+    const share = run.negative / run.total;
+    const sd = Math.sqrt(state.variance + (state.mean * (1 - state.mean)) / run.total);
+    const z = (Math.max(0, run.negative - 0.5) / run.total - state.mean) / Math.max(sd, 1e-6);
+    const evidence = run.total >= c.minCount && share - state.mean >= c.minLift && z >= c.cusumMinZ &&
+      binomialUpperTail(Math.round(run.negative), Math.round(run.total), state.mean) <= normalUpperTail(c.cusumMinZ);
+    if (!evidence) return null;
+    const firstMinute = minute - Math.max(0, c.shortWindowMinutes - 1);
     state.cusum = 0;
-    return this.fireAlert(state, minute, w, nowMs);
+    state.run = emptyRun();
+    return this.fireAlert(state, minute, { minutes: minute - firstMinute + 1, total: run.total, negative: run.negative, share, z, headlines: run.headlines }, nowMs);
   }
 
   snapshot(): DetectorSnapshot {
     const fin = (n: number) => (Number.isFinite(n) ? n : null);
     return {
       closedMinute: fin(this.closedMinute),
-      keys: [...this.keys.values()].map((s) => ({ scope: s.scope, key: s.key, mean: s.mean, variance: s.variance, learned: s.learned, armed: s.armed, lastFiredMinute: fin(s.lastFiredMinute), buckets: [...s.buckets], cusum: s.cusum, volume: s.volume })),
+      keys: [...this.keys.values()].map((s) => ({ scope: s.scope, key: s.key, mean: s.mean, variance: s.variance, learned: s.learned, armed: s.armed, lastFiredMinute: fin(s.lastFiredMinute), buckets: [...s.buckets], cusum: s.cusum, run: s.run, volume: s.volume })),
     };
   }
 
@@ -247,7 +281,7 @@ export class SpikeDetector {
   restore(snap: DetectorSnapshot): void {
     this.closedMinute = snap.closedMinute ?? -Infinity;
     for (const k of snap.keys) {
-      this.keys.set(`${k.scope}:${k.key}`, { scope: k.scope, key: k.key, mean: k.mean, variance: k.variance, learned: k.learned ?? this.config.warmupItems, armed: k.armed, lastFiredMinute: k.lastFiredMinute ?? -Infinity, buckets: new Map(k.buckets), cusum: k.cusum ?? 0, volume: k.volume ?? 0 });
+      this.keys.set(`${k.scope}:${k.key}`, { scope: k.scope, key: k.key, mean: k.mean, variance: k.variance, learned: k.learned ?? this.config.warmupItems, armed: k.armed, lastFiredMinute: k.lastFiredMinute ?? -Infinity, buckets: new Map(k.buckets), cusum: k.cusum ?? 0, run: k.run ?? emptyRun(), volume: k.volume ?? 0 });
     }
   }
 
@@ -257,6 +291,12 @@ export class SpikeDetector {
     // Idle: close what was seen, but never a minute that the clock says is still running.
     if (nowMs - this.lastObservedAt >= this.config.idleFlushMs) return Math.min(this.maxEventMs + MINUTE, nowMs - this.config.latenessMs);
     if (nowMs - this.resumedAt < this.config.partitionIdleMs) return this.heldWatermark;
+    return this.flowingWatermarkMs(nowMs);
+  }
+
+  /** The watermark while items flow: the slowest active partition, minus the allowed lateness. */
+  private flowingWatermarkMs(nowMs: number): number {
+    if (this.maxEventMs === -Infinity) return -Infinity;
     let low = Infinity;
     // A partition counts as idle only if it stayed quiet while the stream was flowing: after an
     // outage upstream every partition's backlog arrives one fetch after another, and a partition
@@ -284,7 +324,7 @@ export class SpikeDetector {
       for (const state of this.keys.values()) {
         if (state.scope === 'market') continue;
         const a = this.evaluate(state, m, nowMs);
-        if (a && !(market && state.scope === 'topic')) alerts.push(a);
+        if (a && !(state.scope === 'topic' && this.marketInAlert(m))) alerts.push(a);
       }
     }
     this.closedMinute = lastClosable;
@@ -308,9 +348,20 @@ export class SpikeDetector {
     for (const state of this.keys.values()) {
       if (state.scope === 'market') continue;
       const a = this.evaluate(state, open, nowMs, { zThreshold, learn: false });
-      if (a && !(market && state.scope === 'topic')) alerts.push(a);
+      if (a && !(state.scope === 'topic' && this.marketInAlert(open))) alerts.push(a);
     }
     return alerts;
+  }
+
+  /**
+   * Whether the market key fired within the last window and has not calmed down (re-armed) since:
+   * a topic alert then belongs to the same story and is not sent on its own (the topic still
+   * enters its cooldown). Older market alerts suppress nothing, so a later spike of one topic is
+   * not hidden behind a market alert that is still open.
+   */
+  private marketInAlert(minute: number): boolean {
+    const market = this.keys.get('market:*');
+    return market !== undefined && !market.armed && minute - market.lastFiredMinute < this.config.windowMinutes;
   }
 
   /** Weighted counts and top headlines of the `minutes` minutes ending with `minute`. */
@@ -425,7 +476,7 @@ export class SpikeDetector {
     const id = `${scope}:${key}`;
     let s = this.keys.get(id);
     if (!s) {
-      s = { scope, key, buckets: new Map(), mean: this.config.priorShare, variance: this.config.priorVariance, learned: 0, armed: true, lastFiredMinute: -Infinity, cusum: 0, volume: 0 };
+      s = { scope, key, buckets: new Map(), mean: this.config.priorShare, variance: this.config.priorVariance, learned: 0, armed: true, lastFiredMinute: -Infinity, cusum: 0, run: emptyRun(), volume: 0 };
       this.keys.set(id, s);
     }
     return s;
