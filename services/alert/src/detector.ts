@@ -137,13 +137,13 @@ interface KeyState {
   /** CUSUM statistic (log-likelihood ratio, >= 0). */
   cusum: number;
   /** Weighted items and negatives since the CUSUM last left 0: the run since the estimated onset. */
-  run: { total: number; negative: number; headlines: Bucket['headlines'] };
+  run: { total: number; negative: number; headlines: Bucket['headlines']; fromMinute: number | null };
   /** EWMA of items per minute with data, for the CUSUM's design shift. */
   volume: number;
 }
 
 const MINUTE = 60_000;
-const emptyRun = (): KeyState['run'] => ({ total: 0, negative: 0, headlines: [] });
+const emptyRun = (): KeyState['run'] => ({ total: 0, negative: 0, headlines: [], fromMinute: null });
 
 /** What survives a restart for one key: its baseline, alert state and the minutes still in its window. */
 export interface KeySnapshot {
@@ -247,6 +247,7 @@ export class SpikeDetector {
       return null;
     }
     const run = state.run;
+    run.fromMinute ??= minute;
     run.total += weight;
     if (o.negative) {
       run.negative += weight;
@@ -263,7 +264,7 @@ export class SpikeDetector {
     const evidence = run.total >= c.minCount && share - state.mean >= c.minLift && z >= c.cusumMinZ &&
       binomialUpperTail(Math.round(run.negative), Math.round(run.total), state.mean) <= normalUpperTail(c.cusumMinZ);
     if (!evidence) return null;
-    const firstMinute = minute - Math.max(0, c.shortWindowMinutes - 1);
+    const firstMinute = Math.min(run.fromMinute ?? minute, minute);
     state.cusum = 0;
     state.run = emptyRun();
     return this.fireAlert(state, minute, { minutes: minute - firstMinute + 1, total: run.total, negative: run.negative, share, z, headlines: run.headlines }, nowMs);
