@@ -6,10 +6,11 @@
  * delivered twice, and a later spike is judged against the restored baseline.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { TOPICS, createKafkajsBus, createRegistry, type ScoredItem } from '@finsent/shared';
+import { createKafkajsBus, createRegistry, type ScoredItem } from '@finsent/shared';
 import { AlertWorker, SignalFanOut, WebhookNotifier, alertMetrics } from '@finsent/alert';
 import { startWebhookSink } from '../cli/webhook-sink.js';
 import { brokers, testLogger, waitFor } from './support/env.js';
+import { scoredItem } from './support/scored-item.js';
 
 const run = Date.now();
 const topics = {
@@ -32,12 +33,7 @@ function items(fromMin: number, toMin: number, share: number, seed: number): Sco
       const neg = r() < share;
       const at = new Date(T0 + m * 60_000 + i * 10_000).toISOString();
       const id = `${m.toString(16).padStart(8, '0')}${i.toString(16).padStart(24, '0')}`;
-      out.push({
-        schema_version: 1, id, source: 'test', source_kind: 'replay', url: `https://x.example.com/${id}`, title: `${neg ? 'Bank fails' : 'Calm'} ${m}-${i}`, text: 'x', truncated: false, lang: 'en',
-        published_at: at, fetched_at: at, tickers: [], duplicate_of: null, novelty: 1,
-        sentiment: neg ? 'negative' : 'neutral', sentiment_scores: { negative: neg ? 0.9 : 0.05, neutral: 0.05, positive: 0.05 }, topic: 'Markets', topic_scores: Object.fromEntries(TOPICS.map((t) => [t, t === 'Markets' ? 1 : 0])) as ScoredItem['topic_scores'],
-        model_version: 'test', scored_at: at,
-      });
+      out.push(scoredItem({ id, at, negative: neg, title: `${neg ? 'Bank fails' : 'Calm'} ${m}-${i}`, topic: 'Markets' }));
     }
   }
   return out;

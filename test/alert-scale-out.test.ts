@@ -6,10 +6,11 @@
  * and fire with different numbers, or not at all).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { TOPICS, createKafkajsBus, createRegistry, type ScoredItem } from '@finsent/shared';
+import { createKafkajsBus, createRegistry, type ScoredItem } from '@finsent/shared';
 import { AlertWorker, SignalFanOut, WebhookNotifier, alertMetrics } from '@finsent/alert';
 import { startWebhookSink } from '../cli/webhook-sink.js';
 import { brokers, testLogger, waitFor } from './support/env.js';
+import { scoredItem } from './support/scored-item.js';
 
 const run = Date.now();
 const topics = {
@@ -36,12 +37,7 @@ function items(minutes: number, spikeFrom: number): ScoredItem[] {
         const neg = r() < (m >= spikeFrom && SPIKING.has(ticker) ? 0.9 : 0.1);
         const at = new Date(T0 + m * 60_000 + (k * 2 + i) * 5_000).toISOString();
         const id = `${m.toString(16).padStart(8, '0')}${(k * 2 + i).toString(16).padStart(24, '0')}`;
-        out.push({
-          schema_version: 1, id, source: 'test', source_kind: 'replay', url: `https://x.example.com/${id}`, title: `${ticker} ${neg ? 'plunges' : 'steady'} ${m}`, text: 'x', truncated: false, lang: 'en',
-          published_at: at, fetched_at: at, tickers: [ticker], duplicate_of: null, novelty: 1,
-          sentiment: neg ? 'negative' : 'neutral', sentiment_scores: { negative: neg ? 0.9 : 0.05, neutral: 0.05, positive: 0.05 }, topic: 'Stock Movement', topic_scores: Object.fromEntries(TOPICS.map((t) => [t, t === 'Stock Movement' ? 1 : 0])) as ScoredItem['topic_scores'],
-          model_version: 'test', scored_at: at,
-        });
+        out.push(scoredItem({ id, at, negative: neg, title: `${ticker} ${neg ? 'plunges' : 'steady'} ${m}`, topic: 'Stock Movement', tickers: [ticker] }));
       }
     }
   }

@@ -143,6 +143,13 @@ interface KeyState {
 }
 
 const MINUTE = 60_000;
+/** Adds a negative item's headline to `list`, keeping the five most negative. */
+function keepTopHeadline(list: Bucket['headlines'], o: Observation): void {
+  list.push({ id: o.id, title: o.title, url: o.url, p: o.pNegative });
+  list.sort((x, y) => y.p - x.p);
+  list.length = Math.min(list.length, 5);
+}
+
 const emptyRun = (): KeyState['run'] => ({ total: 0, negative: 0, headlines: [], fromMinute: null });
 
 /** What survives a restart for one key: its baseline, alert state and the minutes still in its window. */
@@ -215,9 +222,7 @@ export class SpikeDetector {
       b.total += weight;
       if (o.negative) {
         b.negative += weight;
-        b.headlines.push({ id: o.id, title: o.title, url: o.url, p: o.pNegative });
-        b.headlines.sort((x, y) => y.p - x.p);
-        b.headlines.length = Math.min(b.headlines.length, 5);
+        keepTopHeadline(b.headlines, o);
       }
       if (minute > this.closedMinute) {
         const a = this.cusumStep(state, o, weight, minute, nowMs);
@@ -251,9 +256,7 @@ export class SpikeDetector {
     run.total += weight;
     if (o.negative) {
       run.negative += weight;
-      run.headlines.push({ id: o.id, title: o.title, url: o.url, p: o.pNegative });
-      run.headlines.sort((x, y) => y.p - x.p);
-      run.headlines.length = Math.min(run.headlines.length, 5);
+      keepTopHeadline(run.headlines, o);
     }
     if (state.cusum < c.cusumThreshold || !state.armed || minute - state.lastFiredMinute < c.cooldownMinutes) return null;
     // The run since the CUSUM left 0 estimates the spike since its onset, undiluted by the calm
