@@ -6,10 +6,14 @@
  *  (b) the classify service as its own process, Kafka in → Kafka out, at saturation (a backlog
  *      is waiting when it starts), and p50/p99 latency from produce to scored message at a
  *      moderate load (half the saturation rate).
- * The last line is one JSON object with the figures and their ratio.
+ *  (c) where a Python with PyTorch and transformers is at hand (FINSENT_TORCH_PYTHON, default the
+ *      training venv .cache/train-venv), the same model the way a data scientist would serve it
+ *      (training/finsent_train/bench_torch.py: transformers tokenizer + PyTorch checkpoint, same
+ *      headlines, batch size and threads), for the ratio against it.
+ * The last line is one JSON object with the figures and their ratios.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
@@ -26,8 +30,11 @@ const HELP = `Usage: finsent bench classify [--items N] [--seconds S] [--batch B
 Measures (a) bare onnxruntime-node throughput on pre-tokenised headline-length input and (b) the
 classify service end to end (own process, Kafka in → Kafka out) at saturation, then p50/p99
 latency at half that rate. Same model (MODEL_DIR/MODEL_FILE), batch size and thread count for both.
-Starts a throwaway Kafka broker. Last line: {"model","provider","bare_items_per_s",
-"service_items_per_s","ratio","p50_ms","p99_ms"}.
+Starts a throwaway Kafka broker. Where a Python with PyTorch and transformers is found
+(FINSENT_TORCH_PYTHON, default .cache/train-venv/bin/python; checkpoint FINSENT_TORCH_CKPT, default
+.cache/ckpt/final.pt), also runs the same model through transformers + PyTorch for comparison.
+Last line: {"model","provider","bare_items_per_s","service_items_per_s","ratio","p50_ms","p99_ms",
+"torch_items_per_s","service_vs_torch"} (the torch fields are null when it was not run).
   --items N     backlog size for the saturation run (default 6000)
   --seconds S   duration of the bare run and of the latency run (default 10)
   --batch B     batch size (default CLASSIFY_BATCH_MAX or 64)
@@ -38,6 +45,36 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 function headlines(): string[] {
   return readFileSync(`${ROOT}cli/sample/headlines.ndjson`, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { title: string }).title);
+}
+
+/**
+ * (c) transformers + PyTorch on the same checkpoint, or null (with the reason logged) when no
+ * such Python or checkpoint is here: it is an optional comparison, never a requirement.
+ */
+async function torchItemsPerSecond(o: { batch: number; threads: number; seconds: number; log: (m: string) => void }): Promise<number | null> {
+  const python = process.env.FINSENT_TORCH_PYTHON ?? `${ROOT}.cache/train-venv/bin/python`;
+  const ckpt = process.env.FINSENT_TORCH_CKPT ?? `${ROOT}.cache/ckpt/final.pt`;
+  if (!existsSync(python) || !existsSync(ckpt)) {
+    o.log(`transformers + PyTorch comparison skipped: no ${existsSync(python) ? `checkpoint at ${ckpt}` : `Python at ${python}`} (see training/README.md)`);
+    return null;
+  }
+  const args = ['-m', 'finsent_train.bench_torch', '--ckpt', ckpt, '--batch', String(o.batch), '--threads', String(o.threads), '--seconds', String(o.seconds)];
+  const child = spawn(python, args, { cwd: `${ROOT}training`, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const last = out.trim().split('\n').pop() ?? '';
+  try {
+    if (code !== 0) throw new Error(`exit code ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`);
+    const rate = (JSON.parse(last) as { items_per_s: number }).items_per_s;
+    o.log(`transformers + PyTorch (same checkpoint, tokenising inside the loop as its pipeline does): ${rate.toFixed(0)} items/s`);
+    return rate;
+  } catch (e) {
+    o.log(`transformers + PyTorch comparison failed: ${errorMessage(e)}`);
+    return null;
+  }
 }
 
 function rawItem(i: number, title: string) {
@@ -144,6 +181,9 @@ export async function benchClassify(argv: string[]): Promise<number> {
     }
     while (latencies.length < sentCount) await sleep(50);
     latencies.sort((x, y) => x - y);
+    child.kill('SIGTERM'); // (c) gets the CPU to itself
+    await new Promise((r) => child.once('exit', r));
+    const torch = await torchItemsPerSecond({ batch: config.CLASSIFY_BATCH_MAX, threads: config.ORT_INTRA_OP_THREADS, seconds, log });
     const result = {
       model: model.version,
       provider: model.provider,
@@ -152,12 +192,16 @@ export async function benchClassify(argv: string[]): Promise<number> {
       ratio: Math.round((service / bare) * 100) / 100,
       p50_ms: Math.round(percentile(latencies, 50) * 10) / 10,
       p99_ms: Math.round(percentile(latencies, 99) * 10) / 10,
+      torch_items_per_s: torch === null ? null : Math.round(torch),
+      service_vs_torch: torch === null ? null : Math.round((service / torch) * 100) / 100,
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
     await consumer.disconnect();
     await producer.disconnect();
     await broker.stop();
