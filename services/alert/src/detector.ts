@@ -66,7 +66,7 @@ export interface DetectorConfig {
   cusumThreshold: number;
   /** The shift the CUSUM is tuned to, in sds of one minute's share at the key's usual volume. */
   cusumShiftSigma: number;
-  /** z the short window must also reach for the CUSUM to fire (its evidence, in the usual terms). */
+  /** z the items since the CUSUM's estimated onset must reach (with the other window bars) for it to fire. */
   cusumMinZ: number;
   latenessMs: number;
   partitionIdleMs: number;
@@ -235,7 +235,7 @@ export class SpikeDetector {
    * One item into the key's Bernoulli CUSUM (Page's test): S = max(0, S + w * llr), where llr is
    * the log-likelihood ratio of the item under the shifted share p1 against the baseline p0. It
    * fires when S reaches cusumThreshold, under the same guards as the windows (warm-up, armed,
-   * cooldown, minimum count and lift over the short window).
+   * cooldown) and once the run since the estimated onset clears the same bars as a window.
    */
   private cusumStep(state: KeyState, o: Observation, weight: number, minute: number, nowMs: number): Alert | null {
     const c = this.config;
@@ -260,17 +260,13 @@ export class SpikeDetector {
     }
     if (state.cusum < c.cusumThreshold || !state.armed || minute - state.lastFiredMinute < c.cooldownMinutes) return null;
     // The run since the CUSUM left 0 estimates the spike since its onset, undiluted by the calm
-    // before it: it must clear the same bars as a window (count, lift, z, binomial tail).
-    const share = run.negative / run.total;
-    const sd = Math.sqrt(state.variance + (state.mean * (1 - state.mean)) / run.total);
-    const z = (Math.max(0, run.negative - 0.5) / run.total - state.mean) / Math.max(sd, 1e-6);
-    const evidence = run.total >= c.minCount && share - state.mean >= c.minLift && z >= c.cusumMinZ &&
-      binomialUpperTail(Math.round(run.negative), Math.round(run.total), state.mean) <= normalUpperTail(c.cusumMinZ);
-    if (!evidence) return null;
+    // before it: it must clear the same bars as a window.
     const firstMinute = Math.min(run.fromMinute ?? minute, minute);
+    const w = this.stats(state, minute - firstMinute + 1, run.total, run.negative, run.headlines);
+    if (!this.clearsBars(state, w, c.cusumMinZ)) return null;
     state.cusum = 0;
     state.run = emptyRun();
-    return this.fireAlert(state, minute, { minutes: minute - firstMinute + 1, total: run.total, negative: run.negative, share, z, headlines: run.headlines }, nowMs);
+    return this.fireAlert(state, minute, w, nowMs);
   }
 
   snapshot(): DetectorSnapshot {
@@ -380,10 +376,30 @@ export class SpikeDetector {
       negative += b.negative;
       headlines.push(...b.headlines);
     }
+    return this.stats(state, minutes, total, negative, headlines);
+  }
+
+  /** Share and z of `negative` out of `total` weighted items against the key's baseline. */
+  private stats(state: KeyState, minutes: number, total: number, negative: number, headlines: Bucket['headlines']) {
     const sd = Math.sqrt(state.variance + (state.mean * (1 - state.mean)) / Math.max(total, 1e-9));
     // Continuity correction: counts are discrete, and without it small windows fire on noise.
     const z = total > 0 ? (Math.max(0, negative - 0.5) / total - state.mean) / Math.max(sd, 1e-6) : 0;
     return { minutes, total, negative, share: total > 0 ? negative / total : 0, z, headlines };
+  }
+
+  /**
+   * Whether `w` is evidence enough to fire: enough items, z and lift over the baseline, and, since
+   * the normal z is not enough for small counts (the binomial tail is heavier), the exact binomial
+   * tail probability of this many negatives as rare as `zThreshold` says.
+   */
+  private clearsBars(state: KeyState, w: ReturnType<SpikeDetector['stats']>, zThreshold: number): boolean {
+    const c = this.config;
+    return (
+      w.total >= c.minCount &&
+      w.z >= zThreshold &&
+      w.share - state.mean >= c.minLift &&
+      binomialUpperTail(Math.round(w.negative), Math.round(w.total), state.mean) <= normalUpperTail(zThreshold)
+    );
   }
 
   private evaluate(state: KeyState | undefined, minute: number, nowMs: number, early?: { zThreshold: number; learn: false }): Alert | null {
@@ -398,15 +414,8 @@ export class SpikeDetector {
     // not diluted by the calm minutes before.
     if (early && c.shortWindowMinutes > 1) windows.push(this.windowStats(state, minute, 1));
     if (!early && !state.armed && Math.max(...windows.map((w) => w.z)) < c.rearmZ) state.armed = true;
-    // The normal z is not enough for small windows (the binomial tail is heavier): also require
-    // the exact binomial tail probability of this many negatives to be as rare as zThreshold says.
-    const fires = (w: (typeof windows)[number]) =>
-      w.total >= c.minCount &&
-      w.z >= zThreshold &&
-      w.share - state.mean >= c.minLift &&
-      binomialUpperTail(Math.round(w.negative), Math.round(w.total), state.mean) <= normalUpperTail(zThreshold);
     const warmedUp = state.learned >= c.warmupItems;
-    const w = warmedUp && state.armed && minute - state.lastFiredMinute >= c.cooldownMinutes ? windows.find(fires) : undefined;
+    const w = warmedUp && state.armed && minute - state.lastFiredMinute >= c.cooldownMinutes ? windows.find((x) => this.clearsBars(state, x, zThreshold)) : undefined;
     const alert = w ? this.fireAlert(state, minute, w, nowMs) : null;
     // While the window already looks unusual, the baseline stays put: a spike that builds over a few
     // minutes must not teach the baseline its own first minutes as they leave the window.
@@ -414,7 +423,7 @@ export class SpikeDetector {
     return alert;
   }
 
-  private fireAlert(state: KeyState, minute: number, w: ReturnType<SpikeDetector['windowStats']>, nowMs: number): Alert {
+  private fireAlert(state: KeyState, minute: number, w: ReturnType<SpikeDetector['stats']>, nowMs: number): Alert {
     const c = this.config;
     state.armed = false;
     state.lastFiredMinute = minute;
