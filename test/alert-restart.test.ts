@@ -57,7 +57,7 @@ describe('alert state across a restart', () => {
     const metrics = alertMetrics(createRegistry('alert'));
     /** One alert process: both stages, under groups named after `name`. */
     const pipeline = (name: string) => {
-      const fanOut = new SignalFanOut({ bus, metrics, topics, groupId: `alert-restart-fanout-${name}-${run}` });
+      const fanOut = new SignalFanOut({ bus, metrics, logger, topics, groupId: `alert-restart-fanout-${name}-${run}` });
       const worker = new AlertWorker({
         bus, logger, metrics, topics, groupId: `alert-restart-${name}-${run}`,
         notifiers: [new WebhookNotifier(sink.url, undefined, { maxAttempts: 3, timeoutMs: 5_000, baseBackoffMs: 50, logger })],

@@ -58,7 +58,7 @@ describe('alert scale-out', () => {
     closers.push(() => sink.close());
     const processes = [0, 1].map(() => {
       const metrics = alertMetrics(createRegistry('alert'));
-      const fanOut = new SignalFanOut({ bus, metrics, topics, groupId: `alert-scale-fanout-${run}` });
+      const fanOut = new SignalFanOut({ bus, metrics, logger, topics, groupId: `alert-scale-fanout-${run}` });
       const worker = new AlertWorker({
         bus, logger, metrics, topics, groupId: `alert-scale-${run}`,
         notifiers: [new WebhookNotifier(sink.url, undefined, { maxAttempts: 3, timeoutMs: 5_000, baseBackoffMs: 50, logger })],

@@ -2,7 +2,9 @@
  * Anything a stage cannot process goes to the dead-letter topic with the original bytes and the
  * reason, so nothing is dropped silently and an operator can replay it after a fix.
  */
+import { Counter, type Registry } from 'prom-client';
 import { TOPIC_NAMES } from './kafka-topics.js';
+import type { Logger } from './logger.js';
 import { DEAD_LETTER_PAYLOAD_MAX_BYTES, SCHEMA_VERSION, type DeadLetter } from './contracts.js';
 import type { BusMessage, BusProducer } from './kafka/bus.js';
 
@@ -36,7 +38,23 @@ export function toDeadLetter(stage: string, r: Rejection, now = new Date()): Dea
   };
 }
 
-export async function publishDeadLetters(producer: BusProducer, stage: string, rejections: Rejection[]): Promise<void> {
+/** `finsent_dead_letters_total{stage,reason}`: the same counter in every service. */
+export function deadLetterCounter(registry: Registry): Counter<'stage' | 'reason'> {
+  return new Counter({ name: 'finsent_dead_letters_total', help: 'Messages sent to the dead-letter topic', labelNames: ['stage', 'reason'], registers: [registry] });
+}
+
+/** Counts, logs with its position and reason, and publishes each rejected message (none: no-op). */
+export async function publishDeadLetters(
+  producer: BusProducer,
+  stage: string,
+  rejections: Rejection[],
+  report: { counter: Counter<'stage' | 'reason'>; logger: Logger },
+): Promise<void> {
+  if (rejections.length === 0) return;
+  for (const r of rejections) {
+    report.counter.inc({ stage, reason: r.reasonCode });
+    report.logger.warn({ stage, topic: r.message.topic, partition: r.message.partition, offset: r.message.offset, key: r.message.key, reason: r.reasonCode, detail: r.reason }, 'dead-lettering message');
+  }
   await producer.send(
     TOPIC_NAMES.deadLetter,
     rejections.map((r) => ({

@@ -16,6 +16,7 @@ import {
   type BusMessage,
   type BusProducer,
   type BusRecord,
+  type Logger,
   type Rejection,
 } from '@finsent/shared';
 import type { AlertMetrics } from './metrics.js';
@@ -29,6 +30,7 @@ export class SignalFanOut {
     private readonly o: {
       bus: Bus;
       metrics: AlertMetrics;
+      logger: Logger;
       /** Overridable so tests can run isolated instances on one broker. */
       topics?: { scored: string; signals: string };
       groupId?: string;
@@ -53,10 +55,7 @@ export class SignalFanOut {
       if (p.ok) signals.push(...fanOut(p.value, m));
       else rejections.push({ message: m, reasonCode: p.reasonCode, reason: p.reason });
     }
-    if (rejections.length) {
-      for (const r of rejections) this.o.metrics.deadLetters.inc({ stage: 'alert', reason: r.reasonCode });
-      await publishDeadLetters(this.producer!, 'alert', rejections);
-    }
+    await publishDeadLetters(this.producer!, 'alert', rejections, { counter: this.o.metrics.deadLetters, logger: this.o.logger });
     await this.producer!.send(this.topics.signals, signals);
     this.o.metrics.signalsPublished.inc(signals.length);
   }

@@ -42,7 +42,7 @@ export async function startAlert(config: AlertConfig, logger: Logger = createLog
   await bus.ensureTopics([...TOPIC_SPECS, SIGNALS_TOPIC_SPEC]);
   // Two stages, each its own consumer group: the fan-out re-keys scored items into signals, the
   // worker detects on the signals partitions it owns (so each key has exactly one owner).
-  const fanOutStage = new SignalFanOut({ bus, metrics });
+  const fanOutStage = new SignalFanOut({ bus, metrics, logger });
   const worker = new AlertWorker({ bus, detectorConfig: detectorConfig(config), notifiers, logger, metrics });
   await worker.start();
   await fanOutStage.start();

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { deadLetterCounter } from '@finsent/shared';
 
 export function alertMetrics(registry: Registry) {
   return {
@@ -9,7 +10,7 @@ export function alertMetrics(registry: Registry) {
     lateItems: new Gauge({ name: 'finsent_alert_late_items', help: 'Items that arrived after their minute was evaluated', registers: [registry] }),
     alertsFired: new Counter({ name: 'finsent_alerts_fired_total', help: 'Alerts fired', labelNames: ['scope', 'severity'], registers: [registry] }),
     deliveries: new Counter({ name: 'finsent_alert_deliveries_total', help: 'Alert deliveries by notifier and final state', labelNames: ['notifier', 'state'], registers: [registry] }),
-    deadLetters: new Counter({ name: 'finsent_dead_letters_total', help: 'Messages sent to the dead-letter topic', labelNames: ['stage', 'reason'], registers: [registry] }),
+    deadLetters: deadLetterCounter(registry),
     consumerLag: new Gauge({ name: 'finsent_consumer_lag_messages', help: 'Messages not yet committed by the consumer group', labelNames: ['group', 'topic'], registers: [registry] }),
   };
 }

@@ -132,10 +132,7 @@ export class AlertWorker {
       detector.observe(toObservation(p.value, partition), now);
       this.o.metrics.itemsObserved.inc();
     }
-    if (rejections.length) {
-      for (const r of rejections) this.o.metrics.deadLetters.inc({ stage: 'alert', reason: r.reasonCode });
-      await publishDeadLetters(this.producer!, 'alert', rejections);
-    }
+    await publishDeadLetters(this.producer!, 'alert', rejections, { counter: this.o.metrics.deadLetters, logger: this.o.logger });
     this.o.metrics.lateItems.set([...this.owned.values()].reduce((n, o) => n + o.detector.lateItems, 0));
     await this.fire(partition, detector.advance(now), true);
   }

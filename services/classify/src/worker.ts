@@ -96,13 +96,7 @@ export class ClassifyWorker {
 
   async handle(batch: BusMessage[]): Promise<void> {
     const { items, rejections } = triage(batch, (text) => this.o.model.encode(text));
-    if (rejections.length) {
-      for (const r of rejections) {
-        this.o.metrics.deadLetters.inc({ stage: 'classify', reason: r.reasonCode });
-        this.o.logger.warn({ topic: r.message.topic, partition: r.message.partition, offset: r.message.offset, key: r.message.key, reason: r.reasonCode, detail: r.reason }, 'dead-lettering raw message');
-      }
-      await publishDeadLetters(this.producer!, 'classify', rejections);
-    }
+    await publishDeadLetters(this.producer!, 'classify', rejections, { counter: this.o.metrics.deadLetters, logger: this.o.logger });
     if (items.length === 0) return;
     const predictions = await this.batcher.submit(items.map((x) => x.ids));
     const scoredAt = new Date().toISOString();

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { deadLetterCounter } from '@finsent/shared';
 
 export function ingestMetrics(registry: Registry) {
   return {
@@ -8,7 +9,7 @@ export function ingestMetrics(registry: Registry) {
     nearDuplicates: new Counter({ name: 'finsent_ingest_near_duplicates_total', help: 'Items published as near-duplicates (duplicate_of set, novelty < 1) of a recent item', labelNames: ['source_kind'], registers: [registry] }),
     seenLoaded: new Gauge({ name: 'finsent_ingest_seen_ids_loaded', help: 'Item ids loaded from the persisted seen-id topic at start', registers: [registry] }),
     pushRequests: new Counter({ name: 'finsent_ingest_push_requests_total', help: 'POST /ingest requests by HTTP status', labelNames: ['status'], registers: [registry] }),
-    rejected: new Counter({ name: 'finsent_dead_letters_total', help: 'Messages sent to the dead-letter topic', labelNames: ['stage', 'reason'], registers: [registry] }),
+    rejected: deadLetterCounter(registry),
     feedPolls: new Counter({ name: 'finsent_feed_polls_total', help: 'Feed polls by outcome', labelNames: ['feed', 'outcome'], registers: [registry] }),
     feedItems: new Gauge({ name: 'finsent_feed_items_last_poll', help: 'Entries in the last successful poll', labelNames: ['feed'], registers: [registry] }),
     feedLastSuccess: new Gauge({ name: 'finsent_feed_last_success_timestamp_seconds', help: 'When the feed was last polled successfully', labelNames: ['feed'], registers: [registry] }),

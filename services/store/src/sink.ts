@@ -93,17 +93,9 @@ export class ClickHouseSink {
         }
         if (newModels.length) await this.insert('model_versions', newModels);
       }
-      if (rejections.length) await this.deadLetter(rejections);
+      await publishDeadLetters(this.producer!, 'store', rejections, { counter: this.o.metrics.deadLetters, logger: this.o.logger });
       if (rows.length) await this.batchers[topic === TOPIC_NAMES.alerts ? 'alerts' : 'items'].submit(rows);
     });
-  }
-
-  private async deadLetter(rejections: Rejection[]): Promise<void> {
-    for (const r of rejections) {
-      this.o.metrics.deadLetters.inc({ stage: 'store', reason: r.reasonCode });
-      this.o.logger.warn({ topic: r.message.topic, partition: r.message.partition, offset: r.message.offset, reason: r.reasonCode, detail: r.reason }, 'dead-lettering message');
-    }
-    await publishDeadLetters(this.producer!, 'store', rejections);
   }
 
   /**
