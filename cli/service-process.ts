@@ -17,8 +17,6 @@ export class ServiceProcess {
   /** Called when the process exits without stop() or kill() having been asked for. */
   onUnexpectedExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
   private expectingExit = false;
-  /** Whether the current process has answered /healthz: a death before that is a start-up failure. */
-  private healthy = false;
 
   constructor(
     readonly name: ServiceName,
@@ -83,11 +81,7 @@ export class ServiceProcess {
     proc.stdout!.pipe(log, { end: false });
     proc.stderr!.pipe(log, { end: false });
     const logWritten = new Promise<void>((resolve) => proc.once('close', () => log.end(resolve)));
-    proc.on('exit', (code, signal) => {
-      if (!this.expectingExit && this.healthy) this.onUnexpectedExit?.(code, signal);
-    });
     this.proc = proc;
-    this.healthy = false;
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.running) {
@@ -96,7 +90,10 @@ export class ServiceProcess {
       }
       try {
         if ((await fetch(`http://127.0.0.1:${this.opsPort}/healthz`)).ok) {
-          this.healthy = true;
+          // Watched from here on: a death before this point is a start-up failure, retried by start().
+          proc.on('exit', (code, signal) => {
+            if (!this.expectingExit) this.onUnexpectedExit?.(code, signal);
+          });
           return undefined;
         }
       } catch {
