@@ -21,6 +21,7 @@ import { SCHEMA_VERSION, TOPIC_NAMES, TOPIC_SPECS, createKafkajsBus, createLogge
 import { ClassifierModel, loadClassifyConfig } from '@finsent/classify';
 import { stableId } from '@finsent/ingest';
 import { ensureKafkaJars, startKafkaBroker } from '../../infra/kafka/broker.js';
+import { runCommand } from '../../infra/run-command.js';
 import { tempDirFor } from '../temp.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -59,16 +60,10 @@ async function torchItemsPerSecond(o: { batch: number; threads: number; seconds:
     return null;
   }
   const args = ['-m', 'finsent_train.bench_torch', '--ckpt', ckpt, '--batch', String(o.batch), '--threads', String(o.threads), '--seconds', String(o.seconds)];
-  const child = spawn(python, args, { cwd: `${ROOT}training`, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const last = out.trim().split('\n').pop() ?? '';
   try {
-    if (code !== 0) throw new Error(`exit code ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`);
-    const rate = (JSON.parse(last) as { items_per_s: number }).items_per_s;
+    const res = await runCommand(python, args, { cwd: `${ROOT}training` });
+    if (res.code !== 0) throw new Error(`exit code ${res.code}: ${res.output.trim().split('\n').slice(-3).join(' | ')}`);
+    const rate = (JSON.parse(res.stdout.trim().split('\n').pop() ?? '') as { items_per_s: number }).items_per_s;
     o.log(`transformers + PyTorch (same checkpoint, tokenising inside the loop as its pipeline does): ${rate.toFixed(0)} items/s`);
     return rate;
   } catch (e) {

@@ -23,6 +23,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { runCommand } from '../run-command.js';
 
 /** Kafka version used by the project. Keep in sync with <kafka.version> in pom.xml. */
 export const KAFKA_VERSION = '3.9.2';
@@ -95,32 +96,8 @@ function javaBin(): string {
   return 'java';
 }
 
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-}
-
-/** Run a command to completion, capturing stdout+stderr. Rejects with a clear error on ENOENT. */
-function run(cmd: string, args: string[], opts: { cwd?: string; missingHint?: string } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') {
-        reject(new Error(`'${cmd}' not found on PATH.${opts.missingHint ? ' ' + opts.missingHint : ''}`));
-      } else {
-        reject(err);
-      }
-    });
-    child.on('close', (code, signal) => resolve({ code, signal, output }));
-  });
-}
-
 async function assertJava(): Promise<void> {
-  const res = await run(javaBin(), ['-version'], {
+  const res = await runCommand(javaBin(), ['-version'], {
     missingHint: 'Kafka needs a Java runtime (JDK/JRE 17+), e.g. `apt-get install openjdk-17-jre-headless`, or set JAVA_HOME.',
   });
   if (res.code !== 0) throw new Error(`'java -version' failed (exit ${res.code}):\n${res.output}`);
@@ -181,7 +158,7 @@ export async function ensureKafkaJars(opts: { repoRoot?: string; log?: (msg: str
   log(`Fetching Kafka ${KAFKA_VERSION} jars with Maven into ${libs} ...`);
   const t0 = Date.now();
   try {
-    const res = await run(
+    const res = await runCommand(
       'mvn',
       [
         '-q',
@@ -436,7 +413,7 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions): Promise<K
   if (!fs.existsSync(path.join(logDir, 'meta.properties'))) {
     const clusterId = newClusterId();
     log(`Formatting ${logDir} (cluster id ${clusterId}) ...`);
-    const res = await run(javaBin(), [
+    const res = await runCommand(javaBin(), [
       ...jvmArgs(Math.min(heapMb, 256)),
       '-cp',
       classpath,
