@@ -12,4 +12,4 @@ export { createKafkajsBus } from './kafka/kafkajs-bus.js';
 export * from './service.js';
 export * from './retry.js';
 export * from './dead-letter.js';
-export { reportConsumerLag } from './kafka/lag-reporter.js';
+export { consumerLagGauge, reportConsumerLag } from './kafka/lag-reporter.js';

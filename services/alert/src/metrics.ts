@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { deadLetterCounter } from '@finsent/shared';
+import { consumerLagGauge, deadLetterCounter } from '@finsent/shared';
 
 export function alertMetrics(registry: Registry) {
   return {
@@ -11,7 +11,7 @@ export function alertMetrics(registry: Registry) {
     alertsFired: new Counter({ name: 'finsent_alerts_fired_total', help: 'Alerts fired', labelNames: ['scope', 'severity'], registers: [registry] }),
     deliveries: new Counter({ name: 'finsent_alert_deliveries_total', help: 'Alert deliveries by notifier and final state', labelNames: ['notifier', 'state'], registers: [registry] }),
     deadLetters: deadLetterCounter(registry),
-    consumerLag: new Gauge({ name: 'finsent_consumer_lag_messages', help: 'Messages not yet committed by the consumer group', labelNames: ['group', 'topic'], registers: [registry] }),
+    consumerLag: consumerLagGauge(registry),
   };
 }
 export type AlertMetrics = ReturnType<typeof alertMetrics>;

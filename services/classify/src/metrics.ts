@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { deadLetterCounter } from '@finsent/shared';
+import { consumerLagGauge, deadLetterCounter } from '@finsent/shared';
 
 export function classifyMetrics(registry: Registry) {
   return {
@@ -8,7 +8,7 @@ export function classifyMetrics(registry: Registry) {
     batchSize: new Histogram({ name: 'finsent_classify_batch_items', help: 'Items per model batch', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [registry] }),
     inferSeconds: new Histogram({ name: 'finsent_classify_inference_seconds', help: 'Model time per batch (tokenisation happens before, per Kafka batch)', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
     itemLatencySeconds: new Histogram({ name: 'finsent_classify_item_latency_seconds', help: 'From Kafka append of the raw item to its scored item published', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
-    consumerLag: new Gauge({ name: 'finsent_consumer_lag_messages', help: 'Messages not yet committed by the consumer group', labelNames: ['group', 'topic'], registers: [registry] }),
+    consumerLag: consumerLagGauge(registry),
     modelInfo: new Gauge({ name: 'finsent_classify_model_info', help: 'Loaded model (value 1)', labelNames: ['model_version', 'provider'], registers: [registry] }),
   };
 }

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { deadLetterCounter } from '@finsent/shared';
+import { consumerLagGauge, deadLetterCounter } from '@finsent/shared';
 
 export function storeMetrics(registry: Registry) {
   return {
@@ -10,7 +10,7 @@ export function storeMetrics(registry: Registry) {
     deadLetters: deadLetterCounter(registry),
     publishToStoreSeconds: new Histogram({ name: 'finsent_store_end_to_end_seconds', help: 'From fetch by ingest to row inserted', buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers: [registry] }),
     redeliveredRows: new Counter({ name: 'finsent_store_redelivered_items_total', help: 'Scored items skipped because their id was already stored (at-least-once redelivery)', registers: [registry] }),
-    consumerLag: new Gauge({ name: 'finsent_consumer_lag_messages', help: 'Messages not yet committed by the consumer group', labelNames: ['group', 'topic'], registers: [registry] }),
+    consumerLag: consumerLagGauge(registry),
     lastInsertUnixSeconds: new Gauge({ name: 'finsent_store_last_insert_timestamp_seconds', help: 'When the last insert succeeded', registers: [registry] }),
   };
 }

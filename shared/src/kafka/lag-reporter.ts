@@ -1,5 +1,10 @@
-import type { Gauge } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { Bus } from './bus.js';
+
+/** `finsent_consumer_lag_messages{group,topic}`: the same gauge in every consuming service. */
+export function consumerLagGauge(registry: Registry): Gauge<'group' | 'topic'> {
+  return new Gauge({ name: 'finsent_consumer_lag_messages', help: 'Messages not yet committed by the consumer group', labelNames: ['group', 'topic'], registers: [registry] });
+}
 
 /**
  * Keeps `finsent_consumer_lag_messages{group,topic}` current for a consumer group, polling the
