@@ -191,7 +191,7 @@ export function pipelineHealth(): dashboard.Dashboard {
         promQuery('sum(rate(finsent_ingest_items_published_total[$__rate_interval]))', 'ingest: published', 'A'),
         promQuery('sum(rate(finsent_classify_items_total[$__rate_interval]))', 'classify: scored', 'B'),
         promQuery('sum by (table) (rate(finsent_store_rows_inserted_total[$__rate_interval]))', 'store: {{table}}', 'C'),
-        promQuery('sum(rate(finsent_alert_items_observed_total[$__rate_interval]))', 'alert: observed', 'D'),
+        promQuery('sum(rate(finsent_alert_items_observed_total[$__rate_interval]))', 'alert: signals observed', 'D'),
       ),
     )
     .withPanel(promTimeseries('Consumer lag', 'short', promQuery('max by (group, topic) (finsent_consumer_lag_messages)', '{{group}} ← {{topic}}')))
