@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const config = loadClassifyConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
   const logger = createLogger('classify-cli', config.LOG_LEVEL);
-  const model = await ClassifierModel.load({ modelDir: config.MODEL_DIR, modelFile: config.MODEL_FILE, provider: config.ORT_PROVIDER, intraOpThreads: config.ORT_INTRA_OP_THREADS, maxItemsPerRun: batchSize, logger });
+  const model = await ClassifierModel.load({ modelDir: config.MODEL_DIR, modelFile: config.MODEL_FILE, provider: config.ORT_PROVIDER, intraOpThreads: config.ORT_INTRA_OP_THREADS, spinWait: config.ORT_SPIN_WAIT, maxItemsPerRun: batchSize, logger });
   const out = createWriteStream(args.out);
   const bar = progressBar('classify', size, 'bytes');
   let pending: Array<Record<string, unknown>> = [];

@@ -182,7 +182,7 @@ describe('SpikeDetector', () => {
     // 4 items a minute per topic; Macro goes from 20% to 80% negative at minute 150.
     const obs = stream({ minutes: 165, perMinute: 16, negShare: (m, t) => (m >= 150 && t === "Macro" ? 0.8 : 0.2), seed: 21 });
     const firstMacro = (cusumThreshold: number) => {
-      const alerts = run(new SpikeDetector({ ...DEFAULT_DETECTOR_CONFIG, scopes: ['topic'], cusumThreshold }), obs);
+      const alerts = run(new SpikeDetector({ ...DEFAULT_DETECTOR_CONFIG, scopes: ['topic'], cusumThreshold, rateCusumThreshold: 0 }), obs);
       expect(alerts.filter((a) => a.key !== 'Macro')).toEqual([]);
       return Date.parse(alerts.find((a) => a.key === 'Macro')!.fired_at) - (T0 + 150 * MIN);
     };
@@ -191,6 +191,42 @@ describe('SpikeDetector', () => {
     // about 11 items of evidence at 4 a minute; the windows need their minutes to fill (270 s)
     expect(withCusum).toBeLessThan(windowsOnly - 30_000);
     expect(withCusum).toBeLessThanOrEqual(3.5 * MIN);
+  });
+
+  /** `extraPerMinute` more Macro items a minute from `fromMinute` on, `negShare` of them negative. */
+  function macroBurst(base: Observation[], o: { fromMinute: number; minutes: number; extraPerMinute: number; negShare: number; seed: number }): Observation[] {
+    const r = rng(o.seed);
+    const extra: Observation[] = [];
+    for (let m = o.fromMinute; m < o.fromMinute + o.minutes; m++) {
+      for (let i = 0; i < o.extraPerMinute; i++) {
+        const negative = r() < o.negShare;
+        const at = T0 + m * MIN + Math.floor(((i + 0.5) / o.extraPerMinute) * MIN);
+        extra.push({ ...base[0]!, id: `burst${m}-${i}`, title: `burst ${m}-${i}`, publishedAtMs: at, negative, pNegative: negative ? 0.9 : 0.1, topic: 'Macro', partition: i % 3 });
+      }
+    }
+    return [...base, ...extra].sort((x, y) => x.publishedAtMs - y.publishedAtMs);
+  }
+
+  it('with the negative-volume CUSUM, catches a burst of negative stories sooner than the share tests alone', () => {
+    // 4 items a minute per topic at 20% negative; from minute 150 Macro gets 4 more a minute, 80% negative.
+    const obs = macroBurst(stream({ minutes: 165, perMinute: 16, negShare: () => 0.2, seed: 23 }), { fromMinute: 150, minutes: 15, extraPerMinute: 4, negShare: 0.8, seed: 4 });
+    const firstMacro = (rateCusumThreshold: number) => {
+      const alerts = run(new SpikeDetector({ ...DEFAULT_DETECTOR_CONFIG, scopes: ['topic'], rateCusumThreshold }), obs);
+      expect(alerts.filter((a) => a.key !== 'Macro')).toEqual([]);
+      return Date.parse(alerts.find((a) => a.key === 'Macro')!.fired_at) - (T0 + 150 * MIN);
+    };
+    const withRate = firstMacro(DEFAULT_DETECTOR_CONFIG.rateCusumThreshold);
+    const shareOnly = firstMacro(0);
+    // The share alone (50% against 20%) needs about 5 minutes of items here; the rate of negatives
+    // (2.4 a minute against 0.8) is evidence after about half that.
+    expect(withRate).toBeLessThan(shareOnly * 0.6);
+    expect(withRate).toBeLessThanOrEqual(3 * MIN);
+  });
+
+  it('does not take more news for worse news: a burst of volume at the usual share fires nothing', () => {
+    // Macro's volume quadruples for 15 minutes (an earnings season, a busy session), still 20% negative.
+    const obs = macroBurst(stream({ minutes: 165, perMinute: 16, negShare: () => 0.2, seed: 23 }), { fromMinute: 150, minutes: 15, extraPerMinute: 12, negShare: 0.2, seed: 4 });
+    expect(run(new SpikeDetector({ ...DEFAULT_DETECTOR_CONFIG, scopes: ['topic'] }), obs)).toEqual([]);
   });
 
   it('keeps the CUSUM across a snapshot, so a restart mid-spike fires the same alert at the same time', () => {

@@ -68,6 +68,16 @@ export interface DetectorConfig {
   cusumShiftSigma: number;
   /** z the items since the CUSUM's estimated onset must reach (with the other window bars) for it to fire. */
   cusumMinZ: number;
+  /**
+   * Decision threshold of the negative-volume CUSUM (log-likelihood units; 0: off). Each key also runs
+   * a Poisson CUSUM on the arrival rate of its negative items: a burst of negative stories is
+   * evidence even while the share, over few items, is not yet conclusive.
+   */
+  rateCusumThreshold: number;
+  /** The rise of the negative rate that CUSUM is tuned to, in Poisson sds of one minute's count of negatives. */
+  rateCusumShiftSigma: number;
+  /** z of the negative share the items since its onset must also reach: more negative news, not just more news. */
+  rateCusumShareZ: number;
   latenessMs: number;
   partitionIdleMs: number;
   idleFlushMs: number;
@@ -94,6 +104,9 @@ export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = {
   cusumThreshold: 9,
   cusumShiftSigma: 3,
   cusumMinZ: 3.5,
+  rateCusumThreshold: 10,
+  rateCusumShiftSigma: 4,
+  rateCusumShareZ: 3,
   latenessMs: 5_000,
   partitionIdleMs: 5_000,
   idleFlushMs: 10_000,
@@ -140,9 +153,22 @@ interface KeyState {
   run: { total: number; negative: number; headlines: Bucket['headlines']; fromMinute: number | null };
   /** EWMA of items per minute with data, for the CUSUM's design shift. */
   volume: number;
+  /** Items per minute over time, quiet minutes included (the negative-volume CUSUM's baseline): Holt level and trend per minute. */
+  rate: number;
+  rateTrend: number;
+  /** The last minute `rate` has accounted for (null: none yet). */
+  rateMinute: number | null;
+  /** Negative-volume CUSUM statistic (>= 0), the event time it was last brought up to, and its run since onset. */
+  rateCusum: number;
+  rateCusumAtMs: number;
+  rateRun: KeyState['run'];
 }
 
 const MINUTE = 60_000;
+/** EWMA weight of one minute in a key's item rate: about the last 20 minutes, which follows the daily cycle. */
+const RATE_ALPHA = 0.05;
+/** Holt trend weight: the rate ramps up every morning, and a level that lags the ramp underestimates it. */
+const RATE_TREND_BETA = 0.02;
 /** Adds a negative item's headline to `list`, keeping the five most negative. */
 function keepTopHeadline(list: Bucket['headlines'], o: Observation): void {
   list.push({ id: o.id, title: o.title, url: o.url, p: o.pNegative });
@@ -167,6 +193,12 @@ export interface KeySnapshot {
   cusum?: number;
   run?: KeyState['run'];
   volume?: number;
+  rate?: number;
+  rateTrend?: number;
+  rateMinute?: number | null;
+  rateCusum?: number;
+  rateCusumAtMs?: number;
+  rateRun?: KeyState['run'];
 }
 
 export interface DetectorSnapshot {
@@ -224,8 +256,15 @@ export class SpikeDetector {
         b.negative += weight;
         keepTopHeadline(b.headlines, o);
       }
-      if (minute > this.closedMinute) {
-        const a = this.cusumStep(state, o, weight, minute, nowMs);
+      if (minute > this.closedMinute && !this.canFire(state, minute)) {
+        // In alert or cooling down: what arrives now is the known story, not evidence of a new one.
+        // The CUSUMs stay at 0 rather than carry this spike into the moment the key can fire again.
+        state.cusum = 0;
+        state.run = emptyRun();
+        state.rateCusum = 0;
+        state.rateRun = emptyRun();
+      } else if (minute > this.closedMinute) {
+        const a = this.cusumStep(state, o, weight, minute, nowMs) ?? this.rateCusumStep(state, o, weight, minute, nowMs);
         if (a && !(scope === 'topic' && this.marketInAlert(minute))) this.firedOnArrival.push(a);
       }
     }
@@ -258,22 +297,65 @@ export class SpikeDetector {
       run.negative += weight;
       keepTopHeadline(run.headlines, o);
     }
-    if (state.cusum < c.cusumThreshold || !state.armed || minute - state.lastFiredMinute < c.cooldownMinutes) return null;
+    if (state.cusum < c.cusumThreshold) return null;
     // The run since the CUSUM left 0 estimates the spike since its onset, undiluted by the calm
     // before it: it must clear the same bars as a window.
     const firstMinute = Math.min(run.fromMinute ?? minute, minute);
     const w = this.stats(state, minute - firstMinute + 1, run.total, run.negative, run.headlines);
     if (!this.clearsBars(state, w, c.cusumMinZ)) return null;
-    state.cusum = 0;
-    state.run = emptyRun();
     return this.fireAlert(state, minute, w, nowMs);
+  }
+
+  /**
+   * One item into the key's negative-volume CUSUM, a Poisson CUSUM on the arrival of negative items:
+   * between arrivals the statistic drains by (λ1 - λ0) per minute of event time, each negative item
+   * adds log(λ1 / λ0), where λ0 is the key's usual negative rate (rate × baseline share) and λ1 =
+   * λ0 + rateCusumShiftSigma·√λ0. This is the likelihood ratio of "more negative stories, the rest unchanged",
+   * so it uses what the share test ignores: how fast the negatives come. It fires under the same
+   * guards as the share CUSUM, once the run since its onset shows a raised share (rateCusumShareZ).
+   */
+  private rateCusumStep(state: KeyState, o: Observation, weight: number, minute: number, nowMs: number): Alert | null {
+    const c = this.config;
+    if (c.rateCusumThreshold <= 0 || state.learned < c.warmupItems || state.rateMinute === null) return null;
+    // The rate is learnt from the minute leaving the window: project its trend to now.
+    const rateNow = Math.max(state.rate * 0.5, state.rate + state.rateTrend * (c.windowMinutes + 0.5));
+    const lambda0 = Math.max(1e-3, rateNow * Math.min(0.99, Math.max(0.01, state.mean)));
+    // Tuned to a shift of rateCusumShiftSigma Poisson sds of one minute's count: a large relative
+    // rise for a quiet topic, a smaller one for the busy market key (as the share CUSUM's design).
+    const lambda1 = lambda0 + c.rateCusumShiftSigma * Math.sqrt(lambda0);
+    // Partitions interleave, so event time can step back a little: never drain for negative time.
+    const elapsedMinutes = Math.max(0, o.publishedAtMs - state.rateCusumAtMs) / MINUTE;
+    state.rateCusumAtMs = Math.max(state.rateCusumAtMs, o.publishedAtMs);
+    state.rateCusum = Math.max(0, state.rateCusum - (lambda1 - lambda0) * Math.min(elapsedMinutes, 24 * 60));
+    if (state.rateCusum === 0) state.rateRun = emptyRun();
+    // Reprints are not fresh evidence here either (see cusumStep).
+    if (weight < 0.5) return null;
+    if (o.negative) state.rateCusum += weight * Math.log(lambda1 / lambda0);
+    if (state.rateCusum === 0) return null;
+    const run = state.rateRun;
+    run.fromMinute ??= minute;
+    run.total += weight;
+    if (o.negative) {
+      run.negative += weight;
+      keepTopHeadline(run.headlines, o);
+    }
+    if (state.rateCusum < c.rateCusumThreshold) return null;
+    const firstMinute = Math.min(run.fromMinute ?? minute, minute);
+    const w = this.stats(state, minute - firstMinute + 1, run.total, run.negative, run.headlines);
+    if (w.total < c.minCount || w.z < c.rateCusumShareZ) return null;
+    return this.fireAlert(state, minute, w, nowMs);
+  }
+
+  /** Whether the key may fire at `minute`: re-armed since its last alert and out of its cooldown. */
+  private canFire(state: KeyState, minute: number): boolean {
+    return state.armed && minute - state.lastFiredMinute >= this.config.cooldownMinutes;
   }
 
   snapshot(): DetectorSnapshot {
     const fin = (n: number) => (Number.isFinite(n) ? n : null);
     return {
       closedMinute: fin(this.closedMinute),
-      keys: [...this.keys.values()].map((s) => ({ scope: s.scope, key: s.key, mean: s.mean, variance: s.variance, learned: s.learned, armed: s.armed, lastFiredMinute: fin(s.lastFiredMinute), buckets: [...s.buckets], cusum: s.cusum, run: s.run, volume: s.volume })),
+      keys: [...this.keys.values()].map((s) => ({ scope: s.scope, key: s.key, mean: s.mean, variance: s.variance, learned: s.learned, armed: s.armed, lastFiredMinute: fin(s.lastFiredMinute), buckets: [...s.buckets], cusum: s.cusum, run: s.run, volume: s.volume, rate: s.rate, rateTrend: s.rateTrend, rateMinute: s.rateMinute, rateCusum: s.rateCusum, rateCusumAtMs: s.rateCusumAtMs, rateRun: s.rateRun })),
     };
   }
 
@@ -281,7 +363,7 @@ export class SpikeDetector {
   restore(snap: DetectorSnapshot): void {
     this.closedMinute = snap.closedMinute ?? -Infinity;
     for (const k of snap.keys) {
-      this.keys.set(`${k.scope}:${k.key}`, { scope: k.scope, key: k.key, mean: k.mean, variance: k.variance, learned: k.learned ?? this.config.warmupItems, armed: k.armed, lastFiredMinute: k.lastFiredMinute ?? -Infinity, buckets: new Map(k.buckets), cusum: k.cusum ?? 0, run: k.run ?? emptyRun(), volume: k.volume ?? 0 });
+      this.keys.set(`${k.scope}:${k.key}`, { scope: k.scope, key: k.key, mean: k.mean, variance: k.variance, learned: k.learned ?? this.config.warmupItems, armed: k.armed, lastFiredMinute: k.lastFiredMinute ?? -Infinity, buckets: new Map(k.buckets), cusum: k.cusum ?? 0, run: k.run ?? emptyRun(), volume: k.volume ?? 0, rate: k.rate ?? 0, rateTrend: k.rateTrend ?? 0, rateMinute: k.rateMinute ?? null, rateCusum: k.rateCusum ?? 0, rateCusumAtMs: k.rateCusumAtMs ?? 0, rateRun: k.rateRun ?? emptyRun() });
     }
   }
 
@@ -415,11 +497,15 @@ export class SpikeDetector {
     if (early && c.shortWindowMinutes > 1) windows.push(this.windowStats(state, minute, 1));
     if (!early && !state.armed && Math.max(...windows.map((w) => w.z)) < c.rearmZ) state.armed = true;
     const warmedUp = state.learned >= c.warmupItems;
-    const w = warmedUp && state.armed && minute - state.lastFiredMinute >= c.cooldownMinutes ? windows.find((x) => this.clearsBars(state, x, zThreshold)) : undefined;
+    const w = warmedUp && this.canFire(state, minute) ? windows.find((x) => this.clearsBars(state, x, zThreshold)) : undefined;
     const alert = w ? this.fireAlert(state, minute, w, nowMs) : null;
     // While the window already looks unusual, the baseline stays put: a spike that builds over a few
     // minutes must not teach the baseline its own first minutes as they leave the window.
-    if (!early && Math.max(...windows.map((x) => x.z)) < c.freezeZ) this.learn(state, minute);
+    if (!early) {
+      const frozen = Math.max(...windows.map((x) => x.z)) >= c.freezeZ;
+      if (!frozen) this.learn(state, minute);
+      this.learnRate(state, minute, frozen || !state.armed);
+    }
     return alert;
   }
 
@@ -427,6 +513,12 @@ export class SpikeDetector {
     const c = this.config;
     state.armed = false;
     state.lastFiredMinute = minute;
+    // Whichever test fired, the evidence so far is spent: a CUSUM still high from this spike would
+    // otherwise fire again the moment the key re-arms.
+    state.cusum = 0;
+    state.run = emptyRun();
+    state.rateCusum = 0;
+    state.rateRun = emptyRun();
     const windowEnd = (minute + 1) * MINUTE;
     const headlines = [...w.headlines].sort((x, y) => y.p - x.p);
     return {
@@ -477,6 +569,37 @@ export class SpikeDetector {
     state.variance = Math.max(c.minVariance, state.variance + ewma * (excess - state.variance));
   }
 
+  /**
+   * Folds the minute leaving the window into the key's item rate, quiet minutes included (a key
+   * seen once an hour has a rate of 1/60, not 1). Like the share, the rate does not learn while
+   * the key looks unusual or is in alert: a spike must not raise the bar it is judged against.
+   */
+  private learnRate(state: KeyState, minute: number, frozen: boolean): void {
+    const leavingMinute = minute - this.config.windowMinutes;
+    const leaving = state.buckets.get(leavingMinute)?.total ?? 0;
+    if (state.rateMinute === null) {
+      if (leaving === 0) return;
+      state.rate = leaving;
+      state.rateMinute = leavingMinute;
+      return;
+    }
+    if (leavingMinute <= state.rateMinute) return;
+    // Minutes between the last one accounted for and this one had no items for this key.
+    const quiet = leavingMinute - state.rateMinute - 1;
+    state.rateMinute = leavingMinute;
+    if (frozen) return;
+    const a = RATE_ALPHA;
+    const b = RATE_TREND_BETA;
+    // One Holt step per minute: the quiet ones (at most a day's worth) with 0 items, then this one.
+    const steps = Math.min(quiet, 1_440);
+    for (let i = 0; i <= steps; i++) {
+      const x = i === steps ? leaving : 0;
+      const level = a * x + (1 - a) * Math.max(0, state.rate + state.rateTrend);
+      state.rateTrend = b * (level - state.rate) + (1 - b) * state.rateTrend;
+      state.rate = level;
+    }
+  }
+
   private keysOf(o: Observation): Array<[Alert['scope'], string]> {
     const keys: Array<[Alert['scope'], string]> = [];
     if (o.market && this.config.scopes.includes('market')) keys.push(['market', '*']);
@@ -489,7 +612,7 @@ export class SpikeDetector {
     const id = `${scope}:${key}`;
     let s = this.keys.get(id);
     if (!s) {
-      s = { scope, key, buckets: new Map(), mean: this.config.priorShare, variance: this.config.priorVariance, learned: 0, armed: true, lastFiredMinute: -Infinity, cusum: 0, run: emptyRun(), volume: 0 };
+      s = { scope, key, buckets: new Map(), mean: this.config.priorShare, variance: this.config.priorVariance, learned: 0, armed: true, lastFiredMinute: -Infinity, cusum: 0, run: emptyRun(), volume: 0, rate: 0, rateTrend: 0, rateMinute: null, rateCusum: 0, rateCusumAtMs: 0, rateRun: emptyRun() };
       this.keys.set(id, s);
     }
     return s;

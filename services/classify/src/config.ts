@@ -13,6 +13,7 @@ export const classifyConfigSchema = z.object({
   MODEL_FILE: env.str('model.int8.onnx').describe('int8 is the CPU default; model.fp32.onnx for GPUs'),
   ORT_PROVIDER: z.enum(['cpu', 'cuda'], { error: 'must be cpu or cuda' }).default('cpu'),
   ORT_INTRA_OP_THREADS: env.int(Math.max(1, Math.min(availableParallelism(), 8)), 1, 256),
+  ORT_SPIN_WAIT: env.bool(false).describe('let onnxruntime threads busy-wait between runs (see docs/performance.md)'),
   CLASSIFY_BATCH_MAX: env.int(64, 1, 4_096).describe('items per model call at most'),
   CLASSIFY_BATCH_WAIT_MS: env.int(25, 0, 10_000).describe('longest an item waits for a batch to fill'),
 });

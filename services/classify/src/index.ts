@@ -24,6 +24,7 @@ export function loadModel(config: ClassifyConfig, logger: Logger): Promise<Class
     modelFile: config.MODEL_FILE,
     provider: config.ORT_PROVIDER,
     intraOpThreads: config.ORT_INTRA_OP_THREADS,
+    spinWait: config.ORT_SPIN_WAIT,
     maxItemsPerRun: config.CLASSIFY_BATCH_MAX,
     logger,
   });

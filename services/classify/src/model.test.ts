@@ -9,7 +9,7 @@ import { tempDir, testLogger } from '../../../test/support/env.js';
 
 const MODEL_DIR = process.env.MODEL_DIR ?? DEFAULT_MODEL_DIR;
 const load = (modelDir = MODEL_DIR, maxItemsPerRun = 64, modelFile = 'model.int8.onnx') =>
-  ClassifierModel.load({ modelDir, modelFile, provider: 'cpu', intraOpThreads: 2, maxItemsPerRun, logger: testLogger('model') });
+  ClassifierModel.load({ modelDir, modelFile, provider: 'cpu', intraOpThreads: 2, spinWait: false, maxItemsPerRun, logger: testLogger('model') });
 
 describe('ClassifierModel', () => {
   let model: ClassifierModel;
