@@ -43,7 +43,7 @@ export async function startClassify(config: ClassifyConfig, logger: Logger = cre
   const ops = await startOpsServer({
     port: config.CLASSIFY_PORT,
     registry,
-    health: () => ({ ok: true, model: model.version, provider: model.provider }),
+    health: () => ({ ok: model.alive, model: model.version, provider: model.provider, inferenceThread: model.alive ? 'running' : 'dead' }),
   });
   return {
     name: 'classify',

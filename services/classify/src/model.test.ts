@@ -69,6 +69,31 @@ describe('ClassifierModel', () => {
     expect(Object.values(p!.sentiment_scores).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
   });
 
+  it('runs inference off the event loop, so Kafka I/O and tokenising go on meanwhile', async () => {
+    // One run of 256 long items takes hundreds of milliseconds; onnxruntime-node's own run() would
+    // hold the event loop for all of it.
+    const texts = Array.from({ length: 256 }, (_, i) => `Headline ${i}: ${'markets slide as lenders warn on credit losses and guidance cuts '.repeat(4)}`);
+    const big = await load(MODEL_DIR, 256);
+    try {
+      let ticks = 0;
+      let done = false;
+      const spin = () => {
+        ticks++;
+        if (!done) setImmediate(spin);
+      };
+      setImmediate(spin);
+      const started = performance.now();
+      await big.predict(texts);
+      done = true;
+      const ms = performance.now() - started;
+      expect(ms).toBeGreaterThan(50);
+      // A turn of the loop per millisecond of inference at the very least (it is thousands).
+      expect(ticks).toBeGreaterThan(ms);
+    } finally {
+      await big.close();
+    }
+  });
+
   describe('label contract', () => {
     const dir = tempDir('model-contract');
     afterAll(() => dir.remove());
@@ -82,6 +107,13 @@ describe('ClassifierModel', () => {
       expect(err).toBeInstanceOf(FinsentError);
       expect((err as FinsentError).code).toBe('FINSENT_ERR_MODEL_CONTRACT');
       expect((err as Error).message).toContain('sentiment labels');
+    });
+
+    it('says so with a code when onnxruntime cannot read the model file', async () => {
+      for (const f of ['labels.json', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(MODEL_DIR, f), join(dir.path, f));
+      writeFileSync(join(dir.path, 'model.int8.onnx'), 'not an onnx graph');
+      const err = await load(dir.path).catch((e: unknown) => e);
+      expect((err as FinsentError).code).toBe('FINSENT_ERR_MODEL_LOAD');
     });
   });
 });

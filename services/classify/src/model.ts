@@ -3,14 +3,15 @@
  *
  * Per call: normalise → tokenise → truncate to the model's max length → sort by length and cut
  * into runs of at most `maxItemsPerRun` (length bucketing) → pad each run only to its own longest
- * item (dynamic padding) → run → softmax. Execution provider from config; CUDA falls back to CPU
- * with a log line when its libraries cannot load.
+ * item (dynamic padding) → run → softmax. The session runs on its own thread (inference-thread.ts),
+ * so tokenising and Kafka I/O on the event loop overlap with inference. Execution provider from
+ * config; CUDA falls back to CPU with a log line when its libraries cannot load.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { FinsentError, errorMessage, type Logger } from '@finsent/shared';
+import { InferenceThread } from './inference-thread.js';
 import { ModelLabelsSchema, checkLabelsContract, type ModelLabels } from './labels-contract.js';
 import { NORMALISATION_VERSION, normaliseText } from './normalise.js';
 import { predictionAt, type Prediction } from './scoring.js';
@@ -35,7 +36,7 @@ export interface ModelOptions {
 
 export class ClassifierModel {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: InferenceThread,
     private readonly tokenizer: Tokenizer,
     readonly labels: ModelLabels,
     readonly provider: ExecutionProvider,
@@ -47,6 +48,11 @@ export class ClassifierModel {
 
   get version(): string {
     return this.labels.model_version;
+  }
+
+  /** Whether the inference thread is running (false after it crashed). */
+  get alive(): boolean {
+    return this.session.alive;
   }
 
   get maxLength(): number {
@@ -73,25 +79,13 @@ export class ClassifierModel {
       return id;
     };
     const modelBytes = await read(o.modelFile);
-    const sessionOptions = (providers: string[]): ort.InferenceSession.SessionOptions => ({
-      executionProviders: providers,
-      intraOpNumThreads: o.intraOpThreads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      extra: { session: { intra_op: { allow_spinning: o.spinWait ? '1' : '0' } } },
-    });
-    let provider: ExecutionProvider = o.provider;
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(modelBytes, sessionOptions(provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu']));
-    } catch (err) {
-      if (provider !== 'cuda') throw err;
-      o.logger.warn({ err: errorMessage(err) }, 'CUDA execution provider could not load; falling back to CPU (see README "GPU")');
-      provider = 'cpu';
-      session = await ort.InferenceSession.create(modelBytes, sessionOptions(['cpu']));
-    }
+    const session = await InferenceThread.start({ modelBytes, provider: o.provider, intraOpThreads: o.intraOpThreads, spinWait: o.spinWait, logger: o.logger });
+    const provider = session.provider;
     for (const name of labels.outputs) {
-      if (!session.outputNames.includes(name)) throw new FinsentError('FINSENT_ERR_MODEL_CONTRACT', `ONNX graph has no output ${name} (has ${session.outputNames.join(', ')})`);
+      if (!session.outputNames.includes(name)) {
+        await session.close();
+        throw new FinsentError('FINSENT_ERR_MODEL_CONTRACT', `ONNX graph has no output ${name} (has ${session.outputNames.join(', ')})`);
+      }
     }
     o.logger.info({ model: labels.model_version, file: o.modelFile, provider, threads: o.intraOpThreads, spinWait: o.spinWait, maxLength: labels.max_length }, 'model loaded');
     return new ClassifierModel(session, tokenizer, labels, provider, o.maxItemsPerRun, idOf('[CLS]'), idOf('[SEP]'), idOf('[PAD]'));
@@ -130,16 +124,11 @@ export class ClassifierModel {
         mask[r * width + c] = 1n;
       });
     });
-    const result = await this.session.run({
-      input_ids: new ort.Tensor('int64', ids, [batch.length, width]),
-      attention_mask: new ort.Tensor('int64', mask, [batch.length, width]),
-    });
-    const s = result.sentiment_logits!.data as Float32Array;
-    const t = result.topic_logits!.data as Float32Array;
-    return batch.map((_, r) => predictionAt(s, t, r));
+    const { sentiment, topic } = await this.session.run(ids, mask, [batch.length, width]);
+    return batch.map((_, r) => predictionAt(sentiment, topic, r));
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    await this.session.close();
   }
 }
