@@ -178,6 +178,16 @@ function keepTopHeadline(list: Bucket['headlines'], o: Observation): void {
 
 const emptyRun = (): KeyState['run'] => ({ total: 0, negative: 0, headlines: [], fromMinute: null });
 
+/** Adds one item to a CUSUM's run since its estimated onset. */
+function extendRun(run: KeyState['run'], o: Observation, weight: number, minute: number): void {
+  run.fromMinute ??= minute;
+  run.total += weight;
+  if (o.negative) {
+    run.negative += weight;
+    keepTopHeadline(run.headlines, o);
+  }
+}
+
 /** What survives a restart for one key: its baseline, alert state and the minutes still in its window. */
 export interface KeySnapshot {
   scope: Alert['scope'];
@@ -290,18 +300,11 @@ export class SpikeDetector {
       state.run = emptyRun();
       return null;
     }
-    const run = state.run;
-    run.fromMinute ??= minute;
-    run.total += weight;
-    if (o.negative) {
-      run.negative += weight;
-      keepTopHeadline(run.headlines, o);
-    }
+    extendRun(state.run, o, weight, minute);
     if (state.cusum < c.cusumThreshold) return null;
     // The run since the CUSUM left 0 estimates the spike since its onset, undiluted by the calm
     // before it: it must clear the same bars as a window.
-    const firstMinute = Math.min(run.fromMinute ?? minute, minute);
-    const w = this.stats(state, minute - firstMinute + 1, run.total, run.negative, run.headlines);
+    const w = this.runStats(state, state.run, minute);
     if (!this.clearsBars(state, w, c.cusumMinZ)) return null;
     return this.fireAlert(state, minute, w, nowMs);
   }
@@ -332,18 +335,17 @@ export class SpikeDetector {
     if (weight < 0.5) return null;
     if (o.negative) state.rateCusum += weight * Math.log(lambda1 / lambda0);
     if (state.rateCusum === 0) return null;
-    const run = state.rateRun;
-    run.fromMinute ??= minute;
-    run.total += weight;
-    if (o.negative) {
-      run.negative += weight;
-      keepTopHeadline(run.headlines, o);
-    }
+    extendRun(state.rateRun, o, weight, minute);
     if (state.rateCusum < c.rateCusumThreshold) return null;
-    const firstMinute = Math.min(run.fromMinute ?? minute, minute);
-    const w = this.stats(state, minute - firstMinute + 1, run.total, run.negative, run.headlines);
+    const w = this.runStats(state, state.rateRun, minute);
     if (w.total < c.minCount || w.z < c.rateCusumShareZ) return null;
     return this.fireAlert(state, minute, w, nowMs);
+  }
+
+  /** Share and z of a CUSUM's run since its estimated onset, up to `minute`. */
+  private runStats(state: KeyState, run: KeyState['run'], minute: number) {
+    const firstMinute = Math.min(run.fromMinute ?? minute, minute);
+    return this.stats(state, minute - firstMinute + 1, run.total, run.negative, run.headlines);
   }
 
   /** Whether the key may fire at `minute`: re-armed since its last alert and out of its cooldown. */
