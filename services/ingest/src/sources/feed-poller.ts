@@ -8,6 +8,7 @@ import type { IngestMetrics } from '../metrics.js';
 import type { ItemPublisher } from '../publisher.js';
 import { fetchBounded, type FetchLimits, type Validators } from './http-fetch.js';
 import { parseFeed } from './feed-parser.js';
+import { PollScheduler } from './poll-scheduler.js';
 
 export interface FeedConfig {
   url: string;
@@ -30,18 +31,15 @@ export function feedSource(feed: FeedConfig): string {
 }
 
 export class FeedPoller {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly states = new Map<string, FeedState>();
-  private readonly inFlight = new Set<Promise<void>>();
-  private stopped = false;
+  private readonly scheduler = new PollScheduler<FeedConfig>((feed) => this.pollOnce(feed).then(() => this.nextDelayMs(feed)));
 
   constructor(
     private readonly o: { feeds: FeedConfig[]; defaultIntervalS: number; limits: FetchLimits; publisher: ItemPublisher; metrics: IngestMetrics; logger: Logger },
   ) {}
 
   start(): void {
-    // Spread first polls over a second so many feeds don't hit the network at the same instant.
-    this.o.feeds.forEach((feed, i) => this.schedule(feed, Math.round((i * 1000) / Math.max(1, this.o.feeds.length))));
+    this.scheduler.start(this.o.feeds.map((feed) => ({ key: feed.url, target: feed })));
   }
 
   state(url: string): FeedState | undefined {
@@ -93,25 +91,15 @@ export class FeedPoller {
     if (outcome === 'ok') this.o.metrics.feedItems.set({ feed: source }, entries);
   }
 
-  private schedule(feed: FeedConfig, delayMs: number): void {
-    if (this.stopped) return;
-    const t = setTimeout(() => {
-      const run = this.pollOnce(feed).finally(() => {
-        this.inFlight.delete(run);
-        const state = this.states.get(feed.url)!;
-        const intervalMs = (feed.intervalS ?? this.o.defaultIntervalS) * 1000;
-        const next = state.consecutiveFailures === 0 ? intervalMs : Math.max(intervalMs, backoffDelay(state.consecutiveFailures, 5_000, 30 * 60_000));
-        this.schedule(feed, next);
-      });
-      this.inFlight.add(run);
-    }, delayMs);
-    this.timers.set(feed.url, t);
+  /** The feed's interval, or a backoff after failures. */
+  private nextDelayMs(feed: FeedConfig): number {
+    const state = this.states.get(feed.url)!;
+    const intervalMs = (feed.intervalS ?? this.o.defaultIntervalS) * 1000;
+    return state.consecutiveFailures === 0 ? intervalMs : Math.max(intervalMs, backoffDelay(state.consecutiveFailures, 5_000, 30 * 60_000));
   }
 
   /** Stops scheduling and waits for polls in progress to finish publishing. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
-    await Promise.allSettled([...this.inFlight]);
+  stop(): Promise<void> {
+    return this.scheduler.stop();
   }
 }

@@ -8,6 +8,7 @@ import { FinsentError, backoffDelay, errorMessage, type Logger } from '@finsent/
 import type { SourceEntry } from '../../item.js';
 import type { IngestMetrics } from '../../metrics.js';
 import type { ItemPublisher } from '../../publisher.js';
+import { PollScheduler } from '../poll-scheduler.js';
 
 /** A post the mapping could not use, with why; dead-lettered with its JSON. */
 export interface RejectedPost {
@@ -85,10 +86,8 @@ async function readBody(res: Response, url: string, maxBytes: number): Promise<B
 }
 
 export class JsonPoller {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly failures = new Map<string, number>();
-  private readonly inFlight = new Set<Promise<void>>();
-  private stopped = false;
+  private readonly scheduler = new PollScheduler<PollTarget>((target) => this.pollOnce(target).then((o) => this.nextDelayMs(target, o)));
 
   constructor(private readonly o: { targets: PollTarget[]; limits: HttpLimits; publisher: ItemPublisher; metrics: IngestMetrics; logger: Logger }) {}
 
@@ -97,8 +96,7 @@ export class JsonPoller {
   }
 
   start(): void {
-    // Spread first polls over a second so many targets on one platform don't burst its rate limit.
-    this.o.targets.forEach((t, i) => this.schedule(t, Math.round((i * 1000) / Math.max(1, this.o.targets.length))));
+    this.scheduler.start(this.o.targets.map((target) => ({ key: target.source, target })));
   }
 
   /** One poll of one target; never throws. Returns a delay the platform asked for, if any. */
@@ -164,24 +162,15 @@ export class JsonPoller {
     this.o.logger.warn({ source: target.source, code: err instanceof FinsentError ? err.code : undefined, err: errorMessage(err), consecutiveFailures: n }, 'social poll failed');
   }
 
-  private schedule(target: PollTarget, delayMs: number): void {
-    if (this.stopped) return;
-    const t = setTimeout(() => {
-      const run = this.pollOnce(target).then(({ outcome, delayMs: asked }) => {
-        this.inFlight.delete(run);
-        const { backoffBaseMs, backoffMaxMs } = this.o.limits;
-        const backoff = outcome === 'error' ? backoffDelay(this.failuresOf(target) - 1, backoffBaseMs, backoffMaxMs) : 0;
-        this.schedule(target, Math.max(target.intervalMs, asked ?? 0, backoff));
-      });
-      this.inFlight.add(run);
-    }, delayMs);
-    this.timers.set(target.source, t);
+  /** The target's interval, or longer when the platform asked for it or after failures. */
+  private nextDelayMs(target: PollTarget, { outcome, delayMs: asked }: PollOutcome): number {
+    const { backoffBaseMs, backoffMaxMs } = this.o.limits;
+    const backoff = outcome === 'error' ? backoffDelay(this.failuresOf(target) - 1, backoffBaseMs, backoffMaxMs) : 0;
+    return Math.max(target.intervalMs, asked ?? 0, backoff);
   }
 
   /** Stops scheduling and waits for polls in progress to finish publishing. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
-    await Promise.allSettled([...this.inFlight]);
+  stop(): Promise<void> {
+    return this.scheduler.stop();
   }
 }
