@@ -6,27 +6,18 @@
  * delivered twice, and a later spike is judged against the restored baseline.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKafkajsBus, createRegistry, type ScoredItem } from '@finsent/shared';
-import { AlertWorker, SignalFanOut, WebhookNotifier, alertMetrics } from '@finsent/alert';
+import { createKafkajsBus, type ScoredItem } from '@finsent/shared';
 import { startWebhookSink } from '../cli/webhook-sink.js';
+import { alertProcess, alertTestTopics, seededRandom } from './support/alert-process.js';
 import { brokers, testLogger, waitFor } from './support/env.js';
 import { scoredItem } from './support/scored-item.js';
 
 const run = Date.now();
-const topics = {
-  scored: `test.alert-restart.scored.${run}`,
-  signals: `test.alert-restart.signals.${run}`,
-  alerts: `test.alert-restart.alerts.${run}`,
-  state: `test.alert-restart.state.${run}`,
-};
+const topics = alertTestTopics('alert-restart', run);
 const T0 = Date.UTC(2026, 0, 5, 14, 0);
 
-function rng(seed: number) {
-  return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
-}
-
 function items(fromMin: number, toMin: number, share: number, seed: number): ScoredItem[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const out: ScoredItem[] = [];
   for (let m = fromMin; m < toMin; m++) {
     for (let i = 0; i < 6; i++) {
@@ -54,19 +45,8 @@ describe('alert state across a restart', () => {
     const producer = await bus.producer();
     closers.push(() => producer.close());
     const publish = (xs: ScoredItem[]) => producer.send(topics.scored, xs.map((x) => ({ key: x.id, value: JSON.stringify(x) })));
-    const metrics = alertMetrics(createRegistry('alert'));
-    /** One alert process: both stages, under groups named after `name`. */
-    const pipeline = (name: string) => {
-      const fanOut = new SignalFanOut({ bus, metrics, logger, topics, groupId: `alert-restart-fanout-${name}-${run}` });
-      const worker = new AlertWorker({
-        bus, logger, metrics, topics, groupId: `alert-restart-${name}-${run}`,
-        notifiers: [new WebhookNotifier(sink.url, undefined, { maxAttempts: 3, timeoutMs: 5_000, baseBackoffMs: 50, logger })],
-      });
-      return {
-        start: async () => (await worker.start(), await fanOut.start()),
-        stop: async () => (await fanOut.stop(), await worker.stop()),
-      };
-    };
+    /** One alert process, under consumer groups named after `name`. */
+    const pipeline = (name: string) => alertProcess({ bus, logger, topics, group: `alert-restart-${name}-${run}`, webhookUrl: sink.url });
 
     // Calm at 10% negative for two hours, then a spike.
     await publish([...items(0, 120, 0.1, 1), ...items(120, 130, 0.9, 2)]);
@@ -88,7 +68,7 @@ describe('alert state across a restart', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     const ids = sink.received.map((a) => a.id);
     // every first-run signal came round again through the new fan-out group and was dropped
-    expect((await metrics.replayedSignals.get()).values[0]?.value).toBe(130 * 6);
+    expect((await w2.metrics.replayedSignals.get()).values[0]?.value).toBe(130 * 6);
     expect(new Set(ids).size).toBe(ids.length);
     expect(sink.requests).toBe(ids.length);
     expect(ids).toHaveLength(2);

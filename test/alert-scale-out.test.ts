@@ -6,30 +6,21 @@
  * and fire with different numbers, or not at all).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createKafkajsBus, createRegistry, type ScoredItem } from '@finsent/shared';
-import { AlertWorker, SignalFanOut, WebhookNotifier, alertMetrics } from '@finsent/alert';
+import { createKafkajsBus, type ScoredItem } from '@finsent/shared';
 import { startWebhookSink } from '../cli/webhook-sink.js';
+import { alertProcess, alertTestTopics, seededRandom } from './support/alert-process.js';
 import { brokers, testLogger, waitFor } from './support/env.js';
 import { scoredItem } from './support/scored-item.js';
 
 const run = Date.now();
-const topics = {
-  scored: `test.alert-scale.scored.${run}`,
-  signals: `test.alert-scale.signals.${run}`,
-  alerts: `test.alert-scale.alerts.${run}`,
-  state: `test.alert-scale.state.${run}`,
-};
+const topics = alertTestTopics('alert-scale', run);
 const T0 = Date.UTC(2026, 0, 5, 14, 0);
 const TICKERS = ['AAPL', 'MSFT', 'TSLA', 'NVDA', 'AMZN', 'META'];
 const SPIKING = new Set(['TSLA', 'NVDA']);
 
-function rng(seed: number) {
-  return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
-}
-
 /** Two items a minute per ticker, 10% negative, 90% for the spiking tickers from `spikeFrom`. */
 function items(minutes: number, spikeFrom: number): ScoredItem[] {
-  const r = rng(7);
+  const r = seededRandom(7);
   const out: ScoredItem[] = [];
   for (let m = 0; m < minutes; m++) {
     for (const [k, ticker] of TICKERS.entries()) {
@@ -56,19 +47,11 @@ describe('alert scale-out', () => {
     await bus.ensureTopics([{ topic: topics.scored, partitions: 6 }, { topic: topics.signals, partitions: 6 }, { topic: topics.alerts, partitions: 1 }]);
     const sink = await startWebhookSink();
     closers.push(() => sink.close());
-    const processes = [0, 1].map(() => {
-      const metrics = alertMetrics(createRegistry('alert'));
-      const fanOut = new SignalFanOut({ bus, metrics, logger, topics, groupId: `alert-scale-fanout-${run}` });
-      const worker = new AlertWorker({
-        bus, logger, metrics, topics, groupId: `alert-scale-${run}`,
-        notifiers: [new WebhookNotifier(sink.url, undefined, { maxAttempts: 3, timeoutMs: 5_000, baseBackoffMs: 50, logger })],
-      });
-      return { metrics, fanOut, worker };
-    });
+    // Two processes in the same two consumer groups.
+    const processes = [0, 1].map(() => alertProcess({ bus, logger, topics, group: `alert-scale-${run}`, webhookUrl: sink.url }));
     for (const p of processes) {
-      await p.worker.start();
-      await p.fanOut.start();
-      closers.push(async () => (await p.fanOut.stop(), await p.worker.stop()));
+      await p.start();
+      closers.push(p.stop);
     }
     // The second member's join makes the group rebalance: wait until it settles with both owning.
     const owned = await waitFor('both workers to own signals partitions', async () => {

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 as rng } from './backtest/stream-generator.js';
 import { DEFAULT_DETECTOR_CONFIG, SpikeDetector, type Observation } from './detector.js';
-
-/** Deterministic PRNG (mulberry32) so the streams are the same on every run. */
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
 const MIN = 60_000;

@@ -1,0 +1,36 @@
+/** One alert process for integration tests: the fan-out and the worker, delivering to a webhook. */
+import { createRegistry, type Bus, type Logger } from '@finsent/shared';
+import { AlertWorker, SignalFanOut, WebhookNotifier, alertMetrics } from '@finsent/alert';
+
+export interface AlertTopics {
+  scored: string;
+  signals: string;
+  alerts: string;
+  state: string;
+}
+
+/** Per-run topic names under `test.<name>.`, so reruns never share state. */
+export function alertTestTopics(name: string, run: number): AlertTopics {
+  return { scored: `test.${name}.scored.${run}`, signals: `test.${name}.signals.${run}`, alerts: `test.${name}.alerts.${run}`, state: `test.${name}.state.${run}` };
+}
+
+/** Both stages of one alert process, in the consumer groups `<group>-fanout` and `<group>`. */
+export function alertProcess(o: { bus: Bus; logger: Logger; topics: AlertTopics; group: string; webhookUrl: string }) {
+  const metrics = alertMetrics(createRegistry('alert'));
+  const fanOut = new SignalFanOut({ bus: o.bus, metrics, logger: o.logger, topics: o.topics, groupId: `${o.group}-fanout` });
+  const worker = new AlertWorker({
+    bus: o.bus, logger: o.logger, metrics, topics: o.topics, groupId: o.group,
+    notifiers: [new WebhookNotifier(o.webhookUrl, undefined, { maxAttempts: 3, timeoutMs: 5_000, baseBackoffMs: 50, logger: o.logger })],
+  });
+  return {
+    metrics,
+    worker,
+    start: async () => (await worker.start(), await fanOut.start()),
+    stop: async () => (await fanOut.stop(), await worker.stop()),
+  };
+}
+
+/** Small seeded PRNG (an LCG) for the tests' item streams. */
+export function seededRandom(seed: number): () => number {
+  return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+}
