@@ -66,19 +66,20 @@ export class InferenceThread {
       },
     });
     return new Promise((resolve, reject) => {
+      // Dying before 'ready' (e.g. onnxruntime's native library failing to load) must fail the
+      // start, not leave it waiting forever.
+      const onError = (err: Error) => settle(() => reject(new FinsentError('FINSENT_ERR_MODEL_LOAD', `inference thread failed to start: ${err.message}`, { cause: err })));
+      const onExit = (code: number) => settle(() => reject(new FinsentError('FINSENT_ERR_MODEL_LOAD', `inference thread exited (code ${code}) before the model loaded`)));
       const onMessage = (m: { type?: string; provider?: 'cpu' | 'cuda'; outputNames?: string[]; error?: string }) => {
         if (m.type === 'fallback') o.logger.warn({ err: m.error }, 'CUDA execution provider could not load; falling back to CPU (see README "GPU")');
-        if (m.type === 'failed') {
-          worker.off('message', onMessage);
-          reject(new FinsentError('FINSENT_ERR_MODEL_LOAD', `onnxruntime could not load the model: ${m.error}`));
-        }
-        if (m.type === 'ready') {
-          worker.off('message', onMessage);
-          resolve(new InferenceThread(worker, m.provider!, m.outputNames!, o.logger));
-        }
+        if (m.type === 'failed') settle(() => reject(new FinsentError('FINSENT_ERR_MODEL_LOAD', `onnxruntime could not load the model: ${m.error}`)));
+        if (m.type === 'ready') settle(() => resolve(new InferenceThread(worker, m.provider!, m.outputNames!, o.logger)));
       };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
+      const settle = (done: () => void) => {
+        worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+        done();
+      };
+      worker.on('message', onMessage).once('error', onError).once('exit', onExit);
     });
   }
 
