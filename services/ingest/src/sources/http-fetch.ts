@@ -21,6 +21,24 @@ export type FetchResult =
   | { status: 'not_modified'; url: string }
   | { status: 'ok'; url: string; body: Buffer; contentType: string; validators: Validators };
 
+/**
+ * The response body, refused with `tooLargeCode` as soon as it passes `maxBytes` (a missing or lying
+ * Content-Length cannot make us buffer more).
+ */
+export async function readBodyBounded(res: Response, url: string, maxBytes: number, tooLargeCode: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body ?? []) {
+    size += (chunk as Uint8Array).byteLength;
+    if (size > maxBytes) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new FinsentError(tooLargeCode, `${url}: body exceeds the ${maxBytes}-byte limit`);
+    }
+    chunks.push(Buffer.from(chunk as Uint8Array));
+  }
+  return Buffer.concat(chunks);
+}
+
 export async function fetchBounded(url: string, limits: FetchLimits, validators: Validators = {}): Promise<FetchResult> {
   let current = url;
   for (let hop = 0; ; hop++) {
@@ -58,20 +76,10 @@ export async function fetchBounded(url: string, limits: FetchLimits, validators:
       await res.body?.cancel();
       throw new FinsentError('FINSENT_ERR_FEED_TOO_LARGE', `${current}: body of ${declared} bytes exceeds the ${limits.maxBytes}-byte limit`);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body ?? []) {
-      size += (chunk as Uint8Array).byteLength;
-      if (size > limits.maxBytes) {
-        await res.body?.cancel().catch(() => undefined);
-        throw new FinsentError('FINSENT_ERR_FEED_TOO_LARGE', `${current}: body exceeds the ${limits.maxBytes}-byte limit`);
-      }
-      chunks.push(Buffer.from(chunk as Uint8Array));
-    }
     return {
       status: 'ok',
       url: current,
-      body: Buffer.concat(chunks),
+      body: await readBodyBounded(res, current, limits.maxBytes, 'FINSENT_ERR_FEED_TOO_LARGE'),
       contentType: res.headers.get('content-type') ?? '',
       validators: { etag: res.headers.get('etag') ?? undefined, lastModified: res.headers.get('last-modified') ?? undefined },
     };

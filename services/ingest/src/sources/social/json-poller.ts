@@ -8,6 +8,7 @@ import { FinsentError, backoffDelay, errorMessage, type Logger } from '@finsent/
 import type { SourceEntry } from '../../item.js';
 import type { IngestMetrics } from '../../metrics.js';
 import type { ItemPublisher } from '../../publisher.js';
+import { readBodyBounded } from '../http-fetch.js';
 import { PollScheduler } from '../poll-scheduler.js';
 
 /** A post the mapping could not use, with why; dead-lettered with its JSON. */
@@ -71,20 +72,6 @@ export function maxNumericId(ids: Array<string | undefined>, current?: string): 
   return best;
 }
 
-async function readBody(res: Response, url: string, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body ?? []) {
-    size += (chunk as Uint8Array).byteLength;
-    if (size > maxBytes) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new FinsentError('FINSENT_ERR_SOCIAL_TOO_LARGE', `${url}: body exceeds the ${maxBytes}-byte limit`);
-    }
-    chunks.push(Buffer.from(chunk as Uint8Array));
-  }
-  return Buffer.concat(chunks);
-}
-
 export class JsonPoller {
   private readonly failures = new Map<string, number>();
   private readonly scheduler = new PollScheduler<PollTarget>((target) => this.pollOnce(target).then((o) => this.nextDelayMs(target, o)));
@@ -116,7 +103,7 @@ export class JsonPoller {
         await res.body?.cancel();
         throw new FinsentError('FINSENT_ERR_SOCIAL_HTTP', `${url}: HTTP ${res.status}`, { retriable: res.status >= 500 });
       }
-      const body = await readBody(res, url, limits.maxBytes);
+      const body = await readBodyBounded(res, url, limits.maxBytes, 'FINSENT_ERR_SOCIAL_TOO_LARGE');
       let page: ParsedPage;
       try {
         page = target.parse(JSON.parse(body.toString('utf8')));
