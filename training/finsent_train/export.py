@@ -87,7 +87,7 @@ def export_all(ckpt: Path, base_dir: Path, out: Path, max_length: int = 64) -> d
     write_tokenizer(base_dir, out, max_length)
     labels = {
         "model_version": meta["model_version"],
-        "base_model": "sentence-transformers/all-MiniLM-L6-v2",
+        "base_model": meta.get("base_model", "sentence-transformers/all-MiniLM-L6-v2"),
         "max_length": max_length,
         "normalisation": "v1",
         "sentiment": meta["sentiment"],

