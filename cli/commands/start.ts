@@ -66,21 +66,23 @@ export async function run(argv: string[]): Promise<number> {
   let sink: WebhookSink | undefined;
   const children: ServiceProcess[] = [];
   let shuttingDown = false;
+  let stopped: Promise<void> | undefined;
 
-  const shutdown = async () => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    say('stopping (each service commits what it processed)…');
-    for (const name of ['ingest', 'classify', 'alert', 'store']) {
-      await children.find((x) => x.name === name)?.stop();
-      if (name === 'store' && store) await store.stop();
-    }
-    await sink?.close();
-    await broker?.stop();
-    say('stopped');
-  };
-  process.on('SIGINT', () => void shutdown().then(() => process.exit(0)));
-  process.on('SIGTERM', () => void shutdown().then(() => process.exit(0)));
+  // One shutdown however many signals arrive: npm forwards SIGINT on top of the terminal's own,
+  // and an impatient second Ctrl-C must not exit while the store is still committing.
+  const shutdown = (): Promise<void> =>
+    (stopped ??= (async () => {
+      shuttingDown = true;
+      say('stopping (each service commits what it processed)…');
+      for (const name of ['ingest', 'classify', 'alert', 'store']) {
+        await children.find((x) => x.name === name)?.stop();
+        if (name === 'store' && store) await store.stop();
+      }
+      await sink?.close();
+      await broker?.stop();
+      say('stopped');
+    })());
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void shutdown().then(() => process.exit(0)));
 
   try {
     say('fetching Kafka jars if needed (Maven, first run only)…');

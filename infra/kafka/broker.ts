@@ -358,6 +358,43 @@ function installExitHook(): void {
   }
 }
 
+const PID_FILE = 'broker.pid';
+
+/**
+ * Kills a broker left running on this data directory by a parent that died without stopping it
+ * (SIGKILL, OOM): the broker runs in its own process group, so nothing else ends it, and it would
+ * hold the port and the log directory's lock. The pid file is trusted only while /proc says that
+ * pid is still a kafka.Kafka process started with this data directory's server.properties, so a
+ * reused pid is left alone.
+ */
+async function killStaleBroker(dataDir: string, propsFile: string, log: (msg: string) => void): Promise<void> {
+  const pidFile = path.join(dataDir, PID_FILE);
+  const isOurBroker = (pid: number): boolean => {
+    try {
+      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv.includes('kafka.Kafka') && argv.includes(propsFile);
+    } catch {
+      return false; // gone, or no /proc (not Linux): nothing we can safely kill
+    }
+  };
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (Number.isInteger(pid) && pid > 0 && isOurBroker(pid)) {
+    log(`Killing a stale Kafka broker (pid ${pid}) left running on ${dataDir}`);
+    process.kill(pid, 'SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (isOurBroker(pid)) {
+      if (Date.now() > deadline) throw new Error(`a stale Kafka broker (pid ${pid}) on ${dataDir} did not die after SIGKILL`);
+      await sleep(100);
+    }
+  }
+  fs.rmSync(pidFile, { force: true });
+}
+
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
@@ -409,6 +446,8 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions): Promise<K
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   fs.writeFileSync(propsFile, serverProperties({ host, port, controllerPort, logDir, numPartitions }));
 
+  await killStaleBroker(dataDir, propsFile, log);
+
   // Format storage once. meta.properties in the log dir means "already formatted".
   if (!fs.existsSync(path.join(logDir, 'meta.properties'))) {
     const clusterId = newClusterId();
@@ -442,6 +481,9 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions): Promise<K
       proc = spawn(javaBin(), [...jvmArgs(heapMb), '-cp', classpath, 'kafka.Kafka', propsFile], {
         cwd: dataDir,
         stdio: ['ignore', fd, fd],
+        // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and the
+        // broker must outlive the services that are still committing to it (the caller stops it last).
+        detached: true,
       });
     } finally {
       fs.closeSync(fd);
@@ -451,7 +493,12 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions): Promise<K
     liveChildren.add(proc);
     let spawnError: Error | undefined;
     proc.on('error', (err) => (spawnError = err));
-    proc.on('exit', () => liveChildren.delete(proc));
+    const pidFile = path.join(dataDir, PID_FILE);
+    if (proc.pid !== undefined) fs.writeFileSync(pidFile, `${proc.pid}\n`);
+    proc.on('exit', () => {
+      liveChildren.delete(proc);
+      fs.rmSync(pidFile, { force: true });
+    });
 
     const deadline = t0 + startTimeoutMs;
     const fail = async (why: string): Promise<never> => {

@@ -9,6 +9,27 @@ import { retryUntilDone } from '../retry.js';
 import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumerOptions, BatchHandler, TopicConfig } from './bus.js';
 
 const HEARTBEAT_EVERY_MS = 3_000;
+/**
+ * How long close() waits for kafkajs's disconnect. With the broker gone, disconnect sits out the
+ * client's whole reconnect schedule (minutes); past this bound the client is abandoned and what it
+ * had not committed is redelivered, exactly as after a crash.
+ */
+const DISCONNECT_TIMEOUT_MS = 10_000;
+
+/** Resolves when `disconnect` does or after DISCONNECT_TIMEOUT_MS, whichever comes first. */
+async function disconnectWithin(what: string, disconnect: () => Promise<void>, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), DISCONNECT_TIMEOUT_MS).unref()));
+  const outcome = await Promise.race([
+    disconnect().then(
+      () => 'done' as const,
+      (err: unknown) => (logger.warn({ err }, `Kafka ${what} disconnect failed`), 'done' as const),
+    ),
+    gaveUp,
+  ]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') logger.warn({ timeoutMs: DISCONNECT_TIMEOUT_MS }, `Kafka ${what} did not disconnect in time (broker unreachable?); abandoning it`);
+}
 
 export function createKafkajsBus(opts: { brokers: string[]; clientId: string; logger: Logger }): Bus {
   const kafka = new Kafka({
@@ -71,9 +92,12 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
           });
         },
         async close() {
-          await producer.disconnect();
-          if (admin) await admin.disconnect().catch(() => undefined);
+          const openAdmin = admin;
           admin = undefined;
+          await Promise.all([
+            disconnectWithin('producer', () => producer.disconnect(), opts.logger),
+            openAdmin && disconnectWithin('admin', () => openAdmin.disconnect(), opts.logger),
+          ]);
         },
       };
     },
@@ -85,13 +109,18 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
         maxWaitTimeInMs: copts.maxWaitTimeMs ?? 100,
         sessionTimeout: 30_000,
         heartbeatInterval: HEARTBEAT_EVERY_MS,
-        retry: { retries: 30 },
+        retry: {
+          retries: 30,
+          // kafkajs restarts a consumer that crashed on a retriable error; not one that close() gave up on.
+          restartOnFailure: async () => !wrapper.isClosing,
+        },
       });
+      const wrapper = new KafkajsConsumer(consumer, copts, opts.logger);
       await consumer.connect();
       for (const topic of copts.topics) {
         await consumer.subscribe({ topic, fromBeginning: copts.fromBeginning ?? true });
       }
-      return new KafkajsConsumer(consumer, copts);
+      return wrapper;
     },
 
     async ensureTopics(topics: readonly TopicConfig[]) {
@@ -142,7 +171,12 @@ class KafkajsConsumer implements BusConsumer {
   constructor(
     private readonly consumer: Consumer,
     private readonly opts: ConsumerOptions,
+    private readonly logger: Logger,
   ) {}
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
 
   async run(handler: BatchHandler): Promise<void> {
     let joined!: () => void;
@@ -197,6 +231,6 @@ class KafkajsConsumer implements BusConsumer {
       await Promise.race([drained, grace]);
       this.abort.abort();
     }
-    await this.consumer.disconnect();
+    await disconnectWithin('consumer', () => this.consumer.disconnect(), this.logger);
   }
 }
