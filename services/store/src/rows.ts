@@ -53,3 +53,28 @@ export function alertRow(alert: Alert) {
     delivery_error: alert.delivery_error,
   };
 }
+
+/**
+ * ClickHouse refuses an insert whose rows fall into more than `max_partitions_per_insert_block`
+ * partitions (default 100; error 252, "Too many partitions for single INSERT block"). The items
+ * and alerts tables are partitioned by month, so a backfill spanning more than 100 months would
+ * fail the same way on every retry and stall the store. Splits `rows` into chunks that each touch
+ * at most `maxPartitions` partitions, keeping the rows of one partition together and in order.
+ */
+export function splitByPartition<R>(rows: readonly R[], partitionOf: (row: R) => string, maxPartitions = 100): R[][] {
+  const byPartition = new Map<string, R[]>();
+  for (const row of rows) {
+    const key = partitionOf(row);
+    const group = byPartition.get(key);
+    if (group) group.push(row);
+    else byPartition.set(key, [row]);
+  }
+  if (byPartition.size <= maxPartitions) return rows.length ? [[...rows]] : [];
+  const groups = [...byPartition.values()];
+  const chunks: R[][] = [];
+  for (let i = 0; i < groups.length; i += maxPartitions) chunks.push(groups.slice(i, i + maxPartitions).flat());
+  return chunks;
+}
+
+/** The month partition (toYYYYMM) of a row, from the ClickHouse time string of its partition column. */
+export const monthOf = (column: string) => (row: Record<string, unknown>): string => String(row[column]).slice(0, 7);

@@ -9,6 +9,7 @@ import { TOPIC_NAMES, TOPIC_SPECS, TOPICS, SCHEMA_VERSION, createClickHouse, cre
 import { migrate } from './migrations.js';
 import { storeMetrics } from './metrics.js';
 import { ClickHouseSink } from './sink.js';
+import { itemRow } from './rows.js';
 import { isolatedBus } from '../../../test/support/isolated-bus.js';
 import { brokers, tempDir, testLogger, waitFor } from '../../../test/support/env.js';
 
@@ -36,7 +37,7 @@ describe('ClickHouseSink', () => {
     bus = isolatedBus(createKafkajsBus({ brokers: [brokers()], clientId: 'sink-test', logger: testLogger('kafka') }), `sink-test-${Date.now()}`);
     await bus.ensureTopics(TOPIC_SPECS);
     producer = await bus.producer();
-    sink = new ClickHouseSink({ bus, client, logger: testLogger('store'), metrics: storeMetrics(new Registry()), batchMax: 100, batchWaitMs: 50 });
+    sink = new ClickHouseSink({ bus, client, logger: testLogger('store'), metrics: storeMetrics(new Registry()), batchMax: 1000, batchWaitMs: 200 });
     await sink.start();
   });
   afterAll(async () => {
@@ -61,6 +62,16 @@ describe('ClickHouseSink', () => {
     // Score aggregates too: every stored item has p_negative 0.1; the re-scored copies (0.8) must not count.
     const avg = await q('SELECT avgMerge(p_negative) AS p FROM trend_topic_minute');
     expect(Number(avg[0]!.p)).toBeCloseTo(0.1, 5);
+  });
+
+  it('stores a backfill spanning more months than ClickHouse takes partitions in one insert', async () => {
+    // 300 items, one per month from 2000 to 2024, in one send: the sink's batches then hold far
+    // more than max_partitions_per_insert_block (100) months, which the engine refuses outright.
+    const backfill = Array.from({ length: 300 }, (_, m) => ({ ...scored(1000 + m, 'neutral', 'Macro'), published_at: new Date(Date.UTC(2000, m, 15)).toISOString() }));
+    await expect(client.insert({ table: 'items', values: backfill.slice(0, 101).map(itemRow), format: 'JSONEachRow' })).rejects.toThrow(/Too many partitions/);
+    await producer.send(TOPIC_NAMES.scored, backfill.map((s) => ({ key: s.id, value: JSON.stringify(s) })));
+    await waitFor('the whole backfill stored', async () => Number((await q("SELECT count() AS n FROM items WHERE topic = 'Macro' AND published_at < '2025-01-01'"))[0]!.n) === 300);
+    expect(await q("SELECT toString(uniqExact(toYYYYMM(published_at))) AS months FROM items WHERE topic = 'Macro' AND published_at < '2025-01-01'")).toEqual([{ months: '300' }]);
   });
 
   it('dead-letters a message that is not a scored item and keeps going', async () => {

@@ -21,10 +21,13 @@ import {
   type Logger,
   type Rejection,
 } from '@finsent/shared';
-import { alertRow, itemRow, toClickHouseTime } from './rows.js';
+import { alertRow, itemRow, monthOf, splitByPartition, toClickHouseTime } from './rows.js';
 import type { StoreMetrics } from './metrics.js';
 
 type Row = Record<string, unknown>;
+
+/** The column each monthly-partitioned table is partitioned on (migrations.ts). */
+const PARTITION_COLUMN: Record<string, string | undefined> = { items: 'published_at', alerts: 'fired_at' };
 
 export interface SinkOptions {
   bus: Bus;
@@ -132,6 +135,11 @@ export class ClickHouseSink {
   }
 
   private async insert(table: string, rows: Row[]): Promise<void> {
+    const column = PARTITION_COLUMN[table];
+    for (const chunk of column ? splitByPartition(rows, monthOf(column)) : [rows]) await this.insertChunk(table, chunk);
+  }
+
+  private async insertChunk(table: string, rows: Row[]): Promise<void> {
     if (rows.length === 0) return;
     await retryUntilDone(
       async () => {
