@@ -2,9 +2,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
-STATIC = Path(__file__).with_name("card_static.md")
+# The hand-written part of each model's card (what it is, base model, recipe, limitations), by model name.
+CARDS = Path(__file__).with_name("cards")
+
+
+def model_name(model_version: str) -> str:
+    """`finsent-bge-small-2026.11.30-5980385` -> `finsent-bge-small` (train.py's --name)."""
+    return re.sub(r"-\d{4}\.\d{2}\.\d{2}-[^-]+$", "", model_version)
 
 
 def _e(x: str) -> str:
@@ -32,7 +39,8 @@ def _per_class(m: dict) -> str:
 
 def write_card(model_dir: Path, metrics: dict, labels: dict) -> None:
     v = metrics["validation"]
-    lines = [f"# finsent-minilm — model card\n", f"**Model version:** `{labels['model_version']}`  ", f"**Normalisation:** `{labels['normalisation']}`  ",
+    name = model_name(labels["model_version"])
+    lines = [f"# {name} — model card\n", f"**Model version:** `{labels['model_version']}`  ", f"**Normalisation:** `{labels['normalisation']}`  ",
              f"**Max length:** {labels['max_length']} tokens\n"]
     lines.append("## Validation metrics (official twitter-financial-news validation splits, onnxruntime CPU)\n")
     lines.append("| model | sentiment acc | sentiment macro-F1 | topic acc | topic macro-F1 | news_sanity sentiment acc | news_sanity topic acc |")
@@ -66,8 +74,9 @@ def write_card(model_dir: Path, metrics: dict, labels: dict) -> None:
     for k, t in metrics["throughput_items_per_s"].items():
         lines.append(f"- {k}: **{t['items_per_s']} items/s**")
     lines.append("")
-    if STATIC.exists():
-        lines.append(STATIC.read_text(encoding="utf-8"))
+    static = CARDS / f"{name}.md"
+    if static.exists():
+        lines.append(static.read_text(encoding="utf-8"))
     key = "int8" if "int8" in v else next(iter(v))
     lines.append(f"## Per-class metrics ({key}, validation)\n")
     for t in ("sentiment", "topic"):

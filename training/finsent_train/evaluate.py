@@ -1,4 +1,4 @@
-"""Evaluate an exported model directory with onnxruntime (fp32 and int8) and write metrics.json + MODEL_CARD.md.
+"""Evaluate an exported model directory with onnxruntime (each of fp32, fp16, int8 that is there) and write metrics.json + MODEL_CARD.md.
 
     python -m finsent_train.evaluate --model-dir ../models/finsent-minilm
 """
@@ -18,7 +18,7 @@ from tokenizers import Tokenizer
 from .data import default_data_dir, load_tasks
 from .normalise import normalise
 
-VARIANTS = {"fp32": "model.fp32.onnx", "int8": "model.int8.onnx"}
+VARIANTS = {"fp32": "model.fp32.onnx", "fp16": "model.fp16.onnx", "int8": "model.int8.onnx"}
 
 
 def session(path: Path, threads: int) -> ort.InferenceSession:

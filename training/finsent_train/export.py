@@ -1,4 +1,4 @@
-"""Export a trained FinSentModel checkpoint to ONNX (fp32 + dynamic int8) plus tokenizer/labels files."""
+"""Export a trained FinSentModel checkpoint to ONNX (fp32, fp16 and dynamic int8) plus tokenizer/labels files."""
 from __future__ import annotations
 
 import argparse
@@ -45,6 +45,15 @@ def quantize_int8(fp32: Path, int8: Path) -> None:
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True, reduce_range=False)
 
 
+def convert_fp16(fp32: Path, fp16: Path) -> None:
+    """fp16 weights and activations for GPU execution providers; inputs and outputs stay int64/float32,
+    so the serving code is the same for every variant. Half the size of fp32."""
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    onnx.save_model(convert_float_to_float16(onnx.load(str(fp32)), keep_io_types=True), str(fp16))
+
+
 def write_tokenizer(base_dir: Path, out: Path, max_length: int) -> None:
     tj = json.loads((base_dir / "tokenizer.json").read_text(encoding="utf-8"))
     # The packaged tokenizer pads/truncates to a fixed 128; ship truncation at max_length and no
@@ -82,8 +91,11 @@ def export_all(ckpt: Path, base_dir: Path, out: Path, max_length: int = 64) -> d
     m = onnx.load(str(tmp_fp32))
     onnx.save_model(m, str(tmp_fp32), save_as_external_data=False)
     quantize_int8(tmp_fp32, tmp_int8)
+    tmp_fp16 = out / "model.fp16.onnx.tmp"
+    convert_fp16(tmp_fp32, tmp_fp16)
     tmp_fp32.replace(out / "model.fp32.onnx")
     tmp_int8.replace(out / "model.int8.onnx")
+    tmp_fp16.replace(out / "model.fp16.onnx")
     write_tokenizer(base_dir, out, max_length)
     labels = {
         "model_version": meta["model_version"],
@@ -103,7 +115,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--ckpt", required=True, type=Path)
     ap.add_argument("--base-model", type=Path, required=True)
-    ap.add_argument("--out", type=Path, default=Path("models/finsent-minilm"))
+    ap.add_argument("--out", type=Path, required=True, help="model directory to write, e.g. ../models/finsent-bge-small")
     ap.add_argument("--max-length", type=int, default=64)
     a = ap.parse_args()
     export_all(a.ckpt, a.base_model, a.out, a.max_length)
