@@ -10,7 +10,7 @@ export const classifyConfigSchema = z.object({
   ...commonConfigShape,
   CLASSIFY_PORT: env.port(9402).describe('port of /metrics and /healthz'),
   MODEL_DIR: env.str(DEFAULT_MODEL_DIR),
-  MODEL_FILE: env.str('model.int8.onnx').describe('int8 is the CPU default; model.fp32.onnx for GPUs'),
+  MODEL_FILE: z.string().min(1).optional().describe('file in MODEL_DIR; unset: model.int8.onnx on cpu, the first of model.fp16/fp32/int8.onnx present on cuda'),
   ORT_PROVIDER: z.enum(['cpu', 'cuda'], { error: 'must be cpu or cuda' }).default('cpu'),
   ORT_INTRA_OP_THREADS: env.int(Math.max(1, Math.min(availableParallelism(), 8)), 1, 256),
   ORT_SPIN_WAIT: env.bool(false).describe('let onnxruntime threads busy-wait between runs (see docs/performance.md)'),

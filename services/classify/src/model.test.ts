@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FinsentError, TOPICS } from '@finsent/shared';
 import { DEFAULT_MODEL_DIR } from './config.js';
-import { ClassifierModel } from './model.js';
+import { ClassifierModel, defaultModelFile } from './model.js';
 import { tempDir, testLogger } from '../../../test/support/env.js';
 
 const MODEL_DIR = process.env.MODEL_DIR ?? DEFAULT_MODEL_DIR;
@@ -115,5 +115,15 @@ describe('ClassifierModel', () => {
       const err = await load(dir.path).catch((e: unknown) => e);
       expect((err as FinsentError).code).toBe('FINSENT_ERR_MODEL_LOAD');
     });
+  });
+});
+
+describe('defaultModelFile', () => {
+  it('runs int8 on CPU, and on CUDA the fp16 export, else fp32, else int8', () => {
+    const dirWith = (...files: string[]) => (f: string) => files.includes(f);
+    expect(defaultModelFile('cpu', dirWith('model.int8.onnx', 'model.fp16.onnx'))).toBe('model.int8.onnx');
+    expect(defaultModelFile('cuda', dirWith('model.int8.onnx', 'model.fp16.onnx', 'model.fp32.onnx'))).toBe('model.fp16.onnx');
+    expect(defaultModelFile('cuda', dirWith('model.int8.onnx', 'model.fp32.onnx'))).toBe('model.fp32.onnx');
+    expect(defaultModelFile('cuda', dirWith('model.int8.onnx'))).toBe('model.int8.onnx');
   });
 });

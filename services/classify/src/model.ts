@@ -7,6 +7,7 @@
  * so tokenising and Kafka I/O on the event loop overlap with inference. Execution provider from
  * config; CUDA falls back to CPU with a log line when its libraries cannot load.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -20,8 +21,8 @@ export type ExecutionProvider = 'cpu' | 'cuda';
 
 export interface ModelOptions {
   modelDir: string;
-  /** File inside modelDir; the int8 model is the CPU default. */
-  modelFile: string;
+  /** File inside modelDir; undefined: the provider's default (see defaultModelFile). */
+  modelFile?: string | undefined;
   provider: ExecutionProvider;
   intraOpThreads: number;
   /**
@@ -34,12 +35,25 @@ export interface ModelOptions {
   logger: Logger;
 }
 
+/**
+ * The model file a provider runs when none is configured: int8 on CPU (dynamic quantisation is a
+ * CPU technique; it costs under a point of accuracy, see the model card), and on CUDA the fp16
+ * export where the model directory has one, else fp32, else int8 (whose quantised MatMuls CUDA
+ * mostly hands back to the CPU).
+ */
+export function defaultModelFile(provider: ExecutionProvider, present: (file: string) => boolean): string {
+  if (provider === 'cpu') return 'model.int8.onnx';
+  return ['model.fp16.onnx', 'model.fp32.onnx'].find(present) ?? 'model.int8.onnx';
+}
+
 export class ClassifierModel {
   private constructor(
     private readonly session: InferenceThread,
     private readonly tokenizer: Tokenizer,
     readonly labels: ModelLabels,
     readonly provider: ExecutionProvider,
+    /** The ONNX file loaded from the model directory. */
+    readonly file: string,
     private readonly maxItemsPerRun: number,
     private readonly clsId: number,
     private readonly sepId: number,
@@ -78,7 +92,8 @@ export class ClassifierModel {
       if (id === undefined || id === null) throw new FinsentError('FINSENT_ERR_MODEL_CONTRACT', `tokenizer has no ${token} token`);
       return id;
     };
-    const modelBytes = await read(o.modelFile);
+    const modelFile = o.modelFile ?? defaultModelFile(o.provider, (f) => existsSync(join(o.modelDir, f)));
+    const modelBytes = await read(modelFile);
     const session = await InferenceThread.start({ modelBytes, provider: o.provider, intraOpThreads: o.intraOpThreads, spinWait: o.spinWait, logger: o.logger });
     const provider = session.provider;
     for (const name of labels.outputs) {
@@ -87,8 +102,8 @@ export class ClassifierModel {
         throw new FinsentError('FINSENT_ERR_MODEL_CONTRACT', `ONNX graph has no output ${name} (has ${session.outputNames.join(', ')})`);
       }
     }
-    o.logger.info({ model: labels.model_version, file: o.modelFile, provider, threads: o.intraOpThreads, spinWait: o.spinWait, maxLength: labels.max_length }, 'model loaded');
-    return new ClassifierModel(session, tokenizer, labels, provider, o.maxItemsPerRun, idOf('[CLS]'), idOf('[SEP]'), idOf('[PAD]'));
+    o.logger.info({ model: labels.model_version, file: modelFile, provider, threads: o.intraOpThreads, spinWait: o.spinWait, maxLength: labels.max_length }, 'model loaded');
+    return new ClassifierModel(session, tokenizer, labels, provider, modelFile, o.maxItemsPerRun, idOf('[CLS]'), idOf('[SEP]'), idOf('[PAD]'));
   }
 
   /** Token ids ([CLS] … [SEP]) of one text, truncated to the model's max length. */

@@ -16,6 +16,22 @@ const HEARTBEAT_EVERY_MS = 3_000;
  */
 const DISCONNECT_TIMEOUT_MS = 10_000;
 
+/**
+ * Errors after which kafkajs's idempotent producer cannot send again: its sequence numbers no
+ * longer match the broker's (a broker that crashed and recovered its log, a topic recreated, a
+ * producer id expired). kafkajs never resets them (its issue #598); the Java client bumps the
+ * epoch. The bus does the equivalent: a new producer (new id, sequences from 0) resends the batch.
+ * The resend may duplicate what the broker had already written, which every consumer absorbs (ids
+ * are stable and every sink de-duplicates on them).
+ */
+const SEQUENCE_ERRORS = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
+const MAX_PRODUCER_REPLACEMENTS = 5;
+const lostSequence = (err: unknown): boolean => {
+  // kafkajs throws the broker's error, or wraps it (KafkaJSNonRetriableError.cause) after its retries.
+  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) if (SEQUENCE_ERRORS.has(e.type ?? '')) return true;
+  return false;
+};
+
 /** Resolves when `disconnect` does or after DISCONNECT_TIMEOUT_MS, whichever comes first. */
 async function disconnectWithin(what: string, disconnect: () => Promise<void>, logger: Logger): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -73,27 +89,52 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
 
   return {
     async producer(): Promise<BusProducer> {
-      const producer: Producer = kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        createPartitioner: Partitioners.DefaultPartitioner,
-        // Idempotence needs unlimited retries (kafkajs warns otherwise): while the broker is away a
-        // send waits for it instead of failing, so the caller never commits past unsent output.
-        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
-      });
-      await producer.connect();
+      const connectProducer = async (): Promise<Producer> => {
+        const p = kafka.producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          createPartitioner: Partitioners.DefaultPartitioner,
+          // Idempotence needs unlimited retries (kafkajs warns otherwise): while the broker is away a
+          // send waits for it instead of failing, so the caller never commits past unsent output.
+          retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+        });
+        await p.connect();
+        return p;
+      };
+      let producer = await connectProducer();
+      /** The replacement being connected after a sequence error, shared by concurrent senders. */
+      let replacing: Promise<void> | undefined;
+      const replace = (failed: Producer, err: unknown): Promise<void> => {
+        if (producer !== failed) return Promise.resolve(); // another send already replaced it
+        replacing ??= (async () => {
+          opts.logger.warn({ err }, 'Kafka producer lost its idempotence sequence; replacing it and resending the batch');
+          producer = await connectProducer();
+          void disconnectWithin('producer', () => failed.disconnect(), opts.logger);
+        })().finally(() => (replacing = undefined));
+        return replacing;
+      };
       return {
         async send(topic, records) {
           if (records.length === 0) return;
-          await producer.send({
-            topic,
-            acks: -1,
-            messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
-          });
+          for (let attempt = 1; ; attempt++) {
+            const current = producer;
+            try {
+              await current.send({
+                topic,
+                acks: -1,
+                messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+              });
+              return;
+            } catch (err) {
+              if (!lostSequence(err) || attempt >= MAX_PRODUCER_REPLACEMENTS) throw err;
+              await replace(current, err);
+            }
+          }
         },
         async close() {
           const openAdmin = admin;
           admin = undefined;
+          await replacing;
           await Promise.all([
             disconnectWithin('producer', () => producer.disconnect(), opts.logger),
             openAdmin && disconnectWithin('admin', () => openAdmin.disconnect(), opts.logger),
