@@ -1,8 +1,8 @@
 /**
  * Ingest on real parts: a local HTTP server serves an RSS feed, the ingest service publishes to
  * the test Kafka broker. Checks near-duplicates are marked, that a restarted service does not
- * republish what it published before (seen ids persisted in a compacted topic), and the push
- * endpoint over real HTTP.
+ * republish what it published before (seen ids persisted in a compacted topic) and still knows its
+ * headlines for near-duplicates, and the push endpoint over real HTTP.
  */
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
@@ -84,6 +84,15 @@ describe('ingest service: near-dups, restart-safe dedup, push endpoint', () => {
 
   const post = (body: string, headers: Record<string, string>) =>
     fetch(`${service!.opsUrl}/ingest`, { method: 'POST', body, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers } });
+
+  it('recognises a reprint of a story published before the restart (near-duplicate index restored)', async () => {
+    const original = fromFeed().find((i) => i.title === HEADLINES[1])!;
+    const reprint = { id: `reprint-${run}`, source: `reprint:${run}`, title: `UPDATE 2-${HEADLINES[1]}` };
+    expect((await post(JSON.stringify([reprint]), {})).status).toBe(200);
+    const published = await waitFor('the reprint on the raw topic', async () => mine.find((i) => i.title === reprint.title));
+    expect(published.duplicate_of).toBe(original.id);
+    expect(published.novelty).toBeLessThan(0.5);
+  });
 
   it('accepts a JSON array with per-item errors, and counts a second push as duplicates', async () => {
     const batch = [

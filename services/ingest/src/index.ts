@@ -73,15 +73,22 @@ export async function startIngest(config: IngestConfig, logger: Logger = createL
   const bus = deps.bus ?? createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-ingest', logger });
   await bus.ensureTopics([...TOPIC_SPECS, SEEN_TOPIC]);
   const producer = await bus.producer();
+  const nearDup = config.NEAR_DUP_ENABLED
+    ? new NearDupIndex({ threshold: config.NEAR_DUP_THRESHOLD, capacity: config.NEAR_DUP_CAPACITY, maxAgeMs: config.NEAR_DUP_WINDOW_H * 3_600_000 })
+    : undefined;
   let seen = new SeenIds(config.INGEST_DEDUP_CAPACITY);
   if (config.INGEST_DEDUP_PERSIST) {
     const loaded = await loadSeenIds(bus, config.INGEST_DEDUP_CAPACITY, logger);
     seen = loaded.seen;
     metrics.seenLoaded.set(loaded.loaded);
+    if (nearDup) {
+      // Only what the index would still hold: the newest `capacity` headlines within its window.
+      const since = Date.now() - nearDup.opts.maxAgeMs;
+      const recent = loaded.headlines.filter((h) => h.at >= since).slice(-nearDup.opts.capacity);
+      for (const h of recent) nearDup.remember(h.id, h.headline, h.at);
+      logger.info({ headlines: nearDup.size }, 'near-duplicate index restored from the seen-id topic');
+    }
   }
-  const nearDup = config.NEAR_DUP_ENABLED
-    ? new NearDupIndex({ threshold: config.NEAR_DUP_THRESHOLD, capacity: config.NEAR_DUP_CAPACITY, maxAgeMs: config.NEAR_DUP_WINDOW_H * 3_600_000 })
-    : undefined;
   const seenLog = config.INGEST_DEDUP_PERSIST ? new SeenLog(producer) : undefined;
   const publisher = new ItemPublisher({ producer, seen, tickers: TickerExtractor.fromFile(COMPANIES_FILE), metrics, logger, nearDup, seenLog, languages: config.INGEST_LANGUAGES });
   const userAgent = 'finsent-ingest/0.1 (+https://github.com/finsent)';

@@ -72,3 +72,16 @@ describe('NearDupIndex', () => {
     expect(byAge.size).toBe(1);
   });
 });
+
+describe('NearDupIndex.remember (restoring the index after a restart)', () => {
+  it('matches a new reprint against a remembered headline and ages it out by its original time', () => {
+    const hour = 3_600_000;
+    const index = new NearDupIndex({ threshold: 0.5, capacity: 10, maxAgeMs: 2 * hour });
+    const t0 = Date.UTC(2026, 10, 30, 9);
+    index.remember('orig', 'Deere cuts dividend to preserve cash', t0);
+    expect(index.checkAndAdd('reprint', 'UPDATE 2-Deere cuts dividend to preserve cash', t0 + hour)?.duplicateOf).toBe('orig');
+    const late = new NearDupIndex({ threshold: 0.5, capacity: 10, maxAgeMs: 2 * hour });
+    late.remember('orig', 'Deere cuts dividend to preserve cash', t0);
+    expect(late.checkAndAdd('reprint', 'UPDATE 2-Deere cuts dividend to preserve cash', t0 + 3 * hour)).toBeNull();
+  });
+});

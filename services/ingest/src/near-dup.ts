@@ -225,6 +225,15 @@ export class NearDupIndex {
     return best;
   }
 
+  /**
+   * Remembers an item seen earlier (restored after a restart) without looking for its matches:
+   * entries must come oldest first, as the index ages them out in insertion order.
+   */
+  remember(id: string, headline: string, addedAt: number): void {
+    const features = headlineFeatures(headline);
+    if (features.tokens.size > 0) this.add(id, { features, bands: bandKeys(minHash(features.tokens)), addedAt });
+  }
+
   get size(): number {
     return this.entries.size;
   }

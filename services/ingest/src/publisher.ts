@@ -30,6 +30,9 @@ export interface PublishSummary {
   outcomes: EntryOutcome[];
 }
 
+/** What near-duplicate detection compares: the title, or the start of the text when there is none. */
+export const headlineOf = (item: RawItem): string => item.title || item.text.slice(0, 300);
+
 export class ItemPublisher {
   constructor(
     private readonly o: {
@@ -85,7 +88,7 @@ export class ItemPublisher {
     // Remembered only once Kafka acknowledged them: if the send fails, a retry publishes them again.
     for (const item of fresh) this.o.seen.add(item.id);
     // Only after the items are acknowledged: a crash in between republishes them (at-least-once), never loses them.
-    await this.o.seenLog?.record(fresh.map((item) => item.id));
+    await this.o.seenLog?.record(fresh.map((item) => ({ id: item.id, headline: headlineOf(item) })));
     for (const item of fresh) this.o.metrics.published.inc({ source_kind: item.source_kind });
     summary.published = fresh.length;
     summary.nearDuplicates = fresh.filter((item) => item.duplicate_of !== null).length;
@@ -96,7 +99,7 @@ export class ItemPublisher {
 
   private markNearDuplicate(item: RawItem, now: Date): void {
     if (!this.o.nearDup) return;
-    const match = this.o.nearDup.checkAndAdd(item.id, item.title || item.text.slice(0, 300), now.getTime());
+    const match = this.o.nearDup.checkAndAdd(item.id, headlineOf(item), now.getTime());
     if (!match) return;
     item.duplicate_of = match.duplicateOf;
     item.novelty = novelty(match);

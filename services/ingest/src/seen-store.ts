@@ -1,8 +1,10 @@
 /**
- * Exact de-duplication across restarts: every published id is also written to a compacted Kafka
- * topic keyed by the id (compaction keeps one record per id, so the topic stays about as large as
- * the set of distinct ids). At start the topic is read to its end into SeenIds, most recent last,
- * so the capacity bound keeps the newest ids.
+ * De-duplication across restarts: every published id is also written to a compacted Kafka topic
+ * keyed by the id (compaction keeps one record per id, so the topic stays about as large as the
+ * set of distinct ids), with the headline the near-duplicate index saw. At start the topic is read
+ * to its end into SeenIds, most recent last, so the capacity bound keeps the newest ids; the
+ * headlines rebuild the near-duplicate index, so a reprint of a story published before a restart
+ * is still recognised as one.
  */
 import { randomUUID } from 'node:crypto';
 import { FinsentError, sleep, type Bus, type BusProducer, type Logger, type TopicConfig } from '@finsent/shared';
@@ -13,21 +15,43 @@ export const SEEN_TOPIC: TopicConfig = { topic: 'finsent.ingest-seen.v1', partit
 export class SeenLog {
   constructor(private readonly producer: BusProducer) {}
 
-  async record(ids: string[]): Promise<void> {
-    await this.producer.send(SEEN_TOPIC.topic, ids.map((id) => ({ key: id, value: String(Date.now()) })));
+  async record(items: Array<{ id: string; headline: string }>): Promise<void> {
+    await this.producer.send(SEEN_TOPIC.topic, items.map(({ id, headline }) => ({ key: id, value: JSON.stringify({ headline }) })));
   }
 }
 
 /** Reads the seen-id topic to its end. Fails (rather than starting half-loaded) after `timeoutMs`. */
-export async function loadSeenIds(bus: Bus, capacity: number, logger: Logger, timeoutMs = 60_000): Promise<{ seen: SeenIds; loaded: number }> {
+export interface SeenHeadline {
+  id: string;
+  headline: string;
+  /** When it was recorded (ms since epoch). */
+  at: number;
+}
+
+/** The headline of a seen-topic record; null for records written before headlines were kept. */
+function headlineOf(value: Buffer | null): string | null {
+  try {
+    const v = JSON.parse(value?.toString('utf8') ?? '') as { headline?: unknown };
+    return typeof v?.headline === 'string' ? v.headline : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function loadSeenIds(
+  bus: Bus,
+  capacity: number,
+  logger: Logger,
+  timeoutMs = 60_000,
+): Promise<{ seen: SeenIds; loaded: number; headlines: SeenHeadline[] }> {
   // A group of its own, never reused: this reader must start at the beginning every time.
   const groupId = `finsent-ingest-seen-load-${randomUUID()}`;
   const consumer = await bus.consumer({ groupId, topics: [SEEN_TOPIC.topic], fromBeginning: true, maxBytesPerPartition: 4 << 20 });
-  const records: Array<{ id: string; at: number }> = [];
+  const records: Array<{ id: string; at: number; headline: string | null }> = [];
   const started = Date.now();
   try {
     await consumer.run(async (batch) => {
-      for (const m of batch) if (m.key) records.push({ id: m.key, at: m.timestamp });
+      for (const m of batch) if (m.key) records.push({ id: m.key, at: m.timestamp, headline: headlineOf(m.value) });
     });
     while ((await bus.lag(groupId, SEEN_TOPIC.topic)) > 0) {
       if (Date.now() - started > timeoutMs) {
@@ -42,5 +66,6 @@ export async function loadSeenIds(bus: Bus, capacity: number, logger: Logger, ti
   const seen = new SeenIds(capacity);
   for (const r of records) seen.firstSighting(r.id);
   logger.info({ records: records.length, kept: seen.size, ms: Date.now() - started }, 'loaded seen item ids');
-  return { seen, loaded: seen.size };
+  const headlines = records.flatMap(({ id, at, headline }) => (headline === null ? [] : [{ id, at, headline }]));
+  return { seen, loaded: seen.size, headlines };
 }
