@@ -18,9 +18,9 @@ const DISCONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * Errors after which kafkajs's idempotent producer cannot send again: its sequence numbers no
- * longer match the broker's (a broker that crashed and recovered its log, a topic recreated, a
- * producer id expired). kafkajs never resets them (its issue #598); the Java client bumps the
- * epoch. The bus does the equivalent: a new producer (new id, sequences from 0) resends the batch.
+ * longer match the broker's (a broker back from a crash with less of its log than it had
+ * acknowledged; one that no longer knows the producer id). kafkajs never resets them (its issue
+ * #598); the Java client bumps the epoch. The bus does the equivalent: a new producer (new id, sequences from 0) resends the batch.
  * The resend may duplicate what the broker had already written, which every consumer absorbs (ids
  * are stable and every sink de-duplicates on them).
  */
