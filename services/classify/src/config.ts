@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { commonConfigShape, env, loadConfig } from '@finsent/shared';
 
-/** The model shipped in the repo (models/finsent-minilm, see its MODEL_CARD.md). */
-export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../../models/finsent-minilm/', import.meta.url));
+/** The model shipped in the repo (models/finsent-bge-small, see its MODEL_CARD.md). */
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../../models/finsent-bge-small/', import.meta.url));
 
 export const classifyConfigSchema = z.object({
   ...commonConfigShape,

@@ -7,9 +7,9 @@ interface Vector {
   expected: string;
 }
 
-const vectorsUrl = new URL('../../../models/finsent-minilm/normalisation_vectors.json', import.meta.url);
+const vectorsUrl = new URL('../../../models/finsent-bge-small/normalisation_vectors.json', import.meta.url);
 const vectors = JSON.parse(readFileSync(vectorsUrl, 'utf8')) as Vector[];
-const labelsUrl = new URL('../../../models/finsent-minilm/labels.json', import.meta.url);
+const labelsUrl = new URL('../../../models/finsent-bge-small/labels.json', import.meta.url);
 
 describe('normaliseText (v1)', () => {
   it('has the shared version tag', () => {

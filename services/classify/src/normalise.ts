@@ -2,7 +2,7 @@
  * Text normalisation v1, shared by training and serving.
  *
  * Python twin: training/finsent_train/normalise.py. Both are checked against
- * models/finsent-minilm/normalisation_vectors.json. Keep the steps, their order
+ * models/<name>/normalisation_vectors.json of each shipped model. Keep the steps, their order
  * and the character sets identical.
  *
  *  1. Unicode NFKC.
