@@ -12,6 +12,8 @@ import { startKafkaBroker, type KafkaBroker } from '../infra/kafka/broker.js';
 import { tempDir, waitFor } from './support/env.js';
 
 const dir = tempDir('broker-stale');
+/** broker.pid holds `<broker pid> <parent pid>`. */
+const brokerPidIn = (dataDir: string) => Number(readFileSync(join(dataDir, 'broker.pid'), 'utf8').split(' ')[0]);
 let second: KafkaBroker | undefined;
 let orphanPid = 0;
 
@@ -21,14 +23,17 @@ afterAll(async () => {
   dir.remove();
 });
 
-it('kills a broker orphaned by a SIGKILLed parent when the next one starts on its data directory', async () => {
+it('leaves a live pipeline\'s broker alone, and kills one orphaned by a SIGKILLed parent when the next start uses its data directory', async () => {
   const parent = spawn(process.execPath, ['--import', 'tsx', 'infra/kafka/cli.ts', 'start', '--data', dir.path, '--port', '0', '--quiet'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let stdout = '';
   parent.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   await waitFor('the first broker to be ready', async () => stdout.includes('127.0.0.1:'), 90_000);
-  orphanPid = Number(readFileSync(join(dir.path, 'broker.pid'), 'utf8'));
+  orphanPid = brokerPidIn(dir.path);
+  // While its parent lives, the broker is a running pipeline's: a second start is refused.
+  await expect(startKafkaBroker({ dataDir: dir.path })).rejects.toThrow(/already running on/);
+  expect(existsSync(`/proc/${orphanPid}`)).toBe(true);
   parent.kill('SIGKILL');
   await new Promise((resolve) => parent.once('exit', resolve));
   expect(existsSync(`/proc/${orphanPid}`)).toBe(true); // the broker outlived its parent
@@ -36,5 +41,5 @@ it('kills a broker orphaned by a SIGKILLed parent when the next one starts on it
   second = await startKafkaBroker({ dataDir: dir.path });
   expect(second.pid).not.toBe(orphanPid);
   expect(existsSync(`/proc/${orphanPid}`)).toBe(false);
-  expect(Number(readFileSync(join(dir.path, 'broker.pid'), 'utf8'))).toBe(second.pid);
+  expect(brokerPidIn(dir.path)).toBe(second.pid);
 }, 120_000);

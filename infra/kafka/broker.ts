@@ -360,12 +360,26 @@ function installExitHook(): void {
 
 const PID_FILE = 'broker.pid';
 
+/** `<broker pid> <pid of the process that started it>`: what killStaleBroker needs to judge it. */
+const pidFileContent = (brokerPid: number): string => `${brokerPid} ${process.pid}\n`;
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
 /**
  * Kills a broker left running on this data directory by a parent that died without stopping it
  * (SIGKILL, OOM): the broker runs in its own process group, so nothing else ends it, and it would
- * hold the port and the log directory's lock. The pid file is trusted only while /proc says that
- * pid is still a kafka.Kafka process started with this data directory's server.properties, so a
- * reused pid is left alone.
+ * hold the port and the log directory's lock. Only an orphan is killed: a broker whose parent is
+ * still alive belongs to a running pipeline, and a second start on its data directory is refused
+ * before it touches anything there. The pid is trusted only while /proc says it is still a
+ * kafka.Kafka process started with this data directory's server.properties, so a reused pid is
+ * left alone.
  */
 async function killStaleBroker(dataDir: string, propsFile: string, log: (msg: string) => void): Promise<void> {
   const pidFile = path.join(dataDir, PID_FILE);
@@ -377,20 +391,25 @@ async function killStaleBroker(dataDir: string, propsFile: string, log: (msg: st
       return false; // gone, or no /proc (not Linux): nothing we can safely kill
     }
   };
-  let pid: number;
+  let brokerPid: number, parentPid: number;
   try {
-    pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+    [brokerPid, parentPid] = fs.readFileSync(pidFile, 'utf8').trim().split(/\s+/).map(Number) as [number, number];
   } catch {
     return;
   }
-  if (Number.isInteger(pid) && pid > 0 && isOurBroker(pid)) {
-    log(`Killing a stale Kafka broker (pid ${pid}) left running on ${dataDir}`);
-    process.kill(pid, 'SIGKILL');
-    const deadline = Date.now() + 10_000;
-    while (isOurBroker(pid)) {
-      if (Date.now() > deadline) throw new Error(`a stale Kafka broker (pid ${pid}) on ${dataDir} did not die after SIGKILL`);
-      await sleep(100);
-    }
+  if (!Number.isInteger(brokerPid) || brokerPid <= 0 || !isOurBroker(brokerPid)) {
+    fs.rmSync(pidFile, { force: true });
+    return;
+  }
+  if (Number.isInteger(parentPid) && parentPid > 0 && isAlive(parentPid)) {
+    throw new Error(`a Kafka broker (pid ${brokerPid}, started by pid ${parentPid}) is already running on ${dataDir}; stop that pipeline first or use another data directory`);
+  }
+  log(`Killing a stale Kafka broker (pid ${brokerPid}) left running on ${dataDir} by a process that is gone`);
+  process.kill(brokerPid, 'SIGKILL');
+  const deadline = Date.now() + 10_000;
+  while (isOurBroker(brokerPid)) {
+    if (Date.now() > deadline) throw new Error(`a stale Kafka broker (pid ${brokerPid}) on ${dataDir} did not die after SIGKILL`);
+    await sleep(100);
   }
   fs.rmSync(pidFile, { force: true });
 }
@@ -442,11 +461,10 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions): Promise<K
   let controllerPort = opts.controllerPort || (await getFreePort(host));
   while (controllerPort === port) controllerPort = await getFreePort(host);
 
+  await killStaleBroker(dataDir, propsFile, log);
   fs.mkdirSync(logDir, { recursive: true });
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   fs.writeFileSync(propsFile, serverProperties({ host, port, controllerPort, logDir, numPartitions }));
-
-  await killStaleBroker(dataDir, propsFile, log);
 
   // Format storage once. meta.properties in the log dir means "already formatted".
   if (!fs.existsSync(path.join(logDir, 'meta.properties'))) {
@@ -494,10 +512,15 @@ export async function startKafkaBroker(opts: StartKafkaBrokerOptions): Promise<K
     let spawnError: Error | undefined;
     proc.on('error', (err) => (spawnError = err));
     const pidFile = path.join(dataDir, PID_FILE);
-    if (proc.pid !== undefined) fs.writeFileSync(pidFile, `${proc.pid}\n`);
+    if (proc.pid !== undefined) fs.writeFileSync(pidFile, pidFileContent(proc.pid));
     proc.on('exit', () => {
       liveChildren.delete(proc);
-      fs.rmSync(pidFile, { force: true });
+      // Only its own entry: after a restart the file already names the broker that replaced it.
+      try {
+        if (proc.pid !== undefined && fs.readFileSync(pidFile, 'utf8') === pidFileContent(proc.pid)) fs.rmSync(pidFile);
+      } catch {
+        /* already gone */
+      }
     });
 
     const deadline = t0 + startTimeoutMs;

@@ -127,8 +127,8 @@ def main() -> None:
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--tag", default="", help="short suffix for model_version (default: git short hash)")
     a = ap.parse_args()
-    if a.base_model is not None and a.base_name is None:
-        ap.error("--base-model needs --base-name, so the model card names the encoder it was trained from")
+    if (a.base_model is not None or os.environ.get("FINSENT_BASE_MODEL")) and a.base_name is None:
+        ap.error("--base-model (or FINSENT_BASE_MODEL) needs --base-name, so the model card names the encoder it was trained from")
     base_name = a.base_name or "sentence-transformers/all-MiniLM-L6-v2"
     a.out = a.out or Path("../models") / a.name
     a.ckpt_dir = a.ckpt_dir or Path(__file__).resolve().parents[2] / ".cache" / "ckpt" / a.name

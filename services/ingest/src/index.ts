@@ -78,14 +78,12 @@ export async function startIngest(config: IngestConfig, logger: Logger = createL
     : undefined;
   let seen = new SeenIds(config.INGEST_DEDUP_CAPACITY);
   if (config.INGEST_DEDUP_PERSIST) {
-    const loaded = await loadSeenIds(bus, config.INGEST_DEDUP_CAPACITY, logger);
+    const loaded = await loadSeenIds(bus, config.INGEST_DEDUP_CAPACITY, logger, { headlinesSince: nearDup ? Date.now() - nearDup.opts.maxAgeMs : Infinity });
     seen = loaded.seen;
     metrics.seenLoaded.set(loaded.loaded);
     if (nearDup) {
-      // Only what the index would still hold: the newest `capacity` headlines within its window.
-      const since = Date.now() - nearDup.opts.maxAgeMs;
-      const recent = loaded.headlines.filter((h) => h.at >= since).slice(-nearDup.opts.capacity);
-      for (const h of recent) nearDup.remember(h.id, h.headline, h.at);
+      // Only what the index would still hold: the newest `capacity` headlines within its window (oldest first).
+      for (const h of loaded.headlines.slice(-nearDup.opts.capacity)) nearDup.remember(h.id, h.headline, h.at);
       logger.info({ headlines: nearDup.size }, 'near-duplicate index restored from the seen-id topic');
     }
   }

@@ -20,7 +20,6 @@ export class SeenLog {
   }
 }
 
-/** Reads the seen-id topic to its end. Fails (rather than starting half-loaded) after `timeoutMs`. */
 export interface SeenHeadline {
   id: string;
   headline: string;
@@ -29,7 +28,7 @@ export interface SeenHeadline {
 }
 
 /** The headline of a seen-topic record; null for records written before headlines were kept. */
-function headlineOf(value: Buffer | null): string | null {
+function recordedHeadline(value: Buffer | null): string | null {
   try {
     const v = JSON.parse(value?.toString('utf8') ?? '') as { headline?: unknown };
     return typeof v?.headline === 'string' ? v.headline : null;
@@ -38,12 +37,18 @@ function headlineOf(value: Buffer | null): string | null {
   }
 }
 
+/**
+ * Reads the seen-id topic to its end. Fails (rather than starting half-loaded) after `timeoutMs`.
+ * Headlines recorded before `headlinesSince` are not kept: the topic holds every id ever seen, and
+ * only the near-duplicate window's headlines are worth their memory.
+ */
 export async function loadSeenIds(
   bus: Bus,
   capacity: number,
   logger: Logger,
-  timeoutMs = 60_000,
+  opts: { headlinesSince?: number; timeoutMs?: number } = {},
 ): Promise<{ seen: SeenIds; loaded: number; headlines: SeenHeadline[] }> {
+  const { headlinesSince = Infinity, timeoutMs = 60_000 } = opts;
   // A group of its own, never reused: this reader must start at the beginning every time.
   const groupId = `finsent-ingest-seen-load-${randomUUID()}`;
   const consumer = await bus.consumer({ groupId, topics: [SEEN_TOPIC.topic], fromBeginning: true, maxBytesPerPartition: 4 << 20 });
@@ -51,7 +56,7 @@ export async function loadSeenIds(
   const started = Date.now();
   try {
     await consumer.run(async (batch) => {
-      for (const m of batch) if (m.key) records.push({ id: m.key, at: m.timestamp, headline: headlineOf(m.value) });
+      for (const m of batch) if (m.key) records.push({ id: m.key, at: m.timestamp, headline: m.timestamp >= headlinesSince ? recordedHeadline(m.value) : null });
     });
     while ((await bus.lag(groupId, SEEN_TOPIC.topic)) > 0) {
       if (Date.now() - started > timeoutMs) {
@@ -62,6 +67,7 @@ export async function loadSeenIds(
   } finally {
     await consumer.close();
   }
+  // Partitions are read one batch after another, not in time order: oldest first from here on.
   records.sort((a, b) => a.at - b.at);
   const seen = new SeenIds(capacity);
   for (const r of records) seen.firstSighting(r.id);

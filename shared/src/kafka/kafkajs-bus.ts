@@ -32,18 +32,21 @@ const lostSequence = (err: unknown): boolean => {
   return false;
 };
 
+/** Waits for `work` (its failure counts as settled) for at most `ms`; a pending timer never holds the process open. */
+async function settleWithin(work: Promise<unknown>, ms: number): Promise<'settled' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms).unref()));
+  const outcome = await Promise.race([work.then(() => 'settled' as const, () => 'settled' as const), timeout]);
+  clearTimeout(timer);
+  return outcome;
+}
+
 /** Resolves when `disconnect` does or after DISCONNECT_TIMEOUT_MS, whichever comes first. */
 async function disconnectWithin(what: string, disconnect: () => Promise<void>, logger: Logger): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), DISCONNECT_TIMEOUT_MS).unref()));
-  const outcome = await Promise.race([
-    disconnect().then(
-      () => 'done' as const,
-      (err: unknown) => (logger.warn({ err }, `Kafka ${what} disconnect failed`), 'done' as const),
-    ),
-    gaveUp,
-  ]);
-  clearTimeout(timer);
+  const outcome = await settleWithin(
+    disconnect().catch((err: unknown) => logger.warn({ err }, `Kafka ${what} disconnect failed`)),
+    DISCONNECT_TIMEOUT_MS,
+  );
   if (outcome === 'timeout') logger.warn({ timeoutMs: DISCONNECT_TIMEOUT_MS }, `Kafka ${what} did not disconnect in time (broker unreachable?); abandoning it`);
 }
 
@@ -102,14 +105,18 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
         return p;
       };
       let producer = await connectProducer();
+      /** Producers replaced after a sequence error: sends that took them may still be in flight, so they are closed with the bus producer. */
+      const retired: Producer[] = [];
       /** The replacement being connected after a sequence error, shared by concurrent senders. */
       let replacing: Promise<void> | undefined;
+      let closed = false;
       const replace = (failed: Producer, err: unknown): Promise<void> => {
         if (producer !== failed) return Promise.resolve(); // another send already replaced it
         replacing ??= (async () => {
           opts.logger.warn({ err }, 'Kafka producer lost its idempotence sequence; replacing it and resending the batch');
-          producer = await connectProducer();
-          void disconnectWithin('producer', () => failed.disconnect(), opts.logger);
+          const fresh = await connectProducer();
+          retired.push(failed);
+          producer = fresh;
         })().finally(() => (replacing = undefined));
         return replacing;
       };
@@ -117,6 +124,7 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
         async send(topic, records) {
           if (records.length === 0) return;
           for (let attempt = 1; ; attempt++) {
+            if (closed) throw new Error('Kafka producer is closed');
             const current = producer;
             try {
               await current.send({
@@ -126,17 +134,22 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
               });
               return;
             } catch (err) {
-              if (!lostSequence(err) || attempt >= MAX_PRODUCER_REPLACEMENTS) throw err;
+              if (attempt >= MAX_PRODUCER_REPLACEMENTS) throw err;
+              // Replaced while this send was in flight: whatever it failed with, the new producer resends it.
+              if (current !== producer) continue;
+              if (!lostSequence(err)) throw err;
               await replace(current, err);
             }
           }
         },
         async close() {
+          closed = true;
           const openAdmin = admin;
           admin = undefined;
-          await replacing;
+          // A replacement still connecting (the broker may be away) is waited for within the same bound.
+          if (replacing) await settleWithin(replacing, DISCONNECT_TIMEOUT_MS);
           await Promise.all([
-            disconnectWithin('producer', () => producer.disconnect(), opts.logger),
+            ...[producer, ...retired].map((p) => disconnectWithin('producer', () => p.disconnect(), opts.logger)),
             openAdmin && disconnectWithin('admin', () => openAdmin.disconnect(), opts.logger),
           ]);
         },
