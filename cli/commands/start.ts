@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createKafkajsBus, errorMessage, sleep, type Alert } from '@finsent/shared';
 import { loadStoreConfig, startStore, type StoreService } from '@finsent/store';
-import { ensureKafkaJars, startKafkaBroker, type KafkaBroker } from '../../infra/kafka/broker.js';
+import { ensureKafkaJars, releaseBrokerDataDir, startKafkaBroker, type KafkaBroker } from '../../infra/kafka/broker.js';
 import { ServiceProcess, type ServiceName } from '../service-process.js';
 import { startWebhookSink, type WebhookSink } from '../webhook-sink.js';
 import { replayFile } from './replay.js';
@@ -56,7 +56,15 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values.help) return process.stdout.write(HELP), 0;
   const dataDir = resolve(values.data!);
-  if (values.fresh) rmSync(dataDir, { recursive: true, force: true });
+  if (values.fresh) {
+    try {
+      await releaseBrokerDataDir(join(dataDir, 'kafka'), (m) => process.stdout.write(`[finsent] ${m}\n`));
+    } catch (err) {
+      process.stderr.write(`finsent start: ${errorMessage(err)}\n`);
+      return 1;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  }
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const say = (msg: string) => process.stdout.write(`[finsent] ${msg}\n`);

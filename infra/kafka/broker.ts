@@ -414,6 +414,15 @@ async function killStaleBroker(dataDir: string, propsFile: string, log: (msg: st
   fs.rmSync(pidFile, { force: true });
 }
 
+/**
+ * Before a data directory is deleted (`finsent start --fresh`): refuses while a live pipeline's
+ * broker runs on it and kills an orphaned one, which would otherwise keep the port.
+ */
+export function releaseBrokerDataDir(dataDir: string, log: (msg: string) => void = () => {}): Promise<void> {
+  const dir = path.resolve(dataDir);
+  return killStaleBroker(dir, path.join(dir, 'server.properties'), log);
+}
+
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
