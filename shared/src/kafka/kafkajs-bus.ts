@@ -20,9 +20,10 @@ const DISCONNECT_TIMEOUT_MS = 10_000;
  * Errors after which kafkajs's idempotent producer cannot send again: its sequence numbers no
  * longer match the broker's (a broker back from a crash with less of its log than it had
  * acknowledged; one that no longer knows the producer id). kafkajs never resets them (its issue
- * #598); the Java client bumps the epoch. The bus does the equivalent: a new producer (new id, sequences from 0) resends the batch.
- * The resend may duplicate what the broker had already written, which every consumer absorbs (ids
- * are stable and every sink de-duplicates on them).
+ * #598); the Java client bumps the epoch. The bus does the equivalent: a new producer (new id,
+ * sequences from 0) resends the batch. The resend may duplicate what the broker had already
+ * written: at-least-once, like a redelivery after a crash (ids are stable; the store keeps the
+ * first copy of an id).
  */
 const SEQUENCE_ERRORS = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
 const MAX_PRODUCER_REPLACEMENTS = 5;
@@ -137,7 +138,8 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
               if (attempt >= MAX_PRODUCER_REPLACEMENTS) throw err;
               // Replaced while this send was in flight: whatever it failed with, the new producer resends it.
               if (current !== producer) continue;
-              if (!lostSequence(err)) throw err;
+              // Closed meanwhile: a replacement now would be a producer nobody closes.
+              if (closed || !lostSequence(err)) throw err;
               await replace(current, err);
             }
           }
@@ -280,9 +282,7 @@ class KafkajsConsumer implements BusConsumer {
   async close(): Promise<void> {
     this.closing = true;
     if (this.inFlight > 0) {
-      const drained = new Promise<void>((resolve) => (this.idle = resolve));
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, this.opts.closeGraceMs ?? 10_000).unref());
-      await Promise.race([drained, grace]);
+      await settleWithin(new Promise<void>((resolve) => (this.idle = resolve)), this.opts.closeGraceMs ?? 10_000);
       this.abort.abort();
     }
     await disconnectWithin('consumer', () => this.consumer.disconnect(), this.logger);
