@@ -103,7 +103,7 @@ export async function benchClassify(argv: string[]): Promise<number> {
   const logger = createLogger('bench', 'warn');
   const model = await ClassifierModel.load({ modelDir: config.MODEL_DIR, modelFile: config.MODEL_FILE, provider: config.ORT_PROVIDER, intraOpThreads: config.ORT_INTRA_OP_THREADS, spinWait: config.ORT_SPIN_WAIT, maxItemsPerRun: config.CLASSIFY_BATCH_MAX, logger });
   const encoded = texts.map((t) => model.encode(t));
-  const meanTokens = encoded.reduce((a, e) => a + e.length, 0) / encoded.length;
+  const meanTokens = encoded.reduce((a, e) => a + e.ids.length, 0) / encoded.length;
   log(`model ${model.version} (${model.file}, ${model.provider}), batch ${config.CLASSIFY_BATCH_MAX}, ${config.ORT_INTRA_OP_THREADS} threads, headlines of ${meanTokens.toFixed(1)} tokens on average`);
   await model.predictEncoded(encoded.slice(0, config.CLASSIFY_BATCH_MAX)); // warm-up
   let bareItems = 0;

@@ -53,6 +53,7 @@ export function chaosItem(plan: LoadPlan, i: number, texts: { calm: string[]; bu
     tickers: [],
     duplicate_of: null,
     novelty: 1,
+    entities: [],
   };
 }
 

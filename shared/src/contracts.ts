@@ -7,6 +7,17 @@ import { SENTIMENTS, TOPICS } from './labels.js';
 
 export const SCHEMA_VERSION = 1 as const;
 
+/**
+ * Raw and scored items are at version 2: v2 added `entities` (the companies a text names, with their offsets and,
+ * once scored, a sentiment of their own). Consumers accept both: a v1 item reads as having no entities, so
+ * messages already on the topics and producers not yet upgraded keep working. Deploy consumers before producers.
+ */
+export const ITEM_SCHEMA_VERSION = 2 as const;
+export const ITEM_SCHEMA_VERSIONS = [1, 2] as const;
+
+/** At most this many entities per item are tagged and scored (each costs a masked mean, not an encoder pass). */
+export const MAX_ENTITIES = 16;
+
 /** Upper bound on `text` after normalisation; longer texts are truncated and flagged. */
 export const MAX_TEXT_CHARS = 8_000;
 
@@ -14,8 +25,22 @@ export const SOURCE_KINDS = ['rss', 'atom', 'rdf', 'social', 'replay', 'push'] a
 
 const isoTime = z.string().datetime({ offset: true });
 
+/**
+ * A company (or other named target) in an item's `text`: `start`/`end` are UTF-16 offsets into `text`, so
+ * `text.slice(start, end)` is the mention the tagger matched. `ticker` is null for names without a known symbol.
+ */
+export const EntityMentionSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    ticker: z.string().regex(/^[A-Z][A-Z0-9.\-]{0,9}$/).nullable(),
+    start: z.number().int().nonnegative(),
+    end: z.number().int().positive(),
+  })
+  .refine((e) => e.end > e.start, { message: 'entity end must be after start' });
+export type EntityMention = z.infer<typeof EntityMentionSchema>;
+
 export const RawItemSchema = z.object({
-  schema_version: z.literal(SCHEMA_VERSION),
+  schema_version: z.union([z.literal(ITEM_SCHEMA_VERSIONS[0]), z.literal(ITEM_SCHEMA_VERSIONS[1])]),
   /** Stable id: sha256 (hex, 32 chars) of the canonical URL or of the source's own id. */
   id: z.string().regex(/^[0-9a-f]{32}$/, 'id must be 32 lowercase hex chars'),
   /** Where the item came from, e.g. `rss:example-markets` or `replay:sample`. */
@@ -34,6 +59,8 @@ export const RawItemSchema = z.object({
   duplicate_of: z.string().nullable().default(null),
   /** 1 = entirely new story, 0 = exact reprint. Alerting weights counts by it. */
   novelty: z.number().min(0).max(1).default(1),
+  /** v2: the entities the tagger found in `text`, in order of first mention (absent in v1: none). */
+  entities: z.array(EntityMentionSchema).max(MAX_ENTITIES).default([]),
 });
 export type RawItem = z.infer<typeof RawItemSchema>;
 export type RawItemInput = z.input<typeof RawItemSchema>;
@@ -41,7 +68,21 @@ export type RawItemInput = z.input<typeof RawItemSchema>;
 const probabilities = <T extends readonly [string, ...string[]]>(labels: T) =>
   z.record(z.enum(labels), z.number().min(0).max(1));
 
+/** An entity with the sentiment the model gives it in this text (its own, not the whole text's). */
+export const ScoredEntitySchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    ticker: z.string().regex(/^[A-Z][A-Z0-9.\-]{0,9}$/).nullable(),
+    start: z.number().int().nonnegative(),
+    end: z.number().int().positive(),
+    sentiment: z.enum(SENTIMENTS),
+    sentiment_scores: probabilities(SENTIMENTS),
+  })
+  .refine((e) => e.end > e.start, { message: 'entity end must be after start' });
+export type ScoredEntity = z.infer<typeof ScoredEntitySchema>;
+
 export const ScoredItemSchema = RawItemSchema.extend({
+  entities: z.array(ScoredEntitySchema).max(MAX_ENTITIES).default([]),
   sentiment: z.enum(SENTIMENTS),
   sentiment_scores: probabilities(SENTIMENTS),
   topic: z.enum(TOPICS),

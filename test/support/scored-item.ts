@@ -4,7 +4,7 @@ import { TOPICS, type ScoredItem } from '@finsent/shared';
 export function scoredItem(o: { id: string; at: string; negative: boolean; title: string; topic: ScoredItem['topic']; tickers?: string[] }): ScoredItem {
   return {
     schema_version: 1, id: o.id, source: 'test', source_kind: 'replay', url: `https://x.example.com/${o.id}`, title: o.title, text: 'x', truncated: false, lang: 'en',
-    published_at: o.at, fetched_at: o.at, tickers: o.tickers ?? [], duplicate_of: null, novelty: 1,
+    published_at: o.at, fetched_at: o.at, tickers: o.tickers ?? [], duplicate_of: null, novelty: 1, entities: [],
     sentiment: o.negative ? 'negative' : 'neutral',
     sentiment_scores: { negative: o.negative ? 0.9 : 0.05, neutral: 0.05, positive: 0.05 },
     topic: o.topic,

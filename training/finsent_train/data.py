@@ -112,3 +112,78 @@ def load_raw_train(data_dir: Path) -> dict[str, list[str]]:
 
 def pick_texts(norm: list[str], variants: list[str | None], p: float, rng: random.Random) -> list[str]:
     return [v if (v is not None and rng.random() < p) else n for n, v in zip(norm, variants)]
+
+
+# --- news with entity-level sentiment (sentfin, finentity) and the project's news-topic set ---------------------
+NEWS_SOURCES = ("sentfin", "finentity")
+
+
+@dataclass
+class EntitySpan:
+    name: str
+    start: int  # character offsets in the NORMALISED text
+    end: int
+    label: int
+
+
+@dataclass
+class NewsItem:
+    id: str
+    source: str
+    text: str  # normalised
+    sentiment: int | None  # whole-text label; None when the entities conflict
+    entities: list[EntitySpan]
+
+
+def normalised_offset(raw: str, pos: int) -> int:
+    """Where raw[pos] lands in normalise(raw). The sentinel keeps the prefix's trailing space from being
+    trimmed and stands in for a character that normalisation might drop ('$' of a cashtag)."""
+    return len(normalise(raw[:pos] + "x")) - 1
+
+
+def entity_span(raw: str, start: int | None, end: int | None, name: str) -> tuple[int, int] | None:
+    """The entity's [start, end) in normalise(raw); the name is searched (case-insensitively) when the data
+    gives no offsets. None when it cannot be found."""
+    if start is None or end is None:
+        i = raw.lower().find(name.lower())
+        if i < 0:
+            return None
+        start, end = i, i + len(name)
+    s, e = normalised_offset(raw, start), normalised_offset(raw, end)
+    return (s, e) if e > s else None
+
+
+def read_news(path: Path, source: str) -> list[NewsItem]:
+    import json
+
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        ents = []
+        for e in r["entities"]:
+            span = entity_span(r["text"], e.get("start"), e.get("end"), e["name"])
+            if span is not None:
+                ents.append(EntitySpan(e["name"], span[0], span[1], SENTIMENT_LABELS.index(e["sentiment"])))
+        whole = r.get("sentiment")
+        out.append(NewsItem(r["id"], source, normalise(r["text"]), SENTIMENT_LABELS.index(whole) if whole else None, ents))
+    return out
+
+
+def load_news(data_dir: Path, split: str) -> dict[str, list[NewsItem]]:
+    return {s: read_news(data_dir / s / f"{split}.ndjson", s) for s in NEWS_SOURCES}
+
+
+def news_topics_dir() -> Path:
+    return Path(__file__).resolve().parents[1] / "data" / "news-topics"
+
+
+def read_news_topics(path: Path, topics: list[str]) -> tuple[list[str], list[int]]:
+    """The project's news-topic set (`id,text,topic`, see data/news-topics/GUIDELINE.md): normalised texts, label ids."""
+    texts, labels = [], []
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            texts.append(normalise(row["text"]))
+            labels.append(topics.index(row["topic"]))
+    return texts, labels

@@ -15,7 +15,7 @@ import onnxruntime as ort
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
 from tokenizers import Tokenizer
 
-from .data import default_data_dir, load_tasks
+from .data import NewsItem, default_data_dir, load_news, load_tasks, news_topics_dir, read_news_topics
 from .normalise import normalise
 
 VARIANTS = {"fp32": "model.fp32.onnx", "fp16": "model.fp16.onnx", "int8": "model.int8.onnx"}
@@ -44,12 +44,67 @@ def logits(sess: ort.InferenceSession, tok: Tokenizer, texts: list[str], bs: int
         enc = tok.encode_batch([normalise(texts[i]) for i in sel])
         ids = np.array([e.ids for e in enc], dtype=np.int64)
         am = np.array([e.attention_mask for e in enc], dtype=np.int64)
-        s, t = sess.run(["sentiment_logits", "topic_logits"], {"input_ids": ids, "attention_mask": am})
+        feed = {"input_ids": ids, "attention_mask": am}
+        if has_entity_input(sess):
+            feed["entity_mask"] = np.zeros((len(sel), 1, ids.shape[1]), dtype=np.float32)
+        s, t = sess.run(["sentiment_logits", "topic_logits"], feed)
         if t_out is None:
             t_out = np.zeros((len(texts), t.shape[1]), dtype=np.float32)
         s_out[sel] = s
         t_out[sel] = t
     return s_out, t_out
+
+
+def has_entity_input(sess: ort.InferenceSession) -> bool:
+    return any(i.name == "entity_mask" for i in sess.get_inputs())
+
+
+def news_predictions(sess: ort.InferenceSession, tok: Tokenizer, plain: Tokenizer, items: list[NewsItem], bs: int = 64):
+    """Whole-text sentiment and per-entity sentiment (label ids) through the ONNX graph, as the service computes
+    them. A graph without an entity head gives each entity the whole text's label (what serving does then)."""
+    from .train import entity_token_mask, entity_token_range
+
+    whole = np.zeros(len(items), dtype=np.int64)
+    ents: list[list[int]] = [[] for _ in items]
+    for st in range(0, len(items), bs):
+        part = items[st : st + bs]
+        enc = tok.encode_batch([it.text for it in part])
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        am = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": am}
+        n_ent = max(1, max(len(it.entities) for it in part))
+        if has_entity_input(sess):
+            mask = np.zeros((len(part), n_ent, ids.shape[1]), dtype=np.float32)
+            for i, it in enumerate(part):
+                if it.entities:
+                    seq = int(am[i].sum())
+                    ranges = [entity_token_range(plain, it.text, x.start, x.end) for x in it.entities]
+                    mask[i, : len(it.entities), :seq] = entity_token_mask(ranges, seq)
+            feed["entity_mask"] = mask
+            s, e = sess.run(["sentiment_logits", "entity_logits"], feed)
+        else:
+            (s,) = sess.run(["sentiment_logits"], feed)
+            e = np.repeat(s[:, None, :], n_ent, axis=1)
+        for i, it in enumerate(part):
+            whole[st + i] = int(s[i].argmax())
+            ents[st + i] = [int(e[i, j].argmax()) for j in range(len(it.entities))]
+    return whole, ents
+
+
+def news_metrics(sess: ort.InferenceSession, tok: Tokenizer, plain: Tokenizer, items: list[NewsItem], names: list[str]) -> dict:
+    """Per source: whole-text sentiment on texts whose entities agree; entity-level sentiment on every entity, and
+    on the entities of texts whose entities conflict (where one label per text is wrong by construction)."""
+    whole, ents = news_predictions(sess, tok, plain, items)
+    agree = [i for i, it in enumerate(items) if it.sentiment is not None]
+    out = {"whole_text_agreeing": task_metrics([items[i].sentiment for i in agree], whole[agree], names)}
+    for key, keep in (("entity", lambda it: True), ("entity_conflicting", lambda it: it.sentiment is None)):
+        y, p = [], []
+        for it, pred in zip(items, ents):
+            if keep(it):
+                y += [x.label for x in it.entities]
+                p += pred
+        out[key] = task_metrics(y, np.array(p, dtype=np.int64), names)
+    return out
 
 
 def task_metrics(y: list[int], pred: np.ndarray, names: list[str]) -> dict:
@@ -70,6 +125,8 @@ def throughput(sess: ort.InferenceSession, batch: int = 32, seq: int = 32, secon
     ids[:, -1] = 102
     am = np.ones_like(ids)
     feed = {"input_ids": ids, "attention_mask": am}
+    if has_entity_input(sess):
+        feed["entity_mask"] = np.zeros((batch, 1, seq), dtype=np.float32)
     for _ in range(3):
         sess.run(None, feed)
     n, t0 = 0, time.perf_counter()
@@ -85,9 +142,17 @@ def evaluate_dir(model_dir: Path, data_dir: Path | None = None, threads: int = 2
     labels = json.loads((model_dir / "labels.json").read_text())
     tasks = load_tasks(data_dir)
     tok = load_tokenizer(model_dir)
-    news = list(csv.DictReader((model_dir / "news_sanity.csv").open(encoding="utf-8")))
+    sanity = list(csv.DictReader((model_dir / "news_sanity.csv").open(encoding="utf-8")))
     metrics: dict = {"model_version": labels["model_version"], "normalisation": labels["normalisation"], "threads": threads,
-                     "sizes_bytes": {}, "validation": {}, "news_sanity": {}, "throughput_items_per_s": {}}
+                     "sizes_bytes": {}, "validation": {}, "news_validation": {}, "news_topic_heldout": {}, "news_sanity": {},
+                     "throughput_items_per_s": {}}
+    plain = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    plain.no_truncation()
+    plain.no_padding()
+    news = load_news(data_dir, "valid")
+    news["sentfin+finentity"] = [it for items in news.values() for it in items]
+    heldout = news_topics_dir() / "heldout.csv"
+    nt_texts, nt_labels = read_news_topics(heldout, labels["topic"]) if heldout.exists() else ([], [])
     for v, fn in VARIANTS.items():
         p = model_dir / fn
         if not p.exists():
@@ -100,15 +165,19 @@ def evaluate_dir(model_dir: Path, data_dir: Path | None = None, threads: int = 2
             s, tl = logits(sess, tok, tasks[t].valid_texts)
             pred = (s if t == "sentiment" else tl).argmax(1)
             metrics["validation"][v][t] = task_metrics(tasks[t].valid_labels, pred, labels[t])
-        s, tl = logits(sess, tok, [r["text"] for r in news])
+        metrics["news_validation"][v] = {src: news_metrics(sess, tok, plain, items, labels["sentiment"]) for src, items in news.items()}
+        if nt_texts:
+            _, tl = logits(sess, tok, nt_texts)
+            metrics["news_topic_heldout"][v] = task_metrics(nt_labels, tl.argmax(1), labels["topic"])
+        s, tl = logits(sess, tok, [r["text"] for r in sanity])
         sp = [labels["sentiment"][i] for i in s.argmax(1)]
         tp = [labels["topic"][i] for i in tl.argmax(1)]
         metrics["news_sanity"][v] = {
-            "n": len(news),
-            "sentiment_accuracy": round(float(np.mean([a == r["sentiment"] for a, r in zip(sp, news)])), 4),
-            "topic_accuracy": round(float(np.mean([a == r["topic"] for a, r in zip(tp, news)])), 4),
+            "n": len(sanity),
+            "sentiment_accuracy": round(float(np.mean([a == r["sentiment"] for a, r in zip(sp, sanity)])), 4),
+            "topic_accuracy": round(float(np.mean([a == r["topic"] for a, r in zip(tp, sanity)])), 4),
             "predictions": [{"text": r["text"], "sentiment": a, "topic": b, "gold_sentiment": r["sentiment"], "gold_topic": r["topic"]}
-                            for a, b, r in zip(sp, tp, news)],
+                            for a, b, r in zip(sp, tp, sanity)],
         }
         metrics["throughput_items_per_s"][v] = {"batch": 32, "seq": 32, "items_per_s": throughput(sess, seconds=bench_seconds)}
     for f in ("tokenizer.json",):
@@ -145,8 +214,11 @@ def main() -> None:
         hist, recipe = meta["history"], meta["args"]
     m = evaluate_dir(a.model_dir, a.data_dir, a.threads, history=hist, recipe=recipe, bench_seconds=a.bench_seconds)
     for v, r in m["validation"].items():
-        print(v, {t: (x["accuracy"], x["macro_f1"]) for t, x in r.items()}, m["news_sanity"][v]["sentiment_accuracy"],
-              m["news_sanity"][v]["topic_accuracy"], m["throughput_items_per_s"][v])
+        nv = m["news_validation"][v]["sentfin+finentity"]
+        print(v, {t: (x["accuracy"], x["macro_f1"]) for t, x in r.items()},
+              "news whole", nv["whole_text_agreeing"]["accuracy"], "entity", nv["entity"]["accuracy"],
+              "conflicting", nv["entity_conflicting"]["accuracy"],
+              "news topic", m["news_topic_heldout"].get(v, {}).get("accuracy"), m["throughput_items_per_s"][v])
 
 
 if __name__ == "__main__":

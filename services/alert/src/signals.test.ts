@@ -4,7 +4,7 @@ import { MARKET_SIGNAL_KEY, SignalSchema, fanOut, takeIfNew, toObservation, type
 
 const item = (tickers: string[]): ScoredItem => ({
   schema_version: 1, id: 'a'.repeat(32), source: 'test', source_kind: 'replay', url: 'https://x.example.com/1', title: 'Bank fails', text: 'Bank fails', truncated: false, lang: 'en',
-  published_at: '2026-01-05T14:00:30.000Z', fetched_at: '2026-01-05T14:00:31.000Z', tickers, duplicate_of: null, novelty: 0.5,
+  published_at: '2026-01-05T14:00:30.000Z', fetched_at: '2026-01-05T14:00:31.000Z', tickers, duplicate_of: null, novelty: 0.5, entities: [],
   sentiment: 'negative', sentiment_scores: { negative: 0.8, neutral: 0.1, positive: 0.1 }, topic: 'Financials',
   topic_scores: Object.fromEntries(TOPICS.map((t) => [t, t === 'Financials' ? 1 : 0])) as ScoredItem['topic_scores'], model_version: 'test', scored_at: '2026-01-05T14:00:32.000Z',
 });
@@ -18,6 +18,24 @@ describe('signals', () => {
     // the market signal counts for the market and the topic; a ticker signal for its ticker only
     expect(toObservation(signals[0]!, 2)).toMatchObject({ market: true, topic: 'Financials', tickers: [], novelty: 0.5, negative: true, pNegative: 0.8, partition: 2 });
     expect(toObservation(signals[2]!, 5)).toMatchObject({ market: false, topic: null, tickers: ['BAC'], publishedAtMs: Date.parse('2026-01-05T14:00:30.000Z') });
+  });
+
+  it("judges a ticker on its own entity sentiment, the market on the whole item's", () => {
+    const scores = (negative: number) => ({ negative, neutral: 0.05, positive: 0.95 - negative });
+    const mixed: ScoredItem = {
+      ...item(['ACME']),
+      title: 'Acme beats estimates as Beta plunges',
+      entities: [
+        { name: 'Acme', ticker: 'ACME', start: 0, end: 4, sentiment: 'positive', sentiment_scores: scores(0.02) },
+        { name: 'Beta', ticker: 'BETA', start: 24, end: 28, sentiment: 'negative', sentiment_scores: scores(0.9) },
+      ],
+    };
+    const signals = fanOut(mixed, { partition: 0, offset: '1' }).map((r) => SignalSchema.parse(JSON.parse(r.value as string)));
+    expect(signals.map((s) => [s.ticker, s.negative, s.p_negative])).toEqual([
+      [null, true, 0.8],
+      ['ACME', false, 0.02],
+      ['BETA', true, 0.9],
+    ]);
   });
 
   it('takes a source position once, in order, per scored partition', () => {

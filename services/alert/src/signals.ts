@@ -51,7 +51,11 @@ export const SignalSchema = z.object({
 });
 export type Signal = z.infer<typeof SignalSchema>;
 
-/** The signals of one scored item: one for the market family, one per distinct ticker. */
+/**
+ * The signals of one scored item: one for the market family, one per distinct ticker. A ticker signal carries
+ * that ticker's own sentiment when the item scored it as an entity ("Acme beats as Beta plunges" is negative for
+ * Beta only); a ticker without an entity (v1 items, tickers a pusher set) carries the whole item's.
+ */
 export function fanOut(item: ScoredItem, source: { partition: number; offset: string }): BusRecord[] {
   const common = {
     v: 1 as const,
@@ -63,10 +67,18 @@ export function fanOut(item: ScoredItem, source: { partition: number; offset: st
     p_negative: item.sentiment_scores.negative ?? 0,
     novelty: item.novelty,
   };
-  const tickers = [...new Set(item.tickers)];
+  const entityOf = new Map(item.entities.filter((e) => e.ticker !== null).map((e) => [e.ticker!, e]));
+  const tickers = [...new Set([...item.tickers, ...entityOf.keys()])];
+  const ownSentiment = (t: string) => {
+    const e = entityOf.get(t);
+    return e ? { negative: e.sentiment === 'negative', p_negative: e.sentiment_scores.negative ?? 0 } : {};
+  };
   const signals: Array<[string, Signal]> = [
     [MARKET_SIGNAL_KEY, { ...common, src: [source.partition, source.offset, 0], topic: item.topic, ticker: null }],
-    ...tickers.map((t, i): [string, Signal] => [`ticker:${t}`, { ...common, src: [source.partition, source.offset, i + 1], topic: null, ticker: t }]),
+    ...tickers.map((t, i): [string, Signal] => [
+      `ticker:${t}`,
+      { ...common, ...ownSentiment(t), src: [source.partition, source.offset, i + 1], topic: null, ticker: t },
+    ]),
   ];
   return signals.map(([key, s]) => ({ key, value: JSON.stringify(s) }));
 }

@@ -17,6 +17,7 @@ import { ClassifyWorker } from './worker.js';
 
 export { loadClassifyConfig, classifyConfigSchema, DEFAULT_MODEL_DIR, type ClassifyConfig } from './config.js';
 export { ClassifierModel } from './model.js';
+export { findTargets, type CharSpan } from './entity-spans.js';
 
 export function loadModel(config: ClassifyConfig, logger: Logger): Promise<ClassifierModel> {
   return ClassifierModel.load({

@@ -18,8 +18,21 @@ export interface InferenceThreadOptions {
   logger: Logger;
 }
 
+/** Logits of one run, row-major: [rows, 3], [rows, 20] and, for a model with an entity head, [rows, entities, 3]. */
+export interface RunOutput {
+  sentiment: Float32Array;
+  topic: Float32Array;
+  entity?: Float32Array;
+}
+
+/** The float [rows, entities, width] mask of the entity tokens, for a model with an entity head. */
+export interface EntityMaskInput {
+  data: Float32Array;
+  entities: number;
+}
+
 interface Pending {
-  resolve: (r: { sentiment: Float32Array; topic: Float32Array }) => void;
+  resolve: (r: RunOutput) => void;
   reject: (e: Error) => void;
 }
 
@@ -35,12 +48,12 @@ export class InferenceThread {
     readonly outputNames: readonly string[],
     logger: Logger,
   ) {
-    worker.on('message', (m: { id: number; sentiment?: Float32Array; topic?: Float32Array; error?: string }) => {
+    worker.on('message', (m: { id: number; sentiment?: Float32Array; topic?: Float32Array; entity?: Float32Array; error?: string }) => {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
       if (m.error !== undefined) p.reject(new FinsentError('FINSENT_ERR_INFERENCE', `onnxruntime run failed: ${m.error}`));
-      else p.resolve({ sentiment: m.sentiment!, topic: m.topic! });
+      else p.resolve({ sentiment: m.sentiment!, topic: m.topic!, ...(m.entity ? { entity: m.entity } : {}) });
     });
     const failAll = (err: Error) => {
       if (!this.closing && !this.exitError) logger.error({ err: err.message }, 'inference thread is gone: every batch now fails and /healthz reports 503');
@@ -89,12 +102,14 @@ export class InferenceThread {
   }
 
   /** One session.run on the worker; the input buffers are handed over (they are unusable here after). */
-  run(ids: BigInt64Array, mask: BigInt64Array, dims: [number, number]): Promise<{ sentiment: Float32Array; topic: Float32Array }> {
+  run(ids: BigInt64Array, mask: BigInt64Array, dims: [number, number], entityMask?: EntityMaskInput): Promise<RunOutput> {
     if (this.exitError) return Promise.reject(this.exitError);
     const id = this.nextId++;
+    const transfer = [ids.buffer as ArrayBuffer, mask.buffer as ArrayBuffer];
+    if (entityMask) transfer.push(entityMask.data.buffer as ArrayBuffer);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, ids, mask, dims }, [ids.buffer as ArrayBuffer, mask.buffer as ArrayBuffer]);
+      this.worker.postMessage({ id, ids, mask, dims, entityMask }, transfer);
     });
   }
 

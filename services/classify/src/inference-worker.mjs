@@ -8,8 +8,8 @@
  *   in  workerData { modelBytes: Uint8Array, provider: 'cpu'|'cuda', sessionOptions }
  *   out { type: 'ready', provider, outputNames } | { type: 'fallback', error } (CUDA could not load)
  *       | { type: 'failed', error } (no session at all: the worker then exits)
- *   in  { id, ids: BigInt64Array, mask: BigInt64Array, dims: [rows, width] }
- *   out { id, sentiment: Float32Array, topic: Float32Array } | { id, error }
+ *   in  { id, ids: BigInt64Array, mask: BigInt64Array, dims: [rows, width], entityMask?: { data: Float32Array, entities } }
+ *   out { id, sentiment: Float32Array, topic: Float32Array, entity?: Float32Array } | { id, error }
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
@@ -44,11 +44,20 @@ parentPort.on('message', async (msg) => {
     return;
   }
   try {
-    const result = await session.run({
+    const feeds = {
       input_ids: new ort.Tensor('int64', msg.ids, msg.dims),
       attention_mask: new ort.Tensor('int64', msg.mask, msg.dims),
+    };
+    if (msg.entityMask) {
+      feeds.entity_mask = new ort.Tensor('float32', msg.entityMask.data, [msg.dims[0], msg.entityMask.entities, msg.dims[1]]);
+    }
+    const result = await session.run(feeds);
+    parentPort.postMessage({
+      id: msg.id,
+      sentiment: result.sentiment_logits.data,
+      topic: result.topic_logits.data,
+      entity: result.entity_logits?.data,
     });
-    parentPort.postMessage({ id: msg.id, sentiment: result.sentiment_logits.data, topic: result.topic_logits.data });
   } catch (err) {
     parentPort.postMessage({ id: msg.id, error: String(err?.message ?? err) });
   }

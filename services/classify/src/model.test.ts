@@ -59,7 +59,7 @@ describe('ClassifierModel', () => {
   });
 
   it('truncates long input at the documented maximum length', () => {
-    const ids = model.encode('word '.repeat(1_000));
+    const { ids } = model.encode('word '.repeat(1_000));
     expect(ids).toHaveLength(model.maxLength);
   });
 

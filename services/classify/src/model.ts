@@ -12,12 +12,19 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { FinsentError, errorMessage, type Logger } from '@finsent/shared';
-import { InferenceThread } from './inference-thread.js';
+import { entityTokenRanges, type CharSpan } from './entity-spans.js';
+import { InferenceThread, type EntityMaskInput } from './inference-thread.js';
 import { ModelLabelsSchema, checkLabelsContract, type ModelLabels } from './labels-contract.js';
 import { NORMALISATION_VERSION, normaliseText } from './normalise.js';
-import { predictionAt, type Prediction } from './scoring.js';
+import { entityPredictionsAt, predictionAt, type Prediction } from './scoring.js';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
+
+/** One text ready for the model: its token ids ([CLS] … [SEP]) and the token range of each entity to score. */
+export interface EncodedText {
+  ids: number[];
+  entities: Array<[number, number]>;
+}
 
 export interface ModelOptions {
   modelDir: string;
@@ -73,6 +80,11 @@ export class ClassifierModel {
     return this.labels.max_length;
   }
 
+  /** Whether the model scores entities itself; without an entity head each entity gets the whole text's label. */
+  get hasEntityHead(): boolean {
+    return this.labels.outputs.includes('entity_logits');
+  }
+
   static async load(o: ModelOptions): Promise<ClassifierModel> {
     const read = async (name: string) => {
       try {
@@ -106,16 +118,19 @@ export class ClassifierModel {
     return new ClassifierModel(session, tokenizer, labels, provider, modelFile, o.maxItemsPerRun, idOf('[CLS]'), idOf('[SEP]'), idOf('[PAD]'));
   }
 
-  /** Token ids ([CLS] … [SEP]) of one text, truncated to the model's max length. */
-  encode(text: string): number[] {
+  /** Token ids ([CLS] … [SEP]) of one text, truncated to the model's max length, and its entities' token ranges. */
+  encode(text: string, spans: readonly CharSpan[] = []): EncodedText {
     const ids: number[] = this.tokenizer.encode(normaliseText(text), { add_special_tokens: false }).ids;
     const body = ids.slice(0, this.maxLength - 2);
-    return [this.clsId, ...body, this.sepId];
+    const full = [this.clsId, ...body, this.sepId];
+    const count = (prefix: string) => this.tokenizer.encode(prefix, { add_special_tokens: false }).ids.length;
+    const entities = this.hasEntityHead ? entityTokenRanges(text, spans, count, full.length) : spans.map((): [number, number] => [0, 1]);
+    return { ids: full, entities };
   }
 
   /** Predictions for pre-tokenised inputs, in input order. */
-  async predictEncoded(encoded: number[][]): Promise<Prediction[]> {
-    const order = encoded.map((_, i) => i).sort((a, b) => encoded[a]!.length - encoded[b]!.length);
+  async predictEncoded(encoded: EncodedText[]): Promise<Prediction[]> {
+    const order = encoded.map((_, i) => i).sort((a, b) => encoded[a]!.ids.length - encoded[b]!.ids.length);
     const out = new Array<Prediction>(encoded.length);
     for (let start = 0; start < order.length; start += this.maxItemsPerRun) {
       const run = order.slice(start, start + this.maxItemsPerRun);
@@ -125,25 +140,43 @@ export class ClassifierModel {
     return out;
   }
 
-  async predict(texts: string[]): Promise<Prediction[]> {
-    return this.predictEncoded(texts.map((t) => this.encode(t)));
+  /** Predictions for texts, in input order; `spans[i]` are the entities of `texts[i]` to score (none if absent). */
+  async predict(texts: string[], spans: ReadonlyArray<readonly CharSpan[]> = []): Promise<Prediction[]> {
+    return this.predictEncoded(texts.map((t, i) => this.encode(t, spans[i] ?? [])));
   }
 
-  private async runPadded(batch: number[][]): Promise<Prediction[]> {
-    const width = Math.max(...batch.map((ids) => ids.length));
+  private async runPadded(batch: EncodedText[]): Promise<Prediction[]> {
+    const width = Math.max(...batch.map((e) => e.ids.length));
     const ids = new BigInt64Array(batch.length * width).fill(BigInt(this.padId));
     const mask = new BigInt64Array(batch.length * width);
     batch.forEach((row, r) => {
-      row.forEach((id, c) => {
+      row.ids.forEach((id, c) => {
         ids[r * width + c] = BigInt(id);
         mask[r * width + c] = 1n;
       });
     });
-    const { sentiment, topic } = await this.session.run(ids, mask, [batch.length, width]);
-    return batch.map((_, r) => predictionAt(sentiment, topic, r));
+    const entityMask = this.hasEntityHead ? entityMaskOf(batch, width) : undefined;
+    const out = await this.session.run(ids, mask, [batch.length, width], entityMask);
+    return batch.map((row, r) => {
+      const p = predictionAt(out.sentiment, out.topic, r);
+      const entities = out.entity && entityMask
+        ? entityPredictionsAt(out.entity, r, entityMask.entities, row.entities.length)
+        : row.entities.map(() => ({ sentiment: p.sentiment, sentiment_scores: p.sentiment_scores }));
+      return { ...p, entities };
+    });
   }
 
   async close(): Promise<void> {
     await this.session.close();
   }
+}
+
+/** The [rows, entities, width] float mask of a run: 1 on each entity's tokens; one all-zero row when none has any. */
+function entityMaskOf(batch: EncodedText[], width: number): EntityMaskInput {
+  const entities = Math.max(1, ...batch.map((e) => e.entities.length));
+  const data = new Float32Array(batch.length * entities * width);
+  batch.forEach((row, r) => {
+    row.entities.forEach(([a, b], e) => data.fill(1, (r * entities + e) * width + a, (r * entities + e) * width + b));
+  });
+  return { data, entities };
 }

@@ -6,6 +6,7 @@
  */
 import {
   CONSUMER_GROUPS,
+  ITEM_SCHEMA_VERSION,
   MicroBatcher,
   RawItemSchema,
   TOPIC_NAMES,
@@ -20,7 +21,7 @@ import {
   type Rejection,
   type ScoredItem,
 } from '@finsent/shared';
-import type { ClassifierModel } from './model.js';
+import type { ClassifierModel, EncodedText } from './model.js';
 import type { ClassifyMetrics } from './metrics.js';
 import type { Prediction } from './scoring.js';
 
@@ -36,8 +37,8 @@ export interface WorkerOptions {
 interface Classifiable {
   message: BusMessage;
   item: RawItem;
-  /** Token ids ([CLS] … [SEP]) from the model's tokeniser. */
-  ids: number[];
+  /** Token ids ([CLS] … [SEP]) from the model's tokeniser, and the token ranges of the item's entities. */
+  encoded: EncodedText;
 }
 
 /**
@@ -45,7 +46,10 @@ interface Classifiable {
  * before the micro-batcher, keeps it off the inference critical path: it runs on the event loop
  * while the previous model batch runs on onnxruntime's threads.
  */
-export function triage(batch: BusMessage[], encode: (text: string) => number[]): { items: Classifiable[]; rejections: Rejection[] } {
+export function triage(
+  batch: BusMessage[],
+  encode: (text: string, spans: RawItem['entities']) => EncodedText,
+): { items: Classifiable[]; rejections: Rejection[] } {
   const items: Classifiable[] = [];
   const rejections: Rejection[] = [];
   for (const message of batch) {
@@ -54,21 +58,34 @@ export function triage(batch: BusMessage[], encode: (text: string) => number[]):
       rejections.push({ message, reasonCode: parsed.reasonCode, reason: parsed.reason });
       continue;
     }
-    const ids = encode(parsed.value.text);
+    const encoded = encode(parsed.value.text, parsed.value.entities);
     // Only [CLS] and [SEP]: nothing was left after normalisation.
-    if (ids.length <= 2) rejections.push({ message, reasonCode: 'empty_text', reason: 'text is empty after normalisation (only URLs, emoji or whitespace)' });
-    else items.push({ message, item: parsed.value, ids });
+    if (encoded.ids.length <= 2) rejections.push({ message, reasonCode: 'empty_text', reason: 'text is empty after normalisation (only URLs, emoji or whitespace)' });
+    else items.push({ message, item: parsed.value, encoded });
   }
   return { items, rejections };
+}
+
+/** A raw item with its prediction: the output contract (version 2, entities carrying their own sentiment). */
+export function scoredItem(item: RawItem, p: Prediction, modelVersion: string, scoredAt: string): ScoredItem {
+  const { entities, ...whole } = p;
+  return {
+    ...item,
+    ...whole,
+    schema_version: ITEM_SCHEMA_VERSION,
+    entities: item.entities.map((e, k) => ({ ...e, ...entities[k]! })),
+    model_version: modelVersion,
+    scored_at: scoredAt,
+  };
 }
 
 export class ClassifyWorker {
   private consumer: BusConsumer | undefined;
   private producer: BusProducer | undefined;
-  private readonly batcher: MicroBatcher<number[], Prediction>;
+  private readonly batcher: MicroBatcher<EncodedText, Prediction>;
 
   constructor(private readonly o: WorkerOptions) {
-    this.batcher = new MicroBatcher<number[], Prediction>({
+    this.batcher = new MicroBatcher<EncodedText, Prediction>({
       maxItems: o.batchMax,
       maxWaitMs: o.batchWaitMs,
       process: async (encoded) => {
@@ -95,12 +112,12 @@ export class ClassifyWorker {
   }
 
   async handle(batch: BusMessage[]): Promise<void> {
-    const { items, rejections } = triage(batch, (text) => this.o.model.encode(text));
+    const { items, rejections } = triage(batch, (text, spans) => this.o.model.encode(text, spans));
     await publishDeadLetters(this.producer!, 'classify', rejections, { counter: this.o.metrics.deadLetters, logger: this.o.logger });
     if (items.length === 0) return;
-    const predictions = await this.batcher.submit(items.map((x) => x.ids));
+    const predictions = await this.batcher.submit(items.map((x) => x.encoded));
     const scoredAt = new Date().toISOString();
-    const scored: ScoredItem[] = items.map(({ item }, i) => ({ ...item, ...predictions[i]!, model_version: this.o.model.version, scored_at: scoredAt }));
+    const scored: ScoredItem[] = items.map(({ item }, i) => scoredItem(item, predictions[i]!, this.o.model.version, scoredAt));
     await this.producer!.send(
       TOPIC_NAMES.scored,
       scored.map((s) => ({ key: s.id, value: JSON.stringify(s) })),

@@ -3,7 +3,7 @@
  * is validated against the shared schema before anything publishes it.
  */
 import { createHash } from 'node:crypto';
-import { MAX_TEXT_CHARS, RawItemSchema, SCHEMA_VERSION, describeZodError, type RawItem } from '@finsent/shared';
+import { ITEM_SCHEMA_VERSION, MAX_TEXT_CHARS, RawItemSchema, describeZodError, type RawItem } from '@finsent/shared';
 import { guessLanguage } from './language.js';
 import { htmlToText, truncate } from './text.js';
 import type { TickerExtractor } from './tickers.js';
@@ -65,7 +65,7 @@ export function normaliseEntry(e: SourceEntry, tickers: TickerExtractor, now: Da
   const fetchedAt = now.toISOString();
   const published = isoOrNull(e.publishedAt);
   const candidate = {
-    schema_version: SCHEMA_VERSION,
+    schema_version: ITEM_SCHEMA_VERSION,
     id: stableId(identity),
     source: e.source,
     source_kind: e.sourceKind,
@@ -80,6 +80,7 @@ export function normaliseEntry(e: SourceEntry, tickers: TickerExtractor, now: Da
     tickers: tickers.extract(`${title} ${summary}`).slice(0, 50),
     duplicate_of: null,
     novelty: 1,
+    entities: tickers.entities(text),
   };
   const parsed = RawItemSchema.safeParse(candidate);
   return parsed.success ? { ok: true, item: parsed.data } : { ok: false, reason: describeZodError(parsed.error) };

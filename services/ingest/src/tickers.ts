@@ -5,6 +5,7 @@
  * "Inc" or "'s earnings", so "apple harvest" tags nothing.
  */
 import { readFileSync } from 'node:fs';
+import { MAX_ENTITIES, type EntityMention } from '@finsent/shared';
 
 export interface Company {
   ticker: string;
@@ -20,9 +21,11 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export class TickerExtractor {
   private readonly plain: Array<{ re: RegExp; ticker: string }> = [];
   private readonly known: Set<string>;
+  private readonly names = new Map<string, string>();
 
   constructor(companies: Company[]) {
     this.known = new Set(companies.map((c) => c.ticker));
+    for (const c of companies) this.names.set(c.ticker, c.name);
     for (const c of companies) {
       const names = [...new Set([c.name.replace(/,?\s+(Inc\.?|Corporation|Corp\.?|plc|PLC|Ltd\.?|N\.V\.|S\.A\.|AG|SE)$/, ''), ...c.aliases])];
       for (const n of names) {
@@ -38,12 +41,41 @@ export class TickerExtractor {
   }
 
   extract(text: string): string[] {
-    const found = new Set<string>();
-    for (const m of text.matchAll(/(?<![\w$])\$([A-Za-z]{1,6}(?:\.[A-Za-z]{1,2})?)\b/g)) found.add(m[1]!.toUpperCase());
-    for (const m of text.matchAll(/\((?:NYSE|NASDAQ|Nasdaq|LSE|TSX|AMEX|NYSE American|XETRA|Euronext)\s*:\s*([A-Z][A-Z0-9.]{0,6})\)/g)) found.add(m[1]!);
-    for (const { re, ticker } of this.plain) if (re.test(text)) found.add(ticker);
+    return [...new Set(this.mentions(text).map((m) => m.ticker))].sort();
+  }
+
+  /**
+   * The companies `text` names, each once (its first mention), in text order, with the mention's UTF-16 offsets:
+   * what the classifier scores one sentiment for. The name is the company's listed name when the ticker is known,
+   * else the cashtag's symbol.
+   */
+  entities(text: string): EntityMention[] {
+    const first = new Map<string, { start: number; end: number }>();
+    for (const m of this.mentions(text)) {
+      const seen = first.get(m.ticker);
+      if (!seen || m.start < seen.start) first.set(m.ticker, { start: m.start, end: m.end });
+    }
+    return [...first.entries()]
+      .sort((a, b) => a[1].start - b[1].start)
+      .slice(0, MAX_ENTITIES)
+      .map(([ticker, span]) => ({ name: this.names.get(ticker) ?? ticker, ticker, ...span }));
+  }
+
+  private mentions(text: string): Array<{ ticker: string; start: number; end: number }> {
+    const out: Array<{ ticker: string; start: number; end: number }> = [];
+    for (const m of text.matchAll(/(?<![\w$])\$([A-Za-z]{1,6}(?:\.[A-Za-z]{1,2})?)\b/g)) {
+      out.push({ ticker: m[1]!.toUpperCase(), start: m.index, end: m.index + m[0].length });
+    }
+    for (const m of text.matchAll(/\((?:NYSE|NASDAQ|Nasdaq|LSE|TSX|AMEX|NYSE American|XETRA|Euronext)\s*:\s*([A-Z][A-Z0-9.]{0,6})\)/g)) {
+      const at = m.index + m[0].lastIndexOf(m[1]!);
+      out.push({ ticker: m[1]!, start: at, end: at + m[1]!.length });
+    }
+    for (const { re, ticker } of this.plain) {
+      const m = re.exec(text);
+      if (m) out.push({ ticker, start: m.index, end: m.index + m[0].length });
+    }
     // Keep the schema's ticker shape; bare cashtags of unknown symbols are still kept (social chatter names small caps).
-    return [...found].filter((t) => /^[A-Z][A-Z0-9.\-]{0,9}$/.test(t)).sort();
+    return out.filter((m) => /^[A-Z][A-Z0-9.\-]{0,9}$/.test(m.ticker));
   }
 
   isKnown(ticker: string): boolean {

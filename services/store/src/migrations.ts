@@ -209,6 +209,65 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM trend_topic_minute GROUP BY minute`,
     ],
   },
+  {
+    version: 4,
+    name: 'entity-level sentiment: item entities, per-entity rows, ticker trends from each ticker\'s own sentiment',
+    // v2 items carry `entities`, each with its own sentiment. They are stored on the item row (so the item is
+    // still inserted once, and its entities with it) and fanned out by materialized views: one row per entity
+    // in item_entities, and ticker trends counted from the entity's sentiment. A ticker without an entity (a v1
+    // item, or a ticker a pusher set) counts with the item's sentiment, so no ticker is lost across the change.
+    // uniqExact(id) per ticker keeps the count exactly once per item. The trend MV is dropped and re-created
+    // (as in version 3) before the store consumes anything.
+    statements: () => [
+      `ALTER TABLE items ADD COLUMN IF NOT EXISTS entities Array(Tuple(
+        name String, ticker Nullable(String), sentiment LowCardinality(String),
+        p_negative Float32, p_neutral Float32, p_positive Float32, start UInt32, end UInt32)) DEFAULT []`,
+      `CREATE TABLE IF NOT EXISTS item_entities (
+        id String,
+        published_at DateTime64(3, 'UTC'),
+        entity String,
+        ticker Nullable(String),
+        sentiment LowCardinality(String),
+        p_negative Float32,
+        p_neutral Float32,
+        p_positive Float32,
+        start UInt32,
+        end UInt32,
+        item_sentiment LowCardinality(String),
+        topic LowCardinality(String),
+        model_version LowCardinality(String),
+        scored_at DateTime64(3, 'UTC'),
+        stored_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = ReplacingMergeTree(stored_at)
+      PARTITION BY toYYYYMM(published_at)
+      ORDER BY (toDate(published_at), id, entity)`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS item_entities_mv TO item_entities AS
+        SELECT id, published_at, e.name AS entity, e.ticker AS ticker, e.sentiment AS sentiment,
+          e.p_negative AS p_negative, e.p_neutral AS p_neutral, e.p_positive AS p_positive, e.start AS start, e.end AS end,
+          item_sentiment, topic, model_version, scored_at
+        -- the item's own sentiment is renamed first: in the outer SELECT, \`sentiment\` is the entity's
+        FROM (SELECT id, published_at, entities, sentiment AS item_sentiment, topic, model_version, scored_at FROM items)
+        ARRAY JOIN entities AS e`,
+      `DROP VIEW IF EXISTS trend_ticker_minute_mv`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS trend_ticker_minute_mv TO trend_ticker_minute AS
+        SELECT toStartOfMinute(published_at) AS minute, own.1 AS ticker, own.2 AS sentiment,
+          uniqExactState(id) AS items, avgState(own.3) AS p_negative
+        FROM (
+          SELECT published_at, id,
+            arrayFilter(e -> e.ticker IS NOT NULL, entities) AS tagged,
+            arrayMap(e -> assumeNotNull(e.ticker), tagged) AS entity_tickers,
+            arrayMap(t -> if(has(entity_tickers, t),
+                (t, tagged[indexOf(entity_tickers, t)].sentiment, tagged[indexOf(entity_tickers, t)].p_negative),
+                (t, sentiment, p_negative)),
+              arrayDistinct(arrayConcat(tickers, entity_tickers))) AS owns
+          FROM items
+        )
+        ARRAY JOIN owns AS own
+        GROUP BY minute, ticker, sentiment`,
+      `CREATE VIEW IF NOT EXISTS v_item_entities AS SELECT * FROM item_entities FINAL`,
+    ],
+  },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

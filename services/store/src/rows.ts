@@ -30,6 +30,16 @@ export function itemRow(item: ScoredItem) {
     topic_scores: item.topic_scores,
     model_version: item.model_version,
     scored_at: toClickHouseTime(item.scored_at),
+    entities: item.entities.map((e) => ({
+      name: e.name,
+      ticker: e.ticker,
+      sentiment: e.sentiment,
+      p_negative: e.sentiment_scores.negative ?? 0,
+      p_neutral: e.sentiment_scores.neutral ?? 0,
+      p_positive: e.sentiment_scores.positive ?? 0,
+      start: e.start,
+      end: e.end,
+    })),
   };
 }
 

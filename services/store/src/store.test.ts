@@ -10,7 +10,7 @@ function scored(i: number, sentiment: ScoredItem['sentiment'], minute: number): 
   return {
     schema_version: SCHEMA_VERSION, id: i.toString(16).padStart(32, '0'), source: 'test', source_kind: 'replay', url: null,
     title: `headline ${i}`, text: `headline ${i}`, truncated: false, lang: 'en', published_at: t, fetched_at: t,
-    tickers: i % 2 ? ['JPM'] : [], duplicate_of: null, novelty: 1, sentiment,
+    tickers: i % 2 ? ['JPM'] : [], duplicate_of: null, novelty: 1, entities: [], sentiment,
     sentiment_scores: { negative: sentiment === 'negative' ? 0.9 : 0.05, neutral: 0.05, positive: sentiment === 'negative' ? 0.05 : 0.9 },
     topic: 'Financials', topic_scores: Object.fromEntries(TOPICS.map((x) => [x, x === 'Financials' ? 0.81 : 0.01])) as ScoredItem['topic_scores'],
     model_version: 'finsent-test', scored_at: t,

@@ -23,7 +23,7 @@ function item({ minute, topic, negative, pNegative = negative ? 0.9 : 0.05, tick
   return {
     schema_version: SCHEMA_VERSION, id: `item-${n}`, source: 'reuters', source_kind: 'rss', url: `https://news.example/${n}`,
     title: `${topic} headline ${n}`, text: `${topic} story ${n}`, truncated: false, lang: 'en', published_at: t, fetched_at: t,
-    tickers, duplicate_of: duplicateOf ?? null, novelty: duplicateOf ? 0.1 : 1, sentiment: negative ? 'negative' : 'neutral',
+    tickers, duplicate_of: duplicateOf ?? null, novelty: duplicateOf ? 0.1 : 1, entities: [], sentiment: negative ? 'negative' : 'neutral',
     sentiment_scores: { negative: pNegative, neutral: 1 - pNegative - 0.01, positive: 0.01 },
     topic, topic_scores: Object.fromEntries(TOPICS.map((x) => [x, x === topic ? 0.9 : 0.01])) as ScoredItem['topic_scores'],
     model_version: 'finsent-test', scored_at: t,
@@ -42,7 +42,18 @@ const headlines = [
   item({ minute: 7, topic: 'Energy | Oil', negative: true, pNegative: 0.99, tickers: ['XOM'] }),
   item({ minute: 7, topic: 'Energy | Oil', negative: true, pNegative: 0.98, duplicateOf: 'item-0' }),
 ];
-const ITEMS = [...financials, ...energy, ...headlines];
+// One headline, two companies with opposite news: the whole text is negative, Acme's own sentiment positive.
+const scores = (negative: number) => ({ negative, neutral: 0.05, positive: 0.95 - negative });
+const mixed: ScoredItem = {
+  ...item({ minute: 20, topic: 'Earnings', negative: true, tickers: ['ACME'] }),
+  title: 'Acme beats estimates as Beta plunges',
+  entities: [
+    { name: 'Acme', ticker: 'ACME', start: 0, end: 4, sentiment: 'positive', sentiment_scores: scores(0.02) },
+    { name: 'Beta', ticker: 'BETA', start: 24, end: 28, sentiment: 'negative', sentiment_scores: scores(0.9) },
+    { name: 'estimates', ticker: null, start: 10, end: 19, sentiment: 'neutral', sentiment_scores: scores(0.1) },
+  ],
+};
+const ITEMS = [...financials, ...energy, ...headlines, mixed];
 
 const alert: Alert = {
   schema_version: SCHEMA_VERSION, id: 'alert-fin-6', kind: 'negative_spike', scope: 'topic', key: 'Financials', severity: 'critical',
@@ -80,11 +91,24 @@ describe('analyst views', () => {
     expect(all).toEqual([{ n: ITEMS.length }]);
   });
 
-  it('v_ticker_sentiment_minute counts an item under each of its tickers', async () => {
+  it('v_item_entities has one row per entity of an item, with its own sentiment, once', async () => {
+    const rows = await q<{ entity: string; ticker: string | null; sentiment: string; item_sentiment: string; start: number }>(
+      `SELECT entity, ticker, sentiment, item_sentiment, start FROM v_item_entities WHERE id = '${mixed.id}' ORDER BY start`,
+    );
+    expect(rows).toEqual([
+      { entity: 'Acme', ticker: 'ACME', sentiment: 'positive', item_sentiment: 'negative', start: 0 },
+      { entity: 'estimates', ticker: null, sentiment: 'neutral', item_sentiment: 'negative', start: 10 },
+      { entity: 'Beta', ticker: 'BETA', sentiment: 'negative', item_sentiment: 'negative', start: 24 },
+    ]);
+  });
+
+  it("v_ticker_sentiment_minute counts an item under each of its tickers, with the ticker's own sentiment", async () => {
     const rows = await q<{ minute: string; ticker: string; negative: number; total: number }>(
       'SELECT minute, ticker, negative, total FROM v_ticker_sentiment_minute ORDER BY ticker, minute',
     );
     expect(rows).toEqual([
+      { minute: '2026-03-02 14:20:00', ticker: 'ACME', negative: 0, total: 1 },
+      { minute: '2026-03-02 14:20:00', ticker: 'BETA', negative: 1, total: 1 },
       { minute: '2026-03-02 14:06:00', ticker: 'GS', negative: 8, total: 10 },
       { minute: '2026-03-02 14:00:00', ticker: 'JPM', negative: 1, total: 10 },
       { minute: '2026-03-02 14:06:00', ticker: 'JPM', negative: 8, total: 10 },
