@@ -10,6 +10,8 @@
  *      training venv .cache/train-venv), the same model the way a data scientist would serve it
  *      (training/finsent_train/bench_torch.py: transformers tokenizer + PyTorch checkpoint, same
  *      headlines, batch size and threads), for the ratio against it.
+ * Inputs are the sample's headlines that name one or two companies, with the tagger's entities: the bare model
+ * is timed with and without entity scoring on the same texts, the service with (as it runs in the pipeline).
  * The last line is one JSON object with the figures and their ratios.
  */
 import { spawn } from 'node:child_process';
@@ -17,9 +19,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import { SCHEMA_VERSION, TOPIC_NAMES, TOPIC_SPECS, createKafkajsBus, createLogger, errorMessage, sleep } from '@finsent/shared';
-import { ClassifierModel, loadClassifyConfig } from '@finsent/classify';
-import { stableId } from '@finsent/ingest';
+import { ITEM_SCHEMA_VERSION, TOPIC_NAMES, TOPIC_SPECS, createKafkajsBus, createLogger, errorMessage, sleep, type EntityMention } from '@finsent/shared';
+import { ClassifierModel, loadClassifyConfig, type EncodedText } from '@finsent/classify';
+import { COMPANIES_FILE, TickerExtractor, stableId } from '@finsent/ingest';
 import { ensureKafkaJars, startKafkaBroker } from '../../infra/kafka/broker.js';
 import { runCommand } from '../../infra/run-command.js';
 import { tempDirFor } from '../temp.js';
@@ -34,8 +36,11 @@ latency at half that rate. Same model (MODEL_DIR/MODEL_FILE), batch size and thr
 Starts a throwaway Kafka broker. Where a Python with PyTorch and transformers is found
 (FINSENT_TORCH_PYTHON, default .cache/train-venv/bin/python; checkpoint FINSENT_TORCH_CKPT, default
 .cache/ckpt/<model name>/final.pt), also runs the same model through transformers + PyTorch for comparison.
-Last line: {"model","provider","bare_items_per_s","service_items_per_s","ratio","p50_ms","p99_ms",
-"torch_items_per_s","service_vs_torch"} (the torch fields are null when it was not run).
+Inputs: the sample headlines that name one or two companies, each with its tagged entities; the bare
+model is timed with entity scoring on and off on the same texts, the service with it on.
+Last line: {"model","provider","entities_per_item","bare_no_entities_items_per_s","bare_items_per_s",
+"service_items_per_s","ratio","p50_ms","p99_ms","torch_items_per_s","service_vs_torch"} (ratio: service
+over bare, both with entities; the torch fields are null when it was not run).
   --items N     backlog size for the saturation run (default 6000)
   --seconds S   duration of the bare run and of the latency run (default 10)
   --batch B     batch size (default CLASSIFY_BATCH_MAX or 64)
@@ -44,8 +49,31 @@ Last line: {"model","provider","bare_items_per_s","service_items_per_s","ratio",
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-function headlines(): string[] {
-  return readFileSync(`${ROOT}cli/sample/headlines.ndjson`, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { title: string }).title);
+interface BenchText {
+  text: string;
+  entities: EntityMention[];
+}
+
+/** The sample's headlines that name one or two companies, with the tagger's entities (headline-length news). */
+function headlines(): BenchText[] {
+  const tagger = TickerExtractor.fromFile(COMPANIES_FILE);
+  return readFileSync(`${ROOT}cli/sample/headlines.ndjson`, 'utf8').trim().split('\n')
+    .map((l) => (JSON.parse(l) as { title: string }).title)
+    .map((text) => ({ text, entities: tagger.entities(text) }))
+    .filter((h) => h.entities.length >= 1 && h.entities.length <= 2);
+}
+
+/** Bare onnxruntime-node throughput over pre-tokenised inputs for `seconds`. */
+async function bareItemsPerSecond(model: ClassifierModel, encoded: EncodedText[], batch: number, seconds: number): Promise<number> {
+  await model.predictEncoded(encoded.slice(0, batch)); // warm-up
+  let items = 0;
+  const start = performance.now();
+  for (let i = 0; performance.now() - start < seconds * 1000; i = (i + batch) % encoded.length) {
+    const part = encoded.slice(i, i + batch);
+    await model.predictEncoded(part);
+    items += part.length;
+  }
+  return items / ((performance.now() - start) / 1000);
 }
 
 /**
@@ -74,12 +102,13 @@ async function torchItemsPerSecond(o: { modelVersion: string; batch: number; thr
   }
 }
 
-function rawItem(i: number, title: string) {
+function rawItem(i: number, h: BenchText) {
   const now = new Date().toISOString();
   return {
-    schema_version: SCHEMA_VERSION,
+    schema_version: ITEM_SCHEMA_VERSION,
     id: stableId(`bench-${i}`),
-    source: 'bench', source_kind: 'replay', url: null, title, text: title, published_at: now, fetched_at: now, tickers: [],
+    source: 'bench', source_kind: 'replay', url: null, title: h.text, text: h.text, published_at: now, fetched_at: now,
+    tickers: [...new Set(h.entities.map((e) => e.ticker).filter((t): t is string => t !== null))], entities: h.entities,
   };
 }
 
@@ -102,20 +131,16 @@ export async function benchClassify(argv: string[]): Promise<number> {
   // (a) bare model: tokenisation done up front, only session runs are timed.
   const logger = createLogger('bench', 'warn');
   const model = await ClassifierModel.load({ modelDir: config.MODEL_DIR, modelFile: config.MODEL_FILE, provider: config.ORT_PROVIDER, intraOpThreads: config.ORT_INTRA_OP_THREADS, spinWait: config.ORT_SPIN_WAIT, maxItemsPerRun: config.CLASSIFY_BATCH_MAX, logger });
-  const encoded = texts.map((t) => model.encode(t));
-  const meanTokens = encoded.reduce((a, e) => a + e.ids.length, 0) / encoded.length;
-  log(`model ${model.version} (${model.file}, ${model.provider}), batch ${config.CLASSIFY_BATCH_MAX}, ${config.ORT_INTRA_OP_THREADS} threads, headlines of ${meanTokens.toFixed(1)} tokens on average`);
-  await model.predictEncoded(encoded.slice(0, config.CLASSIFY_BATCH_MAX)); // warm-up
-  let bareItems = 0;
-  const bareStart = performance.now();
-  for (let i = 0; performance.now() - bareStart < seconds * 1000; i = (i + config.CLASSIFY_BATCH_MAX) % encoded.length) {
-    const batch = encoded.slice(i, i + config.CLASSIFY_BATCH_MAX);
-    await model.predictEncoded(batch);
-    bareItems += batch.length;
-  }
-  const bare = bareItems / ((performance.now() - bareStart) / 1000);
+  const withEntities = texts.map((t) => model.encode(t.text, t.entities));
+  const withoutEntities = texts.map((t) => model.encode(t.text));
+  const meanTokens = withEntities.reduce((a, e) => a + e.ids.length, 0) / withEntities.length;
+  const entitiesPerItem = withEntities.reduce((a, e) => a + e.entities.length, 0) / withEntities.length;
+  log(`model ${model.version} (${model.file}, ${model.provider}, entity head: ${model.hasEntityHead}), batch ${config.CLASSIFY_BATCH_MAX}, ` +
+    `${config.ORT_INTRA_OP_THREADS} threads, ${texts.length} headlines of ${meanTokens.toFixed(1)} tokens and ${entitiesPerItem.toFixed(2)} entities on average`);
+  const bareNoEntities = await bareItemsPerSecond(model, withoutEntities, config.CLASSIFY_BATCH_MAX, seconds);
+  const bare = await bareItemsPerSecond(model, withEntities, config.CLASSIFY_BATCH_MAX, seconds);
   await model.close();
-  log(`bare onnxruntime-node: ${bare.toFixed(0)} items/s`);
+  log(`bare onnxruntime-node: ${bareNoEntities.toFixed(0)} items/s without entities, ${bare.toFixed(0)} items/s with entities`);
 
   // (b) the service, as its own process, against a throwaway broker.
   await ensureKafkaJars();
@@ -184,6 +209,8 @@ export async function benchClassify(argv: string[]): Promise<number> {
     const result = {
       model: model.version,
       provider: model.provider,
+      entities_per_item: Math.round(entitiesPerItem * 100) / 100,
+      bare_no_entities_items_per_s: Math.round(bareNoEntities),
       bare_items_per_s: Math.round(bare),
       service_items_per_s: Math.round(service),
       ratio: Math.round((service / bare) * 100) / 100,

@@ -6,7 +6,9 @@
  * own process as in production. Measured:
  *  - items/s sustained: items whose row was in ClickHouse by the end of the load, per second;
  *  - publish → ClickHouse latency per item, from ingest's `fetched_at` to the row's `stored_at`
- *    (both stamped by the pipeline, read back with SQL);
+ *    (both stamped by the pipeline, read back with SQL), and per stage: fetched_at → scored_at (ingest's
+ *    publish, Kafka, classify's micro-batch and inference, up to the score) and scored_at → stored_at
+ *    (classify's produce, Kafka, the store's batching and the insert), p50 / p99 / max each;
  *  - spike → alert: from the first pushed item of an injected negative burst to the alert's
  *    arrival at a local webhook receiver;
  *  - RSS of every service sampled from /proc every 2 s: peak, and the slope over the second half
@@ -28,7 +30,8 @@ const HELP = `Usage: finsent bench e2e [--rate N] [--duration S] [--spike-at F]
 Runs ingest, classify, store (embedded ClickHouse) and alert as separate processes on a throwaway
 Kafka broker, pushes N items/s to ingest's POST /ingest for S seconds, injects a 90-second negative
 burst at fraction F of the run, and prints as its last line:
-{"items_per_s","p50_store_ms","p99_store_ms","p99_alert_s","peak_rss_mb":{service:MB},"rss_slope_mb_per_min":{…}}
+{"items_per_s","p50_store_ms","p99_store_ms","stages_ms":{"classify":{p50,p99,max},"store":{…}},"p99_alert_s",
+ "peak_rss_mb":{service:MB},"rss_slope_mb_per_min":{…}}
   --rate N       items per second offered (default 200)
   --duration S   seconds of load (default 600: the issue's "10 minutes steady")
   --spike-at F   when the burst starts, as a fraction of the run (default 0.6)
@@ -147,12 +150,14 @@ export async function benchE2e(argv: string[]): Promise<number> {
         query: `SELECT count() AS n,
                   countIf(stored_at <= fromUnixTimestamp64Milli({end:Int64})) AS in_time,
                   quantileExact(0.5)(dateDiff('millisecond', fetched_at, stored_at)) AS p50,
-                  quantileExact(0.99)(dateDiff('millisecond', fetched_at, stored_at)) AS p99
+                  quantileExact(0.99)(dateDiff('millisecond', fetched_at, stored_at)) AS p99,
+                  quantilesExact(0.5, 0.99, 1)(dateDiff('millisecond', fetched_at, scored_at)) AS classify_q,
+                  quantilesExact(0.5, 0.99, 1)(dateDiff('millisecond', scored_at, stored_at)) AS store_q
                 FROM v_items`,
         query_params: { end: loadEnd + 2_000 },
         format: 'JSONEachRow',
       })
-    ).json<{ n: string; in_time: string; p50: number; p99: number }>();
+    ).json<{ n: string; in_time: string; p50: number; p99: number; classify_q: number[]; store_q: number[] }>();
     await client.close();
     const r = rows[0]!;
     const half = t0 + (durationS * 1000) / 2;
@@ -163,6 +168,8 @@ export async function benchE2e(argv: string[]): Promise<number> {
       sent,
       p50_store_ms: Number(r.p50),
       p99_store_ms: Number(r.p99),
+      stages_ms: Object.fromEntries(([['classify', r.classify_q], ['store', r.store_q]] as const).map(([k, q]) =>
+        [k, { p50: Number(q[0]), p99: Number(q[1]), max: Number(q[2]) }])),
       // One injected burst: its delay is the p99 (and every other quantile) of this run.
       p99_alert_s: firstAlertAfterOnset() !== undefined ? Math.round((firstAlertAfterOnset()! - spikeOnset!) / 100) / 10 : null,
       alerts_before_spike: alertTimes.filter((t) => spikeOnset === undefined || t < spikeOnset).length,

@@ -42,7 +42,7 @@ const EXPECTED: Record<string, string[]> = {
   'panel Top negative headlines': ['time', 'topic', 'tickers', 'title', 'p_negative', 'source', 'url'],
   'panel Alerts': ['time', 'severity', 'scope', 'key', 'negative_share', 'baseline_share', 'z_score', 'items', 'delivery_state'],
   'panel $ticker: negative share and volume': ['time', 'negative_share', 'items'],
-  'panel $ticker: headlines': ['time', 'sentiment', 'p_negative', 'topic', 'title', 'url'],
+  'panel $ticker: headlines': ['time', 'ticker_sentiment', 'text_sentiment', 'p_negative', 'topic', 'title', 'url'],
 };
 
 // Two hours of news, 5 items a minute; each minute one topic, a third of the items negative.
@@ -128,6 +128,20 @@ describe('Grafana dashboards', () => {
       expect(ctx.vars.ticker).toBe('CVX');
       expect(ids.length).toBeGreaterThan(0);
       expect(new Set(ids.map((i) => i % 4))).toEqual(new Set([1]));
+    });
+
+    it("the ticker drill-down shows the ticker's own sentiment where the item scored it as an entity", async () => {
+      await client.command({
+        query: `INSERT INTO items (id, source, source_kind, url, title, text, truncated, lang, published_at, fetched_at, tickers,
+            duplicate_of, novelty, sentiment, p_negative, p_neutral, p_positive, topic, topic_score, topic_scores, model_version, scored_at, entities)
+          VALUES ('mixed', 'test', 'replay', 'https://news.example/mixed', 'Chevron beats as Exxon slumps', 'text', false, 'en',
+            '2026-03-02 13:30:00', '2026-03-02 13:30:00', ['CVX', 'XOM'], NULL, 1, 'negative', 0.7, 0.2, 0.1, 'Energy | Oil', 0.8,
+            map('Energy | Oil', 0.8), 'finsent-test', '2026-03-02 13:30:00',
+            [('Chevron', 'CVX', 'positive', 0.05, 0.05, 0.9, 0, 7), ('Exxon', 'XOM', 'negative', 0.9, 0.05, 0.05, 16, 21)])`,
+      });
+      const sql = clickhouseQueries().find((q) => q.name === 'panel $ticker: headlines')!.sql;
+      const rows = (await run(sql.replace('LIMIT 100', ''))).data.filter((r) => String(r.url).endsWith('/mixed'));
+      expect(rows.map((r) => [r.ticker_sentiment, r.text_sentiment, r.p_negative])).toEqual([['positive', 'negative', 0.05]]);
     });
   });
 });

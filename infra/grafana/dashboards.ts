@@ -152,8 +152,13 @@ export function riskOverview(): dashboard.Dashboard {
     .withPanel(
       chTable(
         '$ticker: headlines',
-        sql`SELECT published_at AS time, sentiment, round(p_negative, 3) AS p_negative, topic, title, url
-          FROM v_items WHERE $__timeFilter(published_at) AND has(tickers, \${ticker:singlequote})
+        // The ticker's own sentiment in the headline (its entity), beside the whole text's: they differ when a
+        // headline is good for one company and bad for another.
+        sql`SELECT published_at AS time, if(empty(own), sentiment, own[1].1) AS ticker_sentiment, sentiment AS text_sentiment,
+            round(if(empty(own), p_negative, own[1].2), 3) AS p_negative, topic, title, url
+          FROM (SELECT published_at, sentiment, p_negative, topic, title, url,
+              arrayMap(e -> (e.sentiment, e.p_negative), arrayFilter(e -> e.ticker = \${ticker:singlequote}, entities)) AS own
+            FROM v_items WHERE $__timeFilter(published_at) AND has(tickers, \${ticker:singlequote}))
           ORDER BY time DESC LIMIT 100`,
       )
         .span(12)

@@ -14,3 +14,31 @@ def test_headline_variant_keeps_dollar_amounts():
 def test_headline_variant_trailing_tickers_and_hashtags():
     raw = "Why am I bullish today on $SPY $SPX $ES_F https://t.co/x #stocks #trading"
     assert headline_variant(raw) == "Why am I bullish today on"
+
+
+def test_normalised_offset_maps_spans_through_normalisation():
+    from finsent_train.data import entity_span, normalise
+
+    raw = "  Big   news: $ACME &amp; Beta  up"
+    norm = normalise(raw)
+    s, e = entity_span(raw, raw.index("$ACME"), raw.index("$ACME") + 5, "ACME")
+    assert norm[s:e] == "ACME"
+    s, e = entity_span(raw, None, None, "beta")  # no offsets: found by name
+    assert norm[s:e] == "Beta"
+    assert entity_span(raw, None, None, "Gamma") is None
+
+
+def test_entity_token_range_counts_tokens_before_and_through_the_span():
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+    from tokenizers.pre_tokenizers import Whitespace
+
+    tok = Tokenizer(WordLevel({w: i for i, w in enumerate("[UNK] acme beats as beta corp plunges".split())}, unk_token="[UNK]"))
+    tok.pre_tokenizer = Whitespace()
+    from finsent_train.train import entity_token_mask, entity_token_range
+
+    text = "acme beats as beta corp plunges"
+    assert entity_token_range(tok, text, 0, 4) == (1, 2)
+    assert entity_token_range(tok, text, 14, 23) == (4, 6)
+    m = entity_token_mask([(4, 6), (9, 10)], 8)  # the second span was truncated away: [CLS]
+    assert m[0].tolist() == [0, 0, 0, 0, 1, 1, 0, 0] and m[1].tolist() == [1, 0, 0, 0, 0, 0, 0, 0]

@@ -16,7 +16,7 @@ import { ClassifierModel } from './model.js';
 import { ClassifyWorker } from './worker.js';
 
 export { loadClassifyConfig, classifyConfigSchema, DEFAULT_MODEL_DIR, type ClassifyConfig } from './config.js';
-export { ClassifierModel } from './model.js';
+export { ClassifierModel, type EncodedText } from './model.js';
 export { findTargets, type CharSpan } from './entity-spans.js';
 
 export function loadModel(config: ClassifyConfig, logger: Logger): Promise<ClassifierModel> {

@@ -266,6 +266,8 @@ export const MIGRATIONS: readonly Migration[] = [
         ARRAY JOIN owns AS own
         GROUP BY minute, ticker, sentiment`,
       `CREATE VIEW IF NOT EXISTS v_item_entities AS SELECT * FROM item_entities FINAL`,
+      // A view's columns are fixed when it is created: re-create v_items so it shows `entities` too.
+      `CREATE OR REPLACE VIEW v_items AS SELECT * FROM items FINAL`,
     ],
   },
 ];
