@@ -10,7 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   feed: { summary: 'dry run: print one feed (URL or file) as normalised NDJSON items, publish nothing', load: () => import('./commands/feed.js') },
   service: { summary: 'run one service in the foreground: ingest | classify | store | alert', load: () => import('./commands/service.js') },
   migrate: { summary: 'apply ClickHouse migrations to the configured database', load: () => import('./commands/query.js').then((m) => ({ run: m.runMigrate })) },
-  bench: { summary: 'benchmarks: classify (bare model vs the service, Kafka in → Kafka out)', load: () => import('./commands/bench.js') },
+  bench: { summary: 'benchmarks: classify (bare model vs the service) | e2e (the whole pipeline at a sustained rate)', load: () => import('./commands/bench.js') },
   backtest: { summary: 'score the spike detector on a labelled stream (generated, or --in FILE) in simulated time', load: () => import('./commands/backtest.js') },
   chaos: { summary: 'fault injection through the real pipeline, then an audit of loss, duplicates, dead letters, alerts', load: () => import('./commands/chaos.js') },
   query: { summary: 'run SQL against the configured ClickHouse (--format table|csv|json)', load: () => import('./commands/query.js') },
@@ -22,7 +22,7 @@ export function usage(): string {
   return [
     'finsent: real-time financial sentiment pipeline',
     '',
-    'Usage: finsent <command> [options]    (finsent <command> --help for its options)',
+    'Usage: finsent <command> [options]    (finsent <command> --help for its options; finsent --version)',
     '',
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
@@ -32,14 +32,21 @@ export function usage(): string {
 }
 
 const [command, ...rest] = process.argv.slice(2);
-if (!command || command === '--help' || command === '-h' || command === 'help') {
+if (command === '--help' || command === '-h' || command === 'help') {
   process.stdout.write(`${usage()}\n`);
-  process.exit(command ? 0 : 1);
+  process.exit(0);
 }
-const entry = COMMANDS[command];
+if (command === '--version' || command === '-V') {
+  const { readFileSync } = await import('node:fs');
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  process.stdout.write(`finsent ${pkg.version}\n`);
+  process.exit(0);
+}
+const entry = command === undefined ? undefined : COMMANDS[command];
 if (!entry) {
-  process.stderr.write(`finsent: unknown command ${JSON.stringify(command)}\n\n${usage()}\n`);
-  process.exit(1);
+  // A usage error: exit status 2, the usage on stderr.
+  process.stderr.write(`${command === undefined ? 'finsent: no command given' : `finsent: unknown command ${JSON.stringify(command)}`}\n\n${usage()}\n`);
+  process.exit(2);
 }
 try {
   process.exitCode = await (await entry.load()).run(rest);

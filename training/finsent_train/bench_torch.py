@@ -42,7 +42,7 @@ def main() -> None:
     def run(batch: list[str]) -> None:
         enc = tokenizer(batch, padding=True, truncation=True, max_length=64, return_tensors="pt")
         with torch.inference_mode():
-            s, t = model(enc["input_ids"], enc["attention_mask"])
+            s, t, _ = model(enc["input_ids"], enc["attention_mask"])
             torch.softmax(s, -1), torch.softmax(t, -1)
 
     run(texts[: args.batch])  # warm-up

@@ -31,7 +31,7 @@ export class TickerExtractor {
       for (const n of names) {
         if (n.length < 2) continue;
         const body = `(?<![\\w$])${escape(n)}(?![\\w-])`;
-        this.plain.push({ re: new RegExp(c.ambiguous ? `${body}(?=${COMPANY_CUE})` : body, 'u'), ticker: c.ticker });
+        this.plain.push({ re: new RegExp(c.ambiguous ? `${body}(?=${COMPANY_CUE})` : body, 'gu'), ticker: c.ticker });
       }
     }
   }
@@ -71,11 +71,13 @@ export class TickerExtractor {
       out.push({ ticker: m[1]!, start: at, end: at + m[1]!.length });
     }
     for (const { re, ticker } of this.plain) {
-      const m = re.exec(text);
-      if (m) out.push({ ticker, start: m.index, end: m.index + m[0].length });
+      for (const m of text.matchAll(re)) out.push({ ticker, start: m.index, end: m.index + m[0].length });
     }
+    // A name inside a longer name of another company is that company's ("Siemens Energy" is not Siemens).
+    const inside = (m: (typeof out)[number]) =>
+      out.some((n) => n.ticker !== m.ticker && n.start <= m.start && n.end >= m.end && n.end - n.start > m.end - m.start);
     // Keep the schema's ticker shape; bare cashtags of unknown symbols are still kept (social chatter names small caps).
-    return out.filter((m) => /^[A-Z][A-Z0-9.\-]{0,9}$/.test(m.ticker));
+    return out.filter((m) => /^[A-Z][A-Z0-9.\-]{0,9}$/.test(m.ticker) && !inside(m));
   }
 
   isKnown(ticker: string): boolean {
