@@ -39,6 +39,14 @@ export const EntityMentionSchema = z
   .refine((e) => e.end > e.start, { message: 'entity end must be after start' });
 export type EntityMention = z.infer<typeof EntityMentionSchema>;
 
+/**
+ * A lone UTF-16 surrogate is not Unicode: ClickHouse refuses the row on every retry and the store would stall,
+ * so a consumer dead-letters such an item (schema_violation) instead. (String.prototype.isWellFormed is not in
+ * the ES2022 lib this project compiles against, hence the pattern.)
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const isWellFormedText = (s: string): boolean => !LONE_SURROGATE.test(s);
+
 export const RawItemSchema = z.object({
   schema_version: z.union([z.literal(ITEM_SCHEMA_VERSIONS[0]), z.literal(ITEM_SCHEMA_VERSIONS[1])]),
   /** Stable id: sha256 (hex, 32 chars) of the canonical URL or of the source's own id. */
@@ -47,9 +55,13 @@ export const RawItemSchema = z.object({
   source: z.string().min(1).max(200),
   source_kind: z.enum(SOURCE_KINDS),
   url: z.string().url().nullable(),
-  title: z.string().max(2_000),
+  title: z.string().max(2_000).refine(isWellFormedText, { message: 'title contains a lone UTF-16 surrogate (invalid Unicode)' }),
   /** Text the classifier scores (title and summary, HTML stripped). Never empty. */
-  text: z.string().min(1, 'text is empty').max(MAX_TEXT_CHARS),
+  text: z
+    .string()
+    .min(1, 'text is empty')
+    .max(MAX_TEXT_CHARS)
+    .refine(isWellFormedText, { message: 'text contains a lone UTF-16 surrogate (invalid Unicode)' }),
   truncated: z.boolean().default(false),
   lang: z.string().min(2).max(8).default('en'),
   published_at: isoTime,

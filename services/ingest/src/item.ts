@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { ITEM_SCHEMA_VERSION, MAX_TEXT_CHARS, RawItemSchema, describeZodError, type RawItem } from '@finsent/shared';
 import { guessLanguage } from './language.js';
-import { htmlToText, truncate } from './text.js';
+import { cleanText, htmlToText, truncate } from './text.js';
 import type { TickerExtractor } from './tickers.js';
 
 export interface SourceEntry {
@@ -56,8 +56,11 @@ export type NormaliseResult = { ok: true; item: RawItem } | { ok: false; reason:
 export function normaliseEntry(e: SourceEntry, tickers: TickerExtractor, now: Date = new Date()): NormaliseResult {
   const url = e.url ? canonicalUrl(e.url) : null;
   const identity = url ?? (e.sourceId ? `${e.source}#${e.sourceId}` : null);
-  const title = htmlToText(e.title ?? '');
-  const summary = htmlToText(e.summary ?? '');
+  // Clean before anything else reads the text (tickers, entity offsets, truncation): a lone surrogate or control
+  // character from any source (feed, push, replay, social) would make ClickHouse refuse the row forever.
+  // htmlToText cleans what its entity decoding produces as well; cleanText is idempotent.
+  const title = htmlToText(cleanText(e.title ?? ''));
+  const summary = htmlToText(cleanText(e.summary ?? ''));
   const body = summary && !summary.startsWith(title) ? (title ? `${title}. ${summary}` : summary) : summary || title;
   if (!identity) return { ok: false, reason: 'entry has neither a usable URL nor a source id' };
   if (!body) return { ok: false, reason: 'entry has no title and no text' };

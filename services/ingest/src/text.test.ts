@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { RawItemSchema } from '@finsent/shared';
+import { normaliseEntry, type SourceEntry } from './item.js';
+import { splitBody } from './push.js';
+import { parseFeed } from './sources/feed-parser.js';
+import { parseEntryObject } from './sources/ndjson.js';
+import { cleanText, decodeEntities, htmlToText } from './text.js';
+import { TickerExtractor } from './tickers.js';
+
+const tickers = new TickerExtractor([{ ticker: 'JPM', name: 'JPMorgan Chase & Co.', aliases: ['JPMorgan'] }]);
+const now = new Date('2026-11-23T12:00:00Z');
+const FFFD = '\uFFFD';
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
+
+/** Well-formed (no lone surrogate: what ClickHouse refuses), no control characters. */
+function expectClean(s: string): void {
+  expect(LONE_SURROGATE.test(s), JSON.stringify(s)).toBe(false);
+  expect(CONTROL.test(s), JSON.stringify(s)).toBe(false);
+  // Round-trips through UTF-8 unchanged, as the row ClickHouse stores would.
+  expect(new TextDecoder('utf-8', { fatal: true }).decode(new TextEncoder().encode(s))).toBe(s);
+}
+
+function normalise(e: Partial<SourceEntry>) {
+  const r = normaliseEntry({ source: 'rss:x', sourceKind: 'rss', url: 'https://e.com/a', ...e }, tickers, now);
+  if (!r.ok) throw new Error(`not normalised: ${r.reason}`);
+  expectClean(r.item.title);
+  expectClean(r.item.text);
+  expect(RawItemSchema.safeParse(r.item).success).toBe(true);
+  return r.item;
+}
+
+describe('decodeEntities', () => {
+  it('turns references to surrogates, to 0 and beyond U+10FFFF into U+FFFD', () => {
+    expect(decodeEntities('a&#xD800;b&#xdfff;c&#55296;d')).toBe(`a${FFFD}b${FFFD}c${FFFD}d`);
+    expect(decodeEntities('a&#0;b&#x110000;c&#99999999999999999999999;d')).toBe(`a${FFFD}b${FFFD}c${FFFD}d`);
+    // A pair spelled as two references is two invalid characters (as in HTML), never a lone half.
+    expect(decodeEntities('&#xD83D;&#xDE00;')).toBe(`${FFFD}${FFFD}`);
+  });
+
+  it('still decodes real characters, astral ones included', () => {
+    expect(decodeEntities('&#x1F680; &#128640; &#x10FFFF; &#xD7FF; &#xE000;')).toBe('🚀 🚀 \u{10FFFF} \uD7FF \uE000');
+  });
+});
+
+describe('cleanText', () => {
+  it('replaces lone surrogates with U+FFFD and keeps surrogate pairs', () => {
+    expect(cleanText('a\ud800b')).toBe(`a${FFFD}b`);
+    expect(cleanText('a\udc00b')).toBe(`a${FFFD}b`);
+    expect(cleanText('end\ud83d')).toBe(`end${FFFD}`);
+    expect(cleanText('\ude00start')).toBe(`${FFFD}start`);
+    expect(cleanText('\udc00\ud800')).toBe(`${FFFD}${FFFD}`); // low then high: not a pair
+    expect(cleanText('rocket 🚀 and 😀')).toBe('rocket 🚀 and 😀');
+  });
+
+  it('turns C0, DEL and C1 controls into spaces, keeps tab and newline, never changes the length', () => {
+    expect(cleanText('a\u0000b\u0007c\u001bd\u007fe\u0085f\u009fg')).toBe('a b c d e f g');
+    expect(cleanText('a\tb\nc')).toBe('a\tb\nc');
+    const s = 'x\ud800\u0001y😀';
+    expect(cleanText(s)).toHaveLength(s.length);
+    expect(cleanText(cleanText(s))).toBe(cleanText(s));
+  });
+});
+
+describe('htmlToText', () => {
+  it('never yields a lone surrogate or a control character, whatever the references say', () => {
+    expect(htmlToText('<p>Fed&#xD800; cuts</p>')).toBe(`Fed${FFFD} cuts`);
+    expect(htmlToText('a&#1;b&#x9F;c')).toBe('a b c');
+    expect(htmlToText('a&#x85;b&#13;c')).toBe('a b c');
+  });
+});
+
+describe('normaliseEntry gives well-formed text from every source', () => {
+  it('a feed whose title holds &amp;#xD800; (decoded by the XML parser to &#xD800;, then by us)', async () => {
+    const xml = `<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>t</title>
+<item><title>JPMorgan &amp;#xD800; rallies</title><link>https://e.com/1</link><description>&lt;p&gt;Banks &amp;#xDC00;up&lt;/p&gt;</description></item>
+</channel></rss>`;
+    const { entries } = await parseFeed(Buffer.from(xml), 'application/rss+xml', 'rss:x');
+    expect(entries).toHaveLength(1);
+    const item = normalise(entries[0]!);
+    expect(item.title).toBe(`JPMorgan ${FFFD} rallies`);
+    expect(item.text).toBe(`JPMorgan ${FFFD} rallies. Banks ${FFFD}up`);
+    expect(item.tickers).toEqual(['JPM']);
+  });
+
+  it('a title holding &#xD800; (HTML reference) or &amp;#xD800; (one level of escaping, left as text)', () => {
+    expect(normalise({ title: 'Fed &#xD800; pivot' }).title).toBe(`Fed ${FFFD} pivot`);
+    expect(normalise({ title: 'Fed &amp;#xD800; pivot' }).title).toBe('Fed &#xD800; pivot');
+  });
+
+  it('a pushed item whose text holds \\ud800 (a JSON escape)', () => {
+    const split = splitBody('[{"id":"7","title":"JPMorgan \\ud800 beats","text":"Profit \\udfff up \\ud83d\\ude80"}]', 'json');
+    if (!split.ok || !('value' in split.items[0]!)) throw new Error('body not split');
+    const parsed = parseEntryObject(split.items[0].value, { defaultSource: 'push', sourceKind: 'push' });
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const item = normalise(parsed.entry);
+    expect(item.title).toBe(`JPMorgan ${FFFD} beats`);
+    expect(item.text).toBe(`JPMorgan ${FFFD} beats. Profit ${FFFD} up 🚀`);
+  });
+
+  it('control characters become (folded) spaces; the rest of the text is kept', () => {
+    const item = normalise({ title: 'JPMorgan\u0000shares\u0007 rise\u009b', summary: 'Q3\u001b[31m beat\u0085\r\nestimates\t ok' });
+    expect(item.title).toBe('JPMorgan shares rise');
+    expect(item.text).toBe('JPMorgan shares rise. Q3 [31m beat estimates ok');
+  });
+
+  it('entity offsets point into the cleaned text', () => {
+    const item = normalise({ title: '\ud800\u0001JPMorgan\ud800 &#xD800; JPMorgan' });
+    expect(item.text).toBe(`${FFFD} JPMorgan${FFFD} ${FFFD} JPMorgan`);
+    expect(item.entities.length).toBeGreaterThan(0);
+    for (const e of item.entities) expect(item.text.slice(e.start, e.end)).toBe('JPMorgan');
+  });
+});
