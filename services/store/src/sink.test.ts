@@ -1,11 +1,15 @@
 /**
  * The sink on real Kafka and embedded ClickHouse: a scored item redelivered with different labels
  * (classify re-scored it after a crash) is stored and counted once, under its first labels; bad
- * messages are dead-lettered and the rest still lands.
+ * messages are dead-lettered and the rest still lands; rows ClickHouse itself refuses are isolated and
+ * dead-lettered while the rows around them are stored once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { TOPIC_NAMES, TOPIC_SPECS, TOPICS, SCHEMA_VERSION, createClickHouse, createKafkajsBus, type Bus, type BusProducer, type ClickHouseClient, type ScoredItem } from '@finsent/shared';
+import {
+  CONSUMER_GROUPS, DeadLetterSchema, ScoredItemSchema, TOPIC_NAMES, TOPIC_SPECS, TOPICS, SCHEMA_VERSION, createClickHouse, createKafkajsBus,
+  type Bus, type BusConsumer, type BusProducer, type ClickHouseClient, type DeadLetter, type ScoredItem,
+} from '@finsent/shared';
 import { migrate } from './migrations.js';
 import { storeMetrics } from './metrics.js';
 import { ClickHouseSink } from './sink.js';
@@ -29,6 +33,8 @@ describe('ClickHouseSink', () => {
   let bus: Bus;
   let producer: BusProducer;
   let sink: ClickHouseSink;
+  let deadLetterConsumer: BusConsumer;
+  const deadLetters: DeadLetter[] = [];
   const q = async (sql: string) => (await (await client.query({ query: sql, format: 'JSONEachRow' })).json<Record<string, unknown>>());
 
   beforeAll(async () => {
@@ -39,8 +45,13 @@ describe('ClickHouseSink', () => {
     producer = await bus.producer();
     sink = new ClickHouseSink({ bus, client, logger: testLogger('store'), metrics: storeMetrics(new Registry()), batchMax: 1000, batchWaitMs: 200 });
     await sink.start();
+    deadLetterConsumer = await bus.consumer({ groupId: `sink-test-dead-letters-${Date.now()}`, topics: [TOPIC_NAMES.deadLetter], maxWaitTimeMs: 100 });
+    await deadLetterConsumer.run(async (batch) => {
+      for (const m of batch) deadLetters.push(DeadLetterSchema.parse(JSON.parse(m.value!.toString())));
+    });
   });
   afterAll(async () => {
+    await deadLetterConsumer.close();
     await sink.stop();
     await producer.close();
     await client.close();
@@ -78,5 +89,41 @@ describe('ClickHouseSink', () => {
     const ok = scored(200, 'negative', 'Macro');
     await producer.send(TOPIC_NAMES.scored, [{ key: 'junk', value: '{"not":"an item"}' }, { key: ok.id, value: JSON.stringify(ok) }]);
     await waitFor('the valid item after the junk', async () => Number((await q(`SELECT count() AS n FROM items WHERE id = '${ok.id}'`))[0]!.n) === 1);
+  });
+
+  it('dead-letters rows ClickHouse refuses, stores the rows around them once, and keeps going', async () => {
+    // Valid scored items that ClickHouse refuses: the contract does not check `duplicate_of` for lone
+    // UTF-16 surrogates, JSON carries one as a bare \ud800 escape, and ClickHouse's JSON input
+    // refuses that escape (code 25, CANNOT_PARSE_ESCAPE_SEQUENCE) on every try.
+    const bad = [400, 401, 402].map((i) => ({ ...scored(i, 'neutral', 'Energy | Oil'), duplicate_of: `${'b'.repeat(31)}\uD800x` }));
+    for (const b of bad) expect(ScoredItemSchema.safeParse(b).success).toBe(true);
+    await expect(client.insert({ table: 'items', values: [itemRow(bad[0]!)], format: 'JSONEachRow' })).rejects.toMatchObject({ code: '25' });
+    const good = Array.from({ length: 30 }, (_, i) => scored(410 + i, 'positive', 'Energy | Oil'));
+    const batch = [...good.slice(0, 10), bad[0]!, ...good.slice(10, 20), bad[1]!, bad[2]!, ...good.slice(20)];
+    await producer.send(TOPIC_NAMES.scored, batch.map((s) => ({ key: s.id, value: JSON.stringify(s) })));
+
+    const refused = await waitFor('the refused rows dead-lettered', async () => {
+      const d = deadLetters.filter((x) => x.reason_code === 'rejected_by_clickhouse');
+      return d.length >= bad.length && d;
+    });
+    expect(refused.map((d) => d.key).sort()).toEqual(bad.map((b) => b.id).sort());
+    for (const d of refused) {
+      expect(d).toMatchObject({ stage: 'store', source_topic: TOPIC_NAMES.scored, payload_truncated: false });
+      expect(d.reason).toMatch(/^items: Cannot parse escape sequence/);
+      // The original bytes, as published.
+      expect(JSON.parse(Buffer.from(d.payload_base64, 'base64').toString())).toEqual(bad.find((b) => b.id === d.key));
+    }
+    await waitFor('the good rows stored', async () => Number((await q("SELECT count() AS n FROM items WHERE topic = 'Energy | Oil'"))[0]!.n) === good.length);
+    expect(await q("SELECT id, toString(count()) AS n FROM items WHERE topic = 'Energy | Oil' GROUP BY id ORDER BY id")).toEqual(
+      good.map((g) => g.id).sort().map((id) => ({ id, n: '1' })),
+    );
+    expect(await q("SELECT toString(sum(total)) AS n FROM v_topic_sentiment_minute WHERE topic = 'Energy | Oil'")).toEqual([{ n: String(good.length) }]);
+
+    // Offsets committed past the refused rows, and the next batch goes through.
+    const later = scored(450, 'negative', 'Energy | Oil');
+    await producer.send(TOPIC_NAMES.scored, [{ key: later.id, value: JSON.stringify(later) }]);
+    await waitFor('the later item stored', async () => Number((await q(`SELECT count() AS n FROM items WHERE id = '${later.id}'`))[0]!.n) === 1);
+    await waitFor('store lag back to zero', async () => (await bus.lag(CONSUMER_GROUPS.store, TOPIC_NAMES.scored)) === 0);
+    expect(deadLetters.filter((x) => x.reason_code === 'rejected_by_clickhouse')).toHaveLength(bad.length);
   });
 });

@@ -3,6 +3,9 @@
  * size and time. Offsets are committed only after the insert holding a message succeeded; while
  * ClickHouse is unreachable the insert is retried with backoff and consumption stalls (nothing is
  * dropped, Kafka holds the backlog). Redelivered rows are harmless: see migrations.ts.
+ * A row ClickHouse refuses outright (a parse or type error, insert-errors.ts) is not retried: the
+ * batch is bisected to find it, the other rows are inserted and its original message is
+ * dead-lettered (`rejected_by_clickhouse`), so one bad row cannot stall the store.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
@@ -17,14 +20,21 @@ import {
   retryUntilDone,
   type Bus,
   type BusConsumer,
+  type BusMessage,
   type BusProducer,
   type Logger,
   type Rejection,
 } from '@finsent/shared';
 import { alertRow, itemRow, monthOf, splitByPartition, toClickHouseTime } from './rows.js';
 import type { StoreMetrics } from './metrics.js';
+import { isDeterministicInsertError } from './insert-errors.js';
 
 type Row = Record<string, unknown>;
+/** A row with the Kafka message it came from, to dead-letter the original bytes if ClickHouse refuses the row. */
+interface Pending {
+  row: Row;
+  message: BusMessage;
+}
 
 /** The column each monthly-partitioned table is partitioned on (migrations.ts). */
 const PARTITION_COLUMN: Record<string, string | undefined> = { items: 'published_at', alerts: 'fired_at' };
@@ -42,19 +52,20 @@ export class ClickHouseSink {
   private consumer: BusConsumer | undefined;
   private producer: BusProducer | undefined;
   private readonly stopping = new AbortController();
-  private readonly batchers: Record<'items' | 'alerts', MicroBatcher<Row, void>>;
+  private readonly batchers: Record<'items' | 'alerts', MicroBatcher<Pending, void>>;
   private readonly knownModels = new Set<string>();
   /** Since when inserts have been failing (undefined while healthy), for /healthz. */
   failingSince: number | undefined;
 
   constructor(private readonly o: SinkOptions) {
     const batcher = (table: 'items' | 'alerts') =>
-      new MicroBatcher<Row, void>({
+      new MicroBatcher<Pending, void>({
         maxItems: o.batchMax,
         maxWaitMs: o.batchWaitMs,
-        process: async (rows) => {
-          await this.insert(table, table === 'items' ? await this.withoutStoredItems(rows) : rows);
-          return rows.map(() => undefined);
+        process: async (pending) => {
+          const refused = await this.insertIsolating(table, table === 'items' ? await this.withoutStoredItems(pending) : pending);
+          await this.deadLetterRefused(table, refused);
+          return pending.map(() => undefined);
         },
       });
     this.batchers = { items: batcher('items'), alerts: batcher('alerts') };
@@ -71,12 +82,12 @@ export class ClickHouseSink {
     await this.consumer.run(async (batch) => {
       const topic = batch[0]!.topic;
       const rejections: Rejection[] = [];
-      const rows: Row[] = [];
+      const rows: Pending[] = [];
       const now = Date.now();
       if (topic === TOPIC_NAMES.alerts) {
         for (const m of batch) {
           const p = parseMessage(m, AlertSchema);
-          if (p.ok) rows.push(alertRow(p.value));
+          if (p.ok) rows.push({ row: alertRow(p.value), message: m });
           else rejections.push({ message: m, reasonCode: p.reasonCode, reason: p.reason });
         }
       } else {
@@ -87,7 +98,7 @@ export class ClickHouseSink {
             rejections.push({ message: m, reasonCode: p.reasonCode, reason: p.reason });
             continue;
           }
-          rows.push(itemRow(p.value));
+          rows.push({ row: itemRow(p.value), message: m });
           this.o.metrics.publishToStoreSeconds.observe(Math.max(0, now - Date.parse(p.value.fetched_at)) / 1000);
           if (!this.knownModels.has(p.value.model_version)) {
             this.knownModels.add(p.value.model_version);
@@ -108,16 +119,16 @@ export class ClickHouseSink {
    * batch-dependent); inserting it would count the item under both labels in the trend tables.
    * Safe because the scored topic is keyed by id, so one store consumer owns each id at a time.
    */
-  private async withoutStoredItems(rows: Row[]): Promise<Row[]> {
-    const byId = new Map<string, Row>();
-    for (const r of rows) if (!byId.has(r.id as string)) byId.set(r.id as string, r);
+  private async withoutStoredItems(rows: Pending[]): Promise<Pending[]> {
+    const byId = new Map<string, Pending>();
+    for (const r of rows) if (!byId.has(r.row.id as string)) byId.set(r.row.id as string, r);
     const firstCopies = [...byId.values()];
-    const dates = [...new Set(firstCopies.map((r) => String(r.published_at).slice(0, 10)))];
+    const dates = [...new Set(firstCopies.map((r) => String(r.row.published_at).slice(0, 10)))];
     const stored = await retryUntilDone(
       async () => {
         const rs = await this.o.client.query({
           query: 'SELECT id FROM items WHERE toDate(published_at) IN {dates:Array(Date)} AND id IN {ids:Array(String)}',
-          query_params: { dates, ids: firstCopies.map((r) => r.id as string) },
+          query_params: { dates, ids: firstCopies.map((r) => r.row.id as string) },
           format: 'JSONEachRow',
         });
         return new Set((await rs.json<{ id: string }>()).map((r) => r.id));
@@ -125,7 +136,7 @@ export class ClickHouseSink {
       { signal: this.stopping.signal, baseMs: 250, maxMs: 15_000, onRetry: (err, attempt, delayMs) => this.insertFailed('items', rows.length, err, attempt, delayMs) },
     );
     this.o.metrics.redeliveredRows.inc(rows.length - firstCopies.length + stored.size);
-    return firstCopies.filter((r) => !stored.has(r.id as string));
+    return firstCopies.filter((r) => !stored.has(r.row.id as string));
   }
 
   private insertFailed(table: string, rows: number, err: unknown, attempt: number, delayMs: number): void {
@@ -139,7 +150,49 @@ export class ClickHouseSink {
     for (const chunk of column ? splitByPartition(rows, monthOf(column)) : [rows]) await this.insertChunk(table, chunk);
   }
 
-  private async insertChunk(table: string, rows: Row[]): Promise<void> {
+  /**
+   * Inserts `pending` (split by partition) and returns the rows ClickHouse refused outright, each
+   * with its error. A chunk that fails with a deterministic error is bisected until the refused
+   * rows stand alone; the others are inserted. Transient errors are retried as in insertChunk.
+   * A refused insert writes nothing (the sink's batches are far below max_insert_block_size, so
+   * ClickHouse parses the whole block before writing), so bisecting duplicates no row.
+   */
+  private async insertIsolating(table: string, pending: Pending[]): Promise<Array<Pending & { err: unknown }>> {
+    const column = PARTITION_COLUMN[table];
+    const refused: Array<Pending & { err: unknown }> = [];
+    const bisect = async (chunk: Pending[], depth: number): Promise<void> => {
+      if (chunk.length === 0) return;
+      try {
+        await this.insertChunk(table, chunk.map((p) => p.row), { stopOnDeterministic: true });
+      } catch (err) {
+        if (!isDeterministicInsertError(err)) throw err;
+        if (chunk.length === 1) {
+          refused.push({ ...chunk[0]!, err });
+          return;
+        }
+        if (depth === 0) this.o.logger.warn({ table, rows: chunk.length, err: errorMessage(err) }, 'ClickHouse refused the rows of an insert; bisecting to isolate the bad ones');
+        const mid = Math.ceil(chunk.length / 2);
+        await bisect(chunk.slice(0, mid), depth + 1);
+        await bisect(chunk.slice(mid), depth + 1);
+      }
+    };
+    for (const chunk of column ? splitByPartition(pending, (p) => monthOf(column)(p.row)) : [pending]) await bisect(chunk, 0);
+    return refused;
+  }
+
+  /** Dead-letters the original message of each refused row (counted, logged, published; none: no-op). */
+  private async deadLetterRefused(table: string, refused: Array<Pending & { err: unknown }>): Promise<void> {
+    if (refused.length === 0) return;
+    this.o.logger.warn({ table, rows: refused.length }, 'ClickHouse refused rows; dead-lettering their messages');
+    const rejections: Rejection[] = refused.map((r) => ({
+      message: r.message,
+      reasonCode: 'rejected_by_clickhouse',
+      reason: `${table}: ${errorMessage(r.err)}`,
+    }));
+    await publishDeadLetters(this.producer!, 'store', rejections, { counter: this.o.metrics.deadLetters, logger: this.o.logger });
+  }
+
+  private async insertChunk(table: string, rows: Row[], opts: { stopOnDeterministic?: boolean } = {}): Promise<void> {
     if (rows.length === 0) return;
     await retryUntilDone(
       async () => {
@@ -152,6 +205,7 @@ export class ClickHouseSink {
         baseMs: 250,
         maxMs: 15_000,
         onRetry: (err, attempt, delayMs) => this.insertFailed(table, rows.length, err, attempt, delayMs),
+        ...(opts.stopOnDeterministic ? { isRetriable: (err: unknown) => !isDeterministicInsertError(err) } : {}),
       },
     );
     this.failingSince = undefined;
