@@ -138,7 +138,7 @@ class NewsItem:
 def normalised_offset(raw: str, pos: int) -> int:
     """Where raw[pos] lands in normalise(raw). The sentinel keeps the prefix's trailing space from being
     trimmed and stands in for a character that normalisation might drop ('$' of a cashtag)."""
-    return len(normalise(raw[:pos] + "x")) - 1
+    return max(0, len(normalise(raw[:pos] + "x")) - 1)  # clamped: a position inside a URL swallows the sentinel
 
 
 def entity_span(raw: str, start: int | None, end: int | None, name: str) -> tuple[int, int] | None:

@@ -73,18 +73,22 @@ def news_predictions(sess: ort.InferenceSession, tok: Tokenizer, plain: Tokenize
         am = np.array([e.attention_mask for e in enc], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": am}
         n_ent = max(1, max(len(it.entities) for it in part))
+        visible = np.zeros((len(part), n_ent), dtype=bool)
         if has_entity_input(sess):
             mask = np.zeros((len(part), n_ent, ids.shape[1]), dtype=np.float32)
             for i, it in enumerate(part):
                 if it.entities:
                     seq = int(am[i].sum())
                     ranges = [entity_token_range(plain, it.text, x.start, x.end) for x in it.entities]
-                    mask[i, : len(it.entities), :seq] = entity_token_mask(ranges, seq)
+                    mask[i, : len(it.entities), :seq], vis = entity_token_mask(ranges, seq)
+                    visible[i, : len(it.entities)] = vis
             feed["entity_mask"] = mask
             s, e = sess.run(["sentiment_logits", "entity_logits"], feed)
         else:
             (s,) = sess.run(["sentiment_logits"], feed)
-            e = np.repeat(s[:, None, :], n_ent, axis=1)
+            e = np.zeros((len(part), n_ent, s.shape[1]), dtype=np.float32)
+        # An entity the model cannot see (or a model without an entity head) takes the whole text's label, as served.
+        e = np.where(visible[:, :, None], e, s[:, None, :])
         for i, it in enumerate(part):
             whole[st + i] = int(s[i].argmax())
             ents[st + i] = [int(e[i, j].argmax()) for j in range(len(it.entities))]

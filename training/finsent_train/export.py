@@ -128,7 +128,7 @@ def export_all(ckpt: Path, base_dir: Path, out: Path, max_length: int = 128) -> 
         "outputs": OUTPUTS,
         # entity_mask [batch, entities, seq]: 1.0 on the tokens of each entity (span-mean pooled with the text's
         # pooled vector); a text without entities passes one all-zero row. Tokens are found from the entity's
-        # character span in the normalised text; a span truncated away falls back to the [CLS] token.
+        # character span in the normalised text; an entity truncated away gets the whole text's label.
         "entity_pooling": "span-mean+pooled",
     }
     (out / "labels.json").write_text(json.dumps(labels, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -85,18 +85,18 @@ def entity_token_range(plain: Tokenizer, text: str, start: int, end: int) -> tup
     return 1 + a, 1 + b
 
 
-def entity_token_mask(ranges: list[tuple[int, int]], seq: int) -> np.ndarray:
+def entity_token_mask(ranges: list[tuple[int, int]], seq: int) -> tuple[np.ndarray, list[bool]]:
     """[len(ranges), seq] with 1 on each entity's tokens inside the (truncated) sequence, whose last position is
-    [SEP]. A span truncated away falls back to the [CLS] token, so the head still sees the text (serving does the
-    same)."""
+    [SEP], and whether each entity is visible. A span truncated away (or covering no token) is not: it is left
+    out of the entity loss, and serving gives such an entity the whole text's label."""
     m = np.zeros((len(ranges), seq), dtype=np.float32)
+    visible = []
     for j, (a, b) in enumerate(ranges):
         b = min(b, seq - 1)
+        visible.append(a < b)
         if a < b:
             m[j, a:b] = 1.0
-        else:
-            m[j, 0] = 1.0
-    return m
+    return m, visible
 
 
 def news_batch(tok: Tokenizer, plain: Tokenizer, items: list[NewsItem], device: str):
@@ -108,8 +108,8 @@ def news_batch(tok: Tokenizer, plain: Tokenizer, items: list[NewsItem], device: 
         if it.entities:
             seq = int(am[i].sum())
             ranges = [entity_token_range(plain, it.text, x.start, x.end) for x in it.entities]
-            mask[i, : len(it.entities), :seq] = entity_token_mask(ranges, seq)
-            ent_y[i, : len(it.entities)] = [x.label for x in it.entities]
+            mask[i, : len(it.entities), :seq], visible = entity_token_mask(ranges, seq)
+            ent_y[i, : len(it.entities)] = [x.label if v else -100 for x, v in zip(it.entities, visible)]
     sent_y = torch.tensor([-100 if it.sentiment is None else it.sentiment for it in items], dtype=torch.long, device=device)
     return ids, am, torch.from_numpy(mask).to(device), torch.from_numpy(ent_y).to(device), sent_y
 
@@ -155,7 +155,8 @@ def news_accuracy(model: FinSentModel, tok: Tokenizer, plain: Tokenizer, items: 
         for i, it in enumerate(part):
             if it.sentiment is not None:
                 whole.append(int(sl[i].argmax()) == it.sentiment)
-            hits = [int(el[i, j].argmax()) == x.label for j, x in enumerate(it.entities)]
+            own = [int(el[i, j].argmax()) if ent_y[i, j] >= 0 else int(sl[i].argmax()) for j in range(len(it.entities))]
+            hits = [p == x.label for p, x in zip(own, it.entities)]
             ent += hits
             if it.sentiment is None:
                 conflict += hits
@@ -299,7 +300,10 @@ def main() -> None:
             if kind == "news":
                 ids, am, mask, ent_y, sent_y = news_batch(tok, plain, [news_train[j] for j in b], a.device)
                 sl, _, el = model(ids, am, mask)
-                loss = ce(el.reshape(-1, el.shape[-1]), ent_y.reshape(-1))
+                # Each term only when the batch has a label for it: a mean over no targets is NaN.
+                loss = torch.zeros((), device=a.device)
+                if (ent_y >= 0).any():
+                    loss = loss + ce(el.reshape(-1, el.shape[-1]), ent_y.reshape(-1))
                 if (sent_y >= 0).any():
                     loss = loss + ce(sl, sent_y)
             else:

@@ -40,5 +40,5 @@ def test_entity_token_range_counts_tokens_before_and_through_the_span():
     text = "acme beats as beta corp plunges"
     assert entity_token_range(tok, text, 0, 4) == (1, 2)
     assert entity_token_range(tok, text, 14, 23) == (4, 6)
-    m = entity_token_mask([(4, 6), (9, 10)], 8)  # the second span was truncated away: [CLS]
-    assert m[0].tolist() == [0, 0, 0, 0, 1, 1, 0, 0] and m[1].tolist() == [1, 0, 0, 0, 0, 0, 0, 0]
+    m, visible = entity_token_mask([(4, 6), (9, 10)], 8)  # the second span was truncated away
+    assert m[0].tolist() == [0, 0, 0, 0, 1, 1, 0, 0] and m[1].tolist() == [0] * 8 and visible == [True, False]

@@ -67,7 +67,9 @@ export function fanOut(item: ScoredItem, source: { partition: number; offset: st
     p_negative: item.sentiment_scores.negative ?? 0,
     novelty: item.novelty,
   };
-  const entityOf = new Map(item.entities.filter((e) => e.ticker !== null).map((e) => [e.ticker!, e]));
+  // The first entity of a ticker speaks for it, as in the store's ticker trends (indexOf).
+  const entityOf = new Map<string, ScoredItem['entities'][number]>();
+  for (const e of item.entities) if (e.ticker !== null && !entityOf.has(e.ticker)) entityOf.set(e.ticker, e);
   const tickers = [...new Set([...item.tickers, ...entityOf.keys()])];
   const ownSentiment = (t: string) => {
     const e = entityOf.get(t);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entityTokenRanges, findTargets, normalisedOffset } from './entity-spans.js';
+import { entityTokenRanges, findTargets, normalisedOffset, windowEnd } from './entity-spans.js';
 import { normaliseText } from './normalise.js';
 
 // One "token" per word or punctuation mark: enough to check the position arithmetic.
@@ -24,10 +24,24 @@ describe('entityTokenRanges', () => {
     expect(entityTokenRanges(text, spans, countWords, 9)).toEqual([[1, 2], [5, 7]]);
   });
 
-  it('falls back to [CLS] for a span truncated away or an empty span', () => {
+  it('gives null for a span truncated away or an empty span (the entity then takes the whole-text label)', () => {
     const text = 'one two three four five Acme';
-    expect(entityTokenRanges(text, [{ start: 24, end: 28 }], countWords, 4)).toEqual([[0, 1]]);
-    expect(entityTokenRanges(text, [{ start: 0, end: 0 }], countWords, 10)).toEqual([[0, 1]]);
+    expect(entityTokenRanges(text, [{ start: 24, end: 28 }], countWords, 4)).toEqual([null]);
+    expect(entityTokenRanges(text, [{ start: 0, end: 0 }], countWords, 10)).toEqual([null]);
+  });
+
+  it('gives the same ranges with the window bound as without it, counting only inside the window', () => {
+    const text = 'one two three Acme four five Beta six seven eight';
+    const spans = [{ start: 14, end: 18 }, { start: 29, end: 33 }];
+    const counted: string[] = [];
+    const counting = (s: string) => (counted.push(s), countWords(s));
+    const length = 7; // [CLS] + 5 tokens + [SEP]
+    const window = windowEnd(normaliseText(text), length - 2, countWords);
+    expect(normaliseText(text).slice(0, window)).toBe('one two three Acme four');
+    expect(windowEnd('short text', 5, countWords)).toBe(10);
+    expect(entityTokenRanges(text, spans, counting, length, window)).toEqual(entityTokenRanges(text, spans, countWords, length));
+    expect(entityTokenRanges(text, spans, countWords, length)).toEqual([[4, 5], null]);
+    expect(Math.max(...counted.map((s) => s.length))).toBeLessThanOrEqual(window);
   });
 });
 

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { FinsentError, errorMessage, type Logger } from '@finsent/shared';
-import { entityTokenRanges, type CharSpan } from './entity-spans.js';
+import { entityTokenRanges, windowEnd, type CharSpan } from './entity-spans.js';
 import { InferenceThread, type EntityMaskInput } from './inference-thread.js';
 import { ModelLabelsSchema, checkLabelsContract, type ModelLabels } from './labels-contract.js';
 import { NORMALISATION_VERSION, normaliseText } from './normalise.js';
@@ -20,10 +20,14 @@ import { entityPredictionsAt, predictionAt, type Prediction } from './scoring.js
 
 export type ExecutionProvider = 'cpu' | 'cuda';
 
-/** One text ready for the model: its token ids ([CLS] … [SEP]) and the token range of each entity to score. */
+/**
+ * One text ready for the model: its token ids ([CLS] … [SEP]) and the token range of each entity to score;
+ * null for an entity the model cannot see (truncated away, no token, or no entity head): it gets the whole
+ * text's label.
+ */
 export interface EncodedText {
   ids: number[];
-  entities: Array<[number, number]>;
+  entities: Array<[number, number] | null>;
 }
 
 export interface ModelOptions {
@@ -120,12 +124,15 @@ export class ClassifierModel {
 
   /** Token ids ([CLS] … [SEP]) of one text, truncated to the model's max length, and its entities' token ranges. */
   encode(text: string, spans: readonly CharSpan[] = []): EncodedText {
-    const ids: number[] = this.tokenizer.encode(normaliseText(text), { add_special_tokens: false }).ids;
+    const normalised = normaliseText(text);
+    const ids: number[] = this.tokenizer.encode(normalised, { add_special_tokens: false }).ids;
     const body = ids.slice(0, this.maxLength - 2);
     const full = [this.clsId, ...body, this.sepId];
+    if (!this.hasEntityHead || spans.length === 0) return { ids: full, entities: spans.map(() => null) };
     const count = (prefix: string) => this.tokenizer.encode(prefix, { add_special_tokens: false }).ids.length;
-    const entities = this.hasEntityHead ? entityTokenRanges(text, spans, count, full.length) : spans.map((): [number, number] => [0, 1]);
-    return { ids: full, entities };
+    // A long text: find where its window ends once, so no entity past it costs a tokenisation of its prefix.
+    const window = ids.length > body.length ? windowEnd(normalised, body.length, count) : Infinity;
+    return { ids: full, entities: entityTokenRanges(text, spans, count, full.length, window) };
   }
 
   /** Predictions for pre-tokenised inputs, in input order. */
@@ -159,9 +166,8 @@ export class ClassifierModel {
     const out = await this.session.run(ids, mask, [batch.length, width], entityMask);
     return batch.map((row, r) => {
       const p = predictionAt(out.sentiment, out.topic, r);
-      const entities = out.entity && entityMask
-        ? entityPredictionsAt(out.entity, r, entityMask.entities, row.entities.length)
-        : row.entities.map(() => ({ sentiment: p.sentiment, sentiment_scores: p.sentiment_scores }));
+      const own = out.entity && entityMask ? entityPredictionsAt(out.entity, r, entityMask.entities, row.entities.length) : [];
+      const entities = row.entities.map((range, e) => (range && own[e] ? own[e] : { sentiment: p.sentiment, sentiment_scores: p.sentiment_scores }));
       return { ...p, entities };
     });
   }
@@ -176,7 +182,7 @@ function entityMaskOf(batch: EncodedText[], width: number): EntityMaskInput {
   const entities = Math.max(1, ...batch.map((e) => e.entities.length));
   const data = new Float32Array(batch.length * entities * width);
   batch.forEach((row, r) => {
-    row.entities.forEach(([a, b], e) => data.fill(1, (r * entities + e) * width + a, (r * entities + e) * width + b));
+    row.entities.forEach((range, e) => range && data.fill(1, (r * entities + e) * width + range[0], (r * entities + e) * width + range[1]));
   });
   return { data, entities };
 }

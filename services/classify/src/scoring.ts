@@ -46,7 +46,7 @@ export function predictionAt(sentimentLogits: Float32Array, topicLogits: Float32
   return { sentiment: s.best, sentiment_scores: s.scores, topic: t.best, topic_scores: t.scores };
 }
 
-/** The first `count` entities of row `row` of the [rows, width, 3] entity logits. */
+/** The first `count` entities of row `row` of the [rows, entities = width, 3] entity logits. */
 export function entityPredictionsAt(entityLogits: Float32Array, row: number, width: number, count: number): EntitySentiment[] {
   const n = SENTIMENTS.length;
   return Array.from({ length: count }, (_, e) => {

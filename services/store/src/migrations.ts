@@ -241,7 +241,7 @@ export const MIGRATIONS: readonly Migration[] = [
       )
       ENGINE = ReplacingMergeTree(stored_at)
       PARTITION BY toYYYYMM(published_at)
-      ORDER BY (toDate(published_at), id, entity)`,
+      ORDER BY (toDate(published_at), id, start, entity)`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS item_entities_mv TO item_entities AS
         SELECT id, published_at, e.name AS entity, e.ticker AS ticker, e.sentiment AS sentiment,
           e.p_negative AS p_negative, e.p_neutral AS p_neutral, e.p_positive AS p_positive, e.start AS start, e.end AS end,
