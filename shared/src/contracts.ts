@@ -29,14 +29,15 @@ const isoTime = z.string().datetime({ offset: true });
  * A company (or other named target) in an item's `text`: `start`/`end` are UTF-16 offsets into `text`, so
  * `text.slice(start, end)` is the mention the tagger matched. `ticker` is null for names without a known symbol.
  */
-export const EntityMentionSchema = z
-  .object({
-    name: z.string().min(1).max(200),
-    ticker: z.string().regex(/^[A-Z][A-Z0-9.\-]{0,9}$/).nullable(),
-    start: z.number().int().nonnegative(),
-    end: z.number().int().positive(),
-  })
-  .refine((e) => e.end > e.start, { message: 'entity end must be after start' });
+const mentionShape = {
+  name: z.string().min(1).max(200),
+  ticker: z.string().regex(/^[A-Z][A-Z0-9.\-]{0,9}$/).nullable(),
+  start: z.number().int().nonnegative(),
+  end: z.number().int().positive(),
+};
+const spanIsOrdered = [(e: { start: number; end: number }) => e.end > e.start, { message: 'entity end must be after start' }] as const;
+
+export const EntityMentionSchema = z.object(mentionShape).refine(...spanIsOrdered);
 export type EntityMention = z.infer<typeof EntityMentionSchema>;
 
 /**
@@ -82,15 +83,8 @@ const probabilities = <T extends readonly [string, ...string[]]>(labels: T) =>
 
 /** An entity with the sentiment the model gives it in this text (its own, not the whole text's). */
 export const ScoredEntitySchema = z
-  .object({
-    name: z.string().min(1).max(200),
-    ticker: z.string().regex(/^[A-Z][A-Z0-9.\-]{0,9}$/).nullable(),
-    start: z.number().int().nonnegative(),
-    end: z.number().int().positive(),
-    sentiment: z.enum(SENTIMENTS),
-    sentiment_scores: probabilities(SENTIMENTS),
-  })
-  .refine((e) => e.end > e.start, { message: 'entity end must be after start' });
+  .object({ ...mentionShape, sentiment: z.enum(SENTIMENTS), sentiment_scores: probabilities(SENTIMENTS) })
+  .refine(...spanIsOrdered);
 export type ScoredEntity = z.infer<typeof ScoredEntitySchema>;
 
 export const ScoredItemSchema = RawItemSchema.extend({
