@@ -33,6 +33,42 @@ describe('finsent CLI', () => {
     expect(sub.stdout).toContain('--in FILE --out FILE');
   });
 
+  it('prints its version and treats a missing or unknown command as a usage error (exit 2, usage on stderr)', async () => {
+    const version = await finsent(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^finsent \d+\.\d+\.\d+$/);
+    for (const args of [[], ['frobnicate']]) {
+      const r = await finsent(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('Usage: finsent <command>');
+    }
+  });
+
+  it('scores each target of a record as an entity, in order, with the name as given', async () => {
+    const input = join(dir.path, 'targets.ndjson');
+    const output = join(dir.path, 'targets-out.ndjson');
+    writeFileSync(input, [
+      JSON.stringify({ text: 'Acme beats profit estimates as Beta Corp shares plunge', targets: ['Beta Corp', 'acme', 'Gamma'] }),
+      JSON.stringify({ text: 'JPMorgan raises its dividend' }),
+      JSON.stringify({ text: 'Oil rises', targets: 'Acme' }),
+    ].join('\n'));
+    const r = await finsent(['classify', '--in', input, '--out', output]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${input}:3: skipped: "targets" must be an array of non-empty strings`);
+    const rows = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { entities: Array<Record<string, unknown>> });
+    const label = expect.stringMatching(/^(negative|neutral|positive)$/);
+    expect(rows[0]!.entities.map((e) => [e.name, e.start, e.end, e.sentiment])).toEqual([
+      ['Beta Corp', 31, 40, label],
+      ['acme', 0, 4, label],
+      ['Gamma', null, null, label],
+    ]);
+    // A name the text lacks takes the whole text's label.
+    const whole = rows[0] as unknown as { sentiment: string; sentiment_scores: unknown };
+    expect(rows[0]!.entities[2]).toMatchObject({ sentiment: whole.sentiment, sentiment_scores: whole.sentiment_scores });
+    // Without targets: the tagger's companies, with their tickers.
+    expect(rows[1]!.entities.map((e) => [e.ticker, e.start, e.end])).toEqual([['JPM', 0, 8]]);
+  });
+
   it('scores NDJSON, keeps input fields, and reports bad lines by number', async () => {
     const input = join(dir.path, 'in.ndjson');
     const output = join(dir.path, 'out.ndjson');

@@ -42,7 +42,10 @@ const NEGATIVE = [
   'Investors flee bank stocks as deposit outflows accelerate',
 ];
 
-/** 60 calm minutes (2 items/min, mostly neutral/positive), then a 10-minute negative burst. */
+// Two companies with opposite news in one headline: each ticker must get its own sentiment.
+const MIXED = { minute: 30, title: 'JPMorgan beats profit estimates as Goldman Sachs shares plunge on trading loss' };
+
+/** 60 calm minutes (2 items/min, mostly neutral/positive, one mixed headline), then a 10-minute negative burst. */
 function buildFeed(start: number): FeedItem[] {
   const items: FeedItem[] = [];
   let n = 0;
@@ -52,6 +55,7 @@ function buildFeed(start: number): FeedItem[] {
       items.push({ title: `${t} (${++n})`, link: `https://fixtures.example.com/calm/${n}`, description: `<p>${t}.</p>`, pubDate: new Date(start + m * 60_000 + k * 25_000) });
     }
   }
+  items.push({ title: MIXED.title, link: 'https://fixtures.example.com/mixed/1', description: `<p>${MIXED.title}.</p>`, pubDate: new Date(start + MIXED.minute * 60_000 + 40_000) });
   for (let m = 60; m < 70; m++) {
     for (let k = 0; k < 4; k++) {
       const t = NEGATIVE[(m * 4 + k) % NEGATIVE.length]!;
@@ -131,6 +135,28 @@ describe('pipeline end to end', () => {
     // Per-minute trends are there and add up to the items, counted once.
     const trend = await (await store.client.query({ query: 'SELECT sum(total) AS n, count() AS rows FROM v_topic_sentiment_minute', format: 'JSONEachRow' })).json<{ n: string; rows: string }>();
     expect(Number(trend[0]!.n)).toBe(feed.length);
+  });
+
+  it("stores each company's own sentiment: per-entity rows and ticker trends", async () => {
+    type Entity = { entity: string; ticker: string; sentiment: string; item_sentiment: string };
+    const entities = await waitFor('the mixed headline\'s entities', async () => {
+      const rows = await (await store.client.query({
+        query: "SELECT e.entity AS entity, e.ticker AS ticker, e.sentiment AS sentiment, e.item_sentiment AS item_sentiment FROM v_item_entities AS e JOIN v_items AS i USING id WHERE i.url LIKE '%/mixed/%' ORDER BY e.start",
+        format: 'JSONEachRow',
+      })).json<Entity>();
+      return rows.length >= 2 ? rows : undefined;
+    });
+    expect(entities.map((e) => e.ticker)).toEqual(['JPM', 'GS']);
+    const own = Object.fromEntries(entities.map((e) => [e.ticker, e.sentiment]));
+    const trend = await (await store.client.query({
+      query: `SELECT ticker, sum(negative) AS negative, sum(positive) AS positive FROM v_ticker_sentiment_minute
+              WHERE ticker IN ('JPM', 'GS') AND minute = toStartOfMinute(fromUnixTimestamp64Milli({t:Int64})) GROUP BY ticker ORDER BY ticker`,
+      query_params: { t: start + MIXED.minute * 60_000 + 40_000 },
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    })).json<{ ticker: string; negative: number; positive: number }>();
+    // Each ticker counts once, with its own entity's sentiment.
+    expect(trend).toEqual(['GS', 'JPM'].map((t) => ({ ticker: t, negative: own[t] === 'negative' ? 1 : 0, positive: own[t] === 'positive' ? 1 : 0 })));
   });
 
   it('delivers a signed negative-spike alert for the burst, once, and records it', async () => {

@@ -58,6 +58,44 @@ describe('ClassifierModel', () => {
     }
   });
 
+  it('gives each entity its own sentiment from the same pass, leaving the whole-text outputs unchanged', async () => {
+    expect(model.hasEntityHead).toBe(true);
+    const text = 'Acme beats profit estimates as Beta Corp shares plunge on trading loss';
+    const spans = [{ start: 0, end: 4 }, { start: text.indexOf('Beta'), end: text.indexOf('Beta') + 9 }];
+    const [withEntities] = await model.predict([text], [spans]);
+    const [without] = await model.predict([text]);
+    // Each entity is read from its own span: the two get different scores. (Which label each gets is the
+    // model's quality, measured on the news sets in its card; it gets this conflicting headline wrong.)
+    expect(withEntities!.entities).toHaveLength(2);
+    expect(withEntities!.entities[0]!.sentiment_scores).not.toEqual(withEntities!.entities[1]!.sentiment_scores);
+    expect(without!.entities).toEqual([]);
+    expect(withEntities!.sentiment_scores).toEqual(without!.sentiment_scores);
+    expect(withEntities!.topic_scores).toEqual(without!.topic_scores);
+  });
+
+  it('scores every entity of a mixed batch at its own row (different entity counts, padding)', async () => {
+    const texts = ['Beta Corp shares plunge after fraud probe', 'Gold rallies', 'Acme soars on record orders while Beta Corp slumps'];
+    const spans = [[{ start: 0, end: 9 }], [], [{ start: 0, end: 4 }, { start: 33, end: 42 }]];
+    const together = await model.predict(texts, spans);
+    for (let i = 0; i < texts.length; i++) {
+      const [alone] = await model.predict([texts[i]!], [spans[i]!]);
+      expect(together[i]!.entities.map((e) => e.sentiment)).toEqual(alone!.entities.map((e) => e.sentiment));
+    }
+    expect(together[0]!.entities[0]!.sentiment).toBe('negative');
+    expect(together[1]!.entities).toEqual([]);
+  });
+
+  it('gives entities the whole-text label with a model that has no entity head', async () => {
+    const minilm = await load(new URL('../../../models/finsent-minilm', import.meta.url).pathname);
+    try {
+      expect(minilm.hasEntityHead).toBe(false);
+      const [p] = await minilm.predict(['Acme beats estimates as Beta plunges'], [[{ start: 0, end: 4 }, { start: 24, end: 28 }]]);
+      expect(p!.entities).toEqual([0, 1].map(() => ({ sentiment: p!.sentiment, sentiment_scores: p!.sentiment_scores })));
+    } finally {
+      await minilm.close();
+    }
+  });
+
   it('truncates long input at the documented maximum length', () => {
     const { ids } = model.encode('word '.repeat(1_000));
     expect(ids).toHaveLength(model.maxLength);
