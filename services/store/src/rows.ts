@@ -21,25 +21,23 @@ export function itemRow(item: ScoredItem) {
     tickers: item.tickers,
     duplicate_of: item.duplicate_of,
     novelty: item.novelty,
-    sentiment: item.sentiment,
-    p_negative: item.sentiment_scores.negative ?? 0,
-    p_neutral: item.sentiment_scores.neutral ?? 0,
-    p_positive: item.sentiment_scores.positive ?? 0,
+    ...sentimentColumns(item),
     topic: item.topic,
     topic_score: item.topic_scores[item.topic] ?? 0,
     topic_scores: item.topic_scores,
     model_version: item.model_version,
     scored_at: toClickHouseTime(item.scored_at),
-    entities: item.entities.map((e) => ({
-      name: e.name,
-      ticker: e.ticker,
-      sentiment: e.sentiment,
-      p_negative: e.sentiment_scores.negative ?? 0,
-      p_neutral: e.sentiment_scores.neutral ?? 0,
-      p_positive: e.sentiment_scores.positive ?? 0,
-      start: e.start,
-      end: e.end,
-    })),
+    entities: item.entities.map((e) => ({ name: e.name, ticker: e.ticker, ...sentimentColumns(e), start: e.start, end: e.end })),
+  };
+}
+
+/** The label and its three probabilities as the tables store them (items and their entities alike). */
+function sentimentColumns(s: Pick<ScoredItem, 'sentiment' | 'sentiment_scores'>) {
+  return {
+    sentiment: s.sentiment,
+    p_negative: s.sentiment_scores.negative ?? 0,
+    p_neutral: s.sentiment_scores.neutral ?? 0,
+    p_positive: s.sentiment_scores.positive ?? 0,
   };
 }
 
