@@ -62,7 +62,7 @@ def has_entity_input(sess: ort.InferenceSession) -> bool:
 def news_predictions(sess: ort.InferenceSession, tok: Tokenizer, plain: Tokenizer, items: list[NewsItem], bs: int = 64):
     """Whole-text sentiment and per-entity sentiment (label ids) through the ONNX graph, as the service computes
     them. A graph without an entity head gives each entity the whole text's label (what serving does then)."""
-    from .train import entity_token_mask, entity_token_range
+    from .train import entity_masks
 
     whole = np.zeros(len(items), dtype=np.int64)
     ents: list[list[int]] = [[] for _ in items]
@@ -72,21 +72,14 @@ def news_predictions(sess: ort.InferenceSession, tok: Tokenizer, plain: Tokenize
         ids = np.array([e.ids for e in enc], dtype=np.int64)
         am = np.array([e.attention_mask for e in enc], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": am}
-        n_ent = max(1, max(len(it.entities) for it in part))
-        visible = np.zeros((len(part), n_ent), dtype=bool)
+        mask, visible = entity_masks(plain, part, am.sum(1).tolist(), ids.shape[1])
         if has_entity_input(sess):
-            mask = np.zeros((len(part), n_ent, ids.shape[1]), dtype=np.float32)
-            for i, it in enumerate(part):
-                if it.entities:
-                    seq = int(am[i].sum())
-                    ranges = [entity_token_range(plain, it.text, x.start, x.end) for x in it.entities]
-                    mask[i, : len(it.entities), :seq], vis = entity_token_mask(ranges, seq)
-                    visible[i, : len(it.entities)] = vis
             feed["entity_mask"] = mask
             s, e = sess.run(["sentiment_logits", "entity_logits"], feed)
         else:
             (s,) = sess.run(["sentiment_logits"], feed)
-            e = np.zeros((len(part), n_ent, s.shape[1]), dtype=np.float32)
+            e = np.zeros((*visible.shape, s.shape[1]), dtype=np.float32)
+            visible[:] = False
         # An entity the model cannot see (or a model without an entity head) takes the whole text's label, as served.
         e = np.where(visible[:, :, None], e, s[:, None, :])
         for i, it in enumerate(part):

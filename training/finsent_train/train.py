@@ -99,17 +99,26 @@ def entity_token_mask(ranges: list[tuple[int, int]], seq: int) -> tuple[np.ndarr
     return m, visible
 
 
-def news_batch(tok: Tokenizer, plain: Tokenizer, items: list[NewsItem], device: str):
-    _, ids, am = encode(tok, [it.text for it in items], device)
+def entity_masks(plain: Tokenizer, items: list[NewsItem], lengths: list[int], width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The [items, entities, width] entity mask of a batch (each item's sequence has lengths[i] tokens) and
+    whether each entity is visible; shared by training and the ONNX evaluation so both map spans alike."""
     n_ent = max(1, max(len(it.entities) for it in items))
-    mask = np.zeros((len(items), n_ent, ids.shape[1]), dtype=np.float32)
-    ent_y = np.full((len(items), n_ent), -100, dtype=np.int64)  # -100: ignored by CrossEntropyLoss
+    mask = np.zeros((len(items), n_ent, width), dtype=np.float32)
+    visible = np.zeros((len(items), n_ent), dtype=bool)
     for i, it in enumerate(items):
         if it.entities:
-            seq = int(am[i].sum())
             ranges = [entity_token_range(plain, it.text, x.start, x.end) for x in it.entities]
-            mask[i, : len(it.entities), :seq], visible = entity_token_mask(ranges, seq)
-            ent_y[i, : len(it.entities)] = [x.label if v else -100 for x, v in zip(it.entities, visible)]
+            mask[i, : len(it.entities), : lengths[i]], visible[i, : len(it.entities)] = entity_token_mask(ranges, lengths[i])
+    return mask, visible
+
+
+def news_batch(tok: Tokenizer, plain: Tokenizer, items: list[NewsItem], device: str):
+    _, ids, am = encode(tok, [it.text for it in items], device)
+    mask, visible = entity_masks(plain, items, am.sum(1).tolist(), ids.shape[1])
+    ent_y = np.full(visible.shape, -100, dtype=np.int64)  # -100: ignored by CrossEntropyLoss
+    for i, it in enumerate(items):
+        ent_y[i, : len(it.entities)] = [x.label for x in it.entities]
+    ent_y[~visible] = -100
     sent_y = torch.tensor([-100 if it.sentiment is None else it.sentiment for it in items], dtype=torch.long, device=device)
     return ids, am, torch.from_numpy(mask).to(device), torch.from_numpy(ent_y).to(device), sent_y
 

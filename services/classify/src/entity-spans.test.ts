@@ -21,13 +21,13 @@ describe('entityTokenRanges', () => {
   it('gives each span its own token positions after [CLS]', () => {
     const text = 'Acme beats estimates as Beta Corp plunges';
     const spans = [{ start: 0, end: 4 }, { start: text.indexOf('Beta'), end: text.indexOf('Beta') + 9 }];
-    expect(entityTokenRanges(text, spans, countWords, 9)).toEqual([[1, 2], [5, 7]]);
+    expect(entityTokenRanges(text, normaliseText(text), spans, countWords, 9)).toEqual([[1, 2], [5, 7]]);
   });
 
   it('gives null for a span truncated away or an empty span (the entity then takes the whole-text label)', () => {
     const text = 'one two three four five Acme';
-    expect(entityTokenRanges(text, [{ start: 24, end: 28 }], countWords, 4)).toEqual([null]);
-    expect(entityTokenRanges(text, [{ start: 0, end: 0 }], countWords, 10)).toEqual([null]);
+    expect(entityTokenRanges(text, normaliseText(text), [{ start: 24, end: 28 }], countWords, 4)).toEqual([null]);
+    expect(entityTokenRanges(text, normaliseText(text), [{ start: 0, end: 0 }], countWords, 10)).toEqual([null]);
   });
 
   it('gives the same ranges with the window bound as without it, counting only inside the window', () => {
@@ -39,8 +39,8 @@ describe('entityTokenRanges', () => {
     const window = windowEnd(normaliseText(text), length - 2, countWords);
     expect(normaliseText(text).slice(0, window)).toBe('one two three Acme four');
     expect(windowEnd('short text', 5, countWords)).toBe(10);
-    expect(entityTokenRanges(text, spans, counting, length, window)).toEqual(entityTokenRanges(text, spans, countWords, length));
-    expect(entityTokenRanges(text, spans, countWords, length)).toEqual([[4, 5], null]);
+    expect(entityTokenRanges(text, normaliseText(text), spans, counting, length, window)).toEqual(entityTokenRanges(text, normaliseText(text), spans, countWords, length));
+    expect(entityTokenRanges(text, normaliseText(text), spans, countWords, length)).toEqual([[4, 5], null]);
     expect(Math.max(...counted.map((s) => s.length))).toBeLessThanOrEqual(window);
   });
 });

@@ -23,7 +23,7 @@ export function normalisedOffset(raw: string, pos: number): number {
 }
 
 /**
- * Token positions [a, b) of each span in the encoded text, whose position 0 is [CLS] and whose last
+ * Token positions [a, b) of each span of `raw` (whose normalised form, `normalised`, the caller has) in the encoded text, whose position 0 is [CLS] and whose last
  * position (`length - 1`) is [SEP]; null for a span truncated away or covering no token (the caller
  * then gives that entity the whole text's label: the entity head never learnt such spans).
  * `windowChars`: when the text was truncated, the normalised length whose tokens fill the window; a
@@ -31,13 +31,12 @@ export function normalisedOffset(raw: string, pos: number): number {
  */
 export function entityTokenRanges(
   raw: string,
+  normalised: string,
   spans: readonly CharSpan[],
   countTokens: (normalisedPrefix: string) => number,
   length: number,
   windowChars = Infinity,
 ): Array<[number, number] | null> {
-  if (spans.length === 0) return [];
-  const normalised = normaliseText(raw);
   const position = (offset: number) => (offset >= windowChars ? length - 1 : Math.min(1 + countTokens(normalised.slice(0, offset)), length - 1));
   return spans.map(({ start, end }) => {
     const a = position(normalisedOffset(raw, start));

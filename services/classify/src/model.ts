@@ -132,7 +132,7 @@ export class ClassifierModel {
     const count = (prefix: string) => this.tokenizer.encode(prefix, { add_special_tokens: false }).ids.length;
     // A long text: find where its window ends once, so no entity past it costs a tokenisation of its prefix.
     const window = ids.length > body.length ? windowEnd(normalised, body.length, count) : Infinity;
-    return { ids: full, entities: entityTokenRanges(text, spans, count, full.length, window) };
+    return { ids: full, entities: entityTokenRanges(text, normalised, spans, count, full.length, window) };
   }
 
   /** Predictions for pre-tokenised inputs, in input order. */
