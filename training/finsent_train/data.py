@@ -175,6 +175,17 @@ def load_news(data_dir: Path, split: str) -> dict[str, list[NewsItem]]:
     return {s: read_news(data_dir / s / f"{split}.ndjson", s) for s in NEWS_SOURCES}
 
 
+def news_entities_dir() -> Path:
+    return Path(__file__).resolve().parents[1] / "data" / "news-entities"
+
+
+def load_written_news(split: str) -> list[NewsItem]:
+    """The project's own entity-labelled headlines (data/news-entities/<split>.ndjson, same shape as sentfin's);
+    none when the file is not there."""
+    path = news_entities_dir() / f"{split}.ndjson"
+    return read_news(path, "written") if path.exists() else []
+
+
 def news_topics_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "data" / "news-topics"
 

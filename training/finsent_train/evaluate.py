@@ -15,7 +15,8 @@ import onnxruntime as ort
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
 from tokenizers import Tokenizer
 
-from .data import NewsItem, default_data_dir, load_news, load_tasks, news_topics_dir, read_news_topics
+from .data import (NewsItem, default_data_dir, load_news, load_tasks, load_written_news, news_topics_dir,
+                   read_news_topics)
 from .normalise import normalise
 
 VARIANTS = {"fp32": "model.fp32.onnx", "fp16": "model.fp16.onnx", "int8": "model.int8.onnx"}
@@ -148,6 +149,9 @@ def evaluate_dir(model_dir: Path, data_dir: Path | None = None, threads: int = 2
     plain.no_padding()
     news = load_news(data_dir, "valid")
     news["sentfin+finentity"] = [it for items in news.values() for it in items]
+    written = load_written_news("heldout")  # the project's written headlines, never trained on: another style
+    if written:
+        news["written (held-out)"] = written
     heldout = news_topics_dir() / "heldout.csv"
     nt_texts, nt_labels = read_news_topics(heldout, labels["topic"]) if heldout.exists() else ([], [])
     for v, fn in VARIANTS.items():

@@ -82,7 +82,8 @@ def load_checkpoint(ckpt: Path, base_dir: Path | None = None) -> tuple[FinSentMo
     meta = blob["meta"]
     if base_dir is None:
         base_dir = trained_from(meta)
-    model = FinSentModel(str(base_dir), len(meta["sentiment"]), len(meta["topic"]), pooling=meta.get("pooling", "mean"))
+    model = FinSentModel(str(base_dir), len(meta["sentiment"]), len(meta["topic"]), pooling=meta.get("pooling", "mean"),
+                         entity_context=meta.get("entity_context", False), served_head=meta.get("served_head", "span"))
     model.load_state_dict(blob["state_dict"])
     model.eval()
     return model, meta
@@ -127,9 +128,10 @@ def export_all(ckpt: Path, base_dir: Path, out: Path, max_length: int = 128) -> 
         "inputs": INPUTS,
         "outputs": OUTPUTS,
         # entity_mask [batch, entities, seq]: 1.0 on the tokens of each entity (span-mean pooled with the text's
-        # pooled vector); a text without entities passes one all-zero row. Tokens are found from the entity's
-        # character span in the normalised text; an entity truncated away gets the whole text's label.
-        "entity_pooling": "span-mean+pooled",
+        # pooled vector, and with `ctx` an attention read queried by the span); a text without entities passes one
+        # all-zero row. Tokens are found from the entity's character span in the normalised text; an entity
+        # truncated away gets the whole text's label.
+        "entity_pooling": {"span": "span-mean+pooled", "ctx": "span-mean+pooled+span-attention"}[model.served_head],
     }
     (out / "labels.json").write_text(json.dumps(labels, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return meta

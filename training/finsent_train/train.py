@@ -7,8 +7,10 @@ and export the ONNX model directory.
 Each mini-batch comes from ONE source and trains the heads that source has labels for:
 - tweets sentiment (twitter-financial-news): the sentiment head;
 - tweets topic: the topic head;
-- news (sentfin, finentity): the entity head on every labelled entity span, and the sentiment head on texts whose
-  entities agree (their whole-text label);
+- news (sentfin, finentity, the project's written headlines in data/news-entities/train.ndjson): the entity head(s)
+  on every labelled entity span, and the sentiment head on texts whose entities agree (their whole-text label);
+  texts whose entities conflict can be drawn more often (`--conflict-repeat`), since only they teach an entity
+  head to read the entity rather than the whole text;
 - news topic (data/news-topics/train.csv, labelled for the project): the topic head.
 Batches of all sources are interleaved at random, so the shared encoder sees every task throughout every epoch.
 """
@@ -29,8 +31,8 @@ import torch
 from tokenizers import Tokenizer
 from torch import nn
 
-from .data import (NewsItem, default_data_dir, load_news, load_raw_train, load_tasks, make_variants, news_topics_dir,
-                   pick_texts, read_news_topics)
+from .data import (NewsItem, default_data_dir, load_news, load_raw_train, load_tasks, load_written_news, make_variants,
+                   news_topics_dir, pick_texts, read_news_topics)
 from .model import FinSentModel
 
 KINDS = ("tweet_sentiment", "tweet_topic", "news", "news_topic")
@@ -150,27 +152,38 @@ def predict(model: FinSentModel, tok: Tokenizer, texts: list[str], task: str, de
     return out
 
 
+def entity_heads(model: FinSentModel) -> tuple[str, ...]:
+    return ("span", "ctx") if hasattr(model, "entity_head_ctx") else ("span",)
+
+
 @torch.no_grad()
 def news_accuracy(model: FinSentModel, tok: Tokenizer, plain: Tokenizer, items: list[NewsItem], device: str, bs: int = 64) -> dict:
-    """Whole-text accuracy where the entities agree, entity accuracy, and entity accuracy on conflicting texts."""
+    """Whole-text accuracy where the entities agree; entity accuracy and entity accuracy on conflicting texts, for
+    each entity head (suffixed with the head's name when the model has two)."""
     model.eval()
-    whole, ent, conflict = [], [], []
+    heads = entity_heads(model)
+    whole, ent, conflict = [], {h: [] for h in heads}, {h: [] for h in heads}
     for s in range(0, len(items), bs):
         part = [it for it in items[s : s + bs] if it.entities]
         if not part:
             continue
         ids, am, mask, ent_y, sent_y = news_batch(tok, plain, part, device)
-        sl, _, el = model(ids, am, mask)
+        sl, _, el = model(ids, am, mask, heads)
         for i, it in enumerate(part):
             if it.sentiment is not None:
                 whole.append(int(sl[i].argmax()) == it.sentiment)
-            own = [int(el[i, j].argmax()) if ent_y[i, j] >= 0 else int(sl[i].argmax()) for j in range(len(it.entities))]
-            hits = [p == x.label for p, x in zip(own, it.entities)]
-            ent += hits
-            if it.sentiment is None:
-                conflict += hits
+            for h in heads:
+                own = [int(el[h][i, j].argmax()) if ent_y[i, j] >= 0 else int(sl[i].argmax()) for j in range(len(it.entities))]
+                hits = [p == x.label for p, x in zip(own, it.entities)]
+                ent[h] += hits
+                if it.sentiment is None:
+                    conflict[h] += hits
     r = lambda xs: round(float(np.mean(xs)), 4) if xs else None  # noqa: E731
-    return {"whole_acc": r(whole), "entity_acc": r(ent), "conflict_entity_acc": r(conflict)}
+    out = {"whole_acc": r(whole)}
+    for h in heads:
+        suffix = "" if len(heads) == 1 else f"_{h}"
+        out[f"entity_acc{suffix}"], out[f"conflict_entity_acc{suffix}"] = r(ent[h]), r(conflict[h])
+    return out
 
 
 def init_from_onnx(model: FinSentModel, onnx_path: Path) -> list[str]:
@@ -181,7 +194,8 @@ def init_from_onnx(model: FinSentModel, onnx_path: Path) -> list[str]:
     sd = {k.removeprefix("model."): torch.from_numpy(v.astype(np.float32)) for k, v in state_dict_from_onnx(onnx_path).items()}
     missing, unexpected = model.load_state_dict(sd, strict=False)
     missing = [k for k in missing if "position_ids" not in k and ".pooler." not in k]  # pooler: unused
-    if unexpected or any(not k.startswith("entity_head.") for k in missing):
+    new_heads = ("entity_head.", "entity_head_ctx.", "entity_query.", "entity_key.")
+    if unexpected or any(not k.startswith(new_heads) for k in missing):
         raise SystemExit(f"{onnx_path} does not match the model: missing {missing[:5]}, unexpected {unexpected[:5]}")
     return missing
 
@@ -214,7 +228,12 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--aug-prob", type=float, default=0.5, help="probability of using the headline-style variant of a tweet")
     ap.add_argument("--pooling", default="mean", choices=["mean", "cls"])
     ap.add_argument("--tweet-topic-frac", type=float, default=1.0, help="share of the tweet topic set drawn each epoch")
+    ap.add_argument("--tweet-sentiment-frac", type=float, default=1.0, help="share of the tweet sentiment set drawn each epoch")
     ap.add_argument("--news-repeat", type=int, default=1, help="passes over the news entity sets per epoch")
+    ap.add_argument("--conflict-repeat", type=int, default=0,
+                    help="extra passes per epoch over the news texts whose entities conflict")
+    ap.add_argument("--entity-context", action="store_true",
+                    help="train a second entity head with an entity-queried attention read (ctx) beside span pooling")
     ap.add_argument("--news-topic-repeat", type=int, default=3, help="passes over the news-topic training set per epoch")
     ap.add_argument("--no-news", action="store_true", help="tweets only (the earlier recipe)")
     ap.add_argument("--threads", type=int, default=2)
@@ -241,9 +260,11 @@ def main() -> None:
     raw = load_raw_train(data_dir)
     variants = {t: make_variants(raw[t]) for t in ("sentiment", "topic")}
     topics = tasks["topic"].labels
-    news_train = [] if a.no_news else [it for items in load_news(data_dir, "train").values() for it in items
-                                      if it.entities or it.sentiment is not None]
+    news_train = [] if a.no_news else [it for items in [*load_news(data_dir, "train").values(), load_written_news("train")]
+                                      for it in items if it.entities or it.sentiment is not None]
+    conflicting = [j for j, it in enumerate(news_train) if it.sentiment is None]
     news_valid = load_news(data_dir, "valid")
+    written_heldout = load_written_news("heldout")
     nt_train = ([], []) if a.no_news else read_news_topics(news_topics_dir() / "train.csv", topics)
     heldout_path = news_topics_dir() / "heldout.csv"
     nt_heldout = read_news_topics(heldout_path, topics) if heldout_path.exists() else ([], [])
@@ -251,7 +272,9 @@ def main() -> None:
     plain = Tokenizer.from_file(str(base / "tokenizer.json"))
     plain.no_truncation()
     plain.no_padding()
-    model = FinSentModel(str(base), len(tasks["sentiment"].labels), len(topics), pooling=a.pooling).to(a.device)
+    model = FinSentModel(str(base), len(tasks["sentiment"].labels), len(topics), pooling=a.pooling,
+                         entity_context=a.entity_context).to(a.device)
+    heads = entity_heads(model)
     if a.init_onnx:
         print(f"warm start from {a.init_onnx}; new: {init_from_onnx(model, a.init_onnx)}", flush=True)
 
@@ -266,8 +289,10 @@ def main() -> None:
     opt = torch.optim.AdamW(groups)
     bs = a.batch_size
     n_topic_tweets = int(len(tasks["topic"].train_texts) * a.tweet_topic_frac)
-    steps_per_epoch = (math.ceil(len(tasks["sentiment"].train_texts) / bs) + math.ceil(n_topic_tweets / bs)
-                       + a.news_repeat * math.ceil(len(news_train) / bs) + a.news_topic_repeat * math.ceil(len(nt_train[0]) / bs))
+    n_sentiment_tweets = int(len(tasks["sentiment"].train_texts) * a.tweet_sentiment_frac)
+    steps_per_epoch = (math.ceil(n_sentiment_tweets / bs) + math.ceil(n_topic_tweets / bs)
+                       + a.news_repeat * math.ceil(len(news_train) / bs) + a.conflict_repeat * math.ceil(len(conflicting) / bs)
+                       + a.news_topic_repeat * math.ceil(len(nt_train[0]) / bs))
     total = steps_per_epoch * a.epochs
     warm = int(total * a.warmup)
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -283,9 +308,12 @@ def main() -> None:
         "topic": topics,
         "pooling": a.pooling,
         "entity_head": True,
+        "entity_context": a.entity_context,
+        "served_head": "span",
         "args": {k: str(v) for k, v in vars(a).items()},
         "train_counts": {"tweet_sentiment": len(tasks["sentiment"].train_texts), "tweet_topic": len(tasks["topic"].train_texts),
                          "news_items": len(news_train), "news_entities": sum(len(it.entities) for it in news_train),
+                         "news_conflicting": len(conflicting), "news_written": sum(it.source == "written" for it in news_train),
                          "news_topic": len(nt_train[0])},
         "history": [],
     }
@@ -297,10 +325,15 @@ def main() -> None:
         model.train()
         tw = {t: pick_texts(tasks[t].train_texts, variants[t], a.aug_prob, rng) for t in ("sentiment", "topic")}
         topic_idx = rng.sample(range(len(tw["topic"])), n_topic_tweets)
-        plan = [("tweet_sentiment", b) for b in bucketed_batches([len(x) for x in tw["sentiment"]], bs, rng)]
+        sentiment_idx = rng.sample(range(len(tw["sentiment"])), n_sentiment_tweets)
+        plan = [("tweet_sentiment", [sentiment_idx[j] for j in b])
+                for b in bucketed_batches([len(tw["sentiment"][i]) for i in sentiment_idx], bs, rng)]
         plan += [("tweet_topic", [topic_idx[j] for j in b]) for b in bucketed_batches([len(tw["topic"][i]) for i in topic_idx], bs, rng)]
         for _ in range(a.news_repeat):
             plan += [("news", b) for b in bucketed_batches([len(it.text) for it in news_train], bs, rng)]
+        for _ in range(a.conflict_repeat):
+            plan += [("news", [conflicting[j] for j in b])
+                     for b in bucketed_batches([len(news_train[i].text) for i in conflicting], bs, rng)]
         for _ in range(a.news_topic_repeat):
             plan += [("news_topic", b) for b in bucketed_batches([len(x) for x in nt_train[0]], bs, rng)]
         rng.shuffle(plan)
@@ -308,11 +341,12 @@ def main() -> None:
         for kind, b in plan:
             if kind == "news":
                 ids, am, mask, ent_y, sent_y = news_batch(tok, plain, [news_train[j] for j in b], a.device)
-                sl, _, el = model(ids, am, mask)
+                sl, _, el = model(ids, am, mask, heads)
                 # Each term only when the batch has a label for it: a mean over no targets is NaN.
                 loss = torch.zeros((), device=a.device)
                 if (ent_y >= 0).any():
-                    loss = loss + ce(el.reshape(-1, el.shape[-1]), ent_y.reshape(-1))
+                    for h in heads:
+                        loss = loss + ce(el[h].reshape(-1, el[h].shape[-1]), ent_y.reshape(-1))
                 if (sent_y >= 0).any():
                     loss = loss + ce(sl, sent_y)
             else:
@@ -338,7 +372,7 @@ def main() -> None:
                 run = {k: [0.0, 0] for k in KINDS}
             if a.max_steps and step >= a.max_steps:
                 break
-        rec = evaluate_epoch(model, tok, plain, tasks, news_valid, nt_heldout, a.device)
+        rec = evaluate_epoch(model, tok, plain, tasks, news_valid, nt_heldout, written_heldout, a.device)
         rec.update({"epoch": epoch, "step": step, "elapsed_s": round(time.time() - t0, 1)})
         meta["history"].append(rec)
         print("EVAL", json.dumps(rec), flush=True)
@@ -346,6 +380,11 @@ def main() -> None:
         (a.ckpt_dir / "history.json").write_text(json.dumps(meta["history"], indent=1))
         if a.max_steps and step >= a.max_steps:
             break
+    if len(heads) > 1:  # serve the head that reads entities best on the validation news (last epoch)
+        last = meta["history"][-1]["news"]
+        meta["served_head"] = max(heads, key=lambda h: (last[f"entity_acc_{h}"], last[f"conflict_entity_acc_{h}"]))
+        model.served_head = meta["served_head"]
+        print(f"served entity head: {meta['served_head']}", flush=True)
     final = a.ckpt_dir / "final.pt"
     torch.save({"state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "meta": meta}, final)
     print(f"saved {final} after {time.time()-t0:.0f}s", flush=True)
@@ -358,7 +397,7 @@ def main() -> None:
         print(f"exported to {a.out}", flush=True)
 
 
-def evaluate_epoch(model, tok, plain, tasks, news_valid, nt_heldout, device) -> dict:
+def evaluate_epoch(model, tok, plain, tasks, news_valid, nt_heldout, written_heldout, device) -> dict:
     from sklearn.metrics import accuracy_score, f1_score
 
     rec: dict = {}
@@ -367,6 +406,8 @@ def evaluate_epoch(model, tok, plain, tasks, news_valid, nt_heldout, device) -> 
         rec[f"{t}_acc"] = round(float(accuracy_score(tasks[t].valid_labels, pred)), 4)
         rec[f"{t}_macro_f1"] = round(float(f1_score(tasks[t].valid_labels, pred, average="macro")), 4)
     rec["news"] = news_accuracy(model, tok, plain, [it for items in news_valid.values() for it in items], device)
+    if written_heldout:
+        rec["news_written"] = news_accuracy(model, tok, plain, written_heldout, device)
     if nt_heldout[0]:
         pred = predict(model, tok, nt_heldout[0], "topic", device)
         rec["news_topic_acc"] = round(float(accuracy_score(nt_heldout[1], pred)), 4)
