@@ -4,6 +4,7 @@
  * receiver that checks the HMAC signature. Poison messages injected on the raw topic must end up
  * on the dead-letter topic with their reason while valid items keep flowing.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { TOPICS, TOPIC_NAMES, DeadLetterSchema, type RunningService } from '@finsent/shared';
@@ -192,24 +193,32 @@ describe('pipeline end to end', () => {
         { key: valid.id, value: JSON.stringify(valid) },
       ],
     });
+    // Ten big non-JSON messages in one produce to one partition reach classify as one batch; dead-lettered in
+    // one send they exceeded the dead-letter topic's message limit and killed classify's consumer for good.
+    const big = Array.from({ length: 10 }, (_, i) => Buffer.alloc(i === 9 ? 300 * 1024 : 200 * 1024, 0x3c));
+    await producer.send({ topic: TOPIC_NAMES.raw, messages: big.map((value) => ({ key: 'big-poison', value })) });
     await producer.disconnect();
 
     const consumer = kafka.consumer({ groupId: `e2e-dlq-${Date.now()}` });
     await consumer.connect();
     await consumer.subscribe({ topic: TOPIC_NAMES.deadLetter, fromBeginning: true });
-    const letters: Array<{ key: string | null; reason: string; stage: string }> = [];
+    const letters: Array<{ key: string | null; reason: string; stage: string; bytes: number; truncated: boolean; sha256?: string }> = [];
     await consumer.run({
       eachMessage: async ({ message }) => {
         const d = DeadLetterSchema.parse(JSON.parse(message.value!.toString()));
-        letters.push({ key: d.key, reason: d.reason_code, stage: d.stage });
+        letters.push({ key: d.key, reason: d.reason_code, stage: d.stage, bytes: d.payload_bytes, truncated: d.payload_truncated, sha256: d.payload_sha256 });
       },
     });
-    const reasons = await waitFor('four dead letters from classify', async () => {
-      const mine = letters.filter((l) => l.stage === 'classify');
-      return mine.length >= 4 ? Object.fromEntries(mine.map((l) => [l.key, l.reason])) : undefined;
-    });
+    await waitFor('fourteen dead letters from classify', async () => letters.filter((l) => l.stage === 'classify').length >= 14);
     await consumer.disconnect();
+    const mine = letters.filter((l) => l.stage === 'classify');
+    const reasons = Object.fromEntries(mine.filter((l) => l.key !== 'big-poison').map((l) => [l.key, l.reason]));
     expect(reasons).toEqual({ 'bad-json': 'invalid_json', 'bad-schema': 'schema_violation', 'bad-utf8': 'invalid_utf8', 'empty-text': 'empty_text' });
+    const bigLetters = mine.filter((l) => l.key === 'big-poison');
+    expect(bigLetters.map((l) => l.bytes)).toEqual(big.map((b) => b.length));
+    expect(bigLetters.map((l) => l.truncated)).toEqual(big.map((_, i) => i === 9));
+    expect(bigLetters[9]!.sha256).toBe(createHash('sha256').update(big[9]!).digest('hex'));
+    expect((await fetch(`${services.find((x) => x.name === 'classify')!.opsUrl}/healthz`)).status).toBe(200);
     // The feed that returned an HTML page was dead-lettered by ingest, with the body kept.
     expect(letters.some((l) => l.stage === 'ingest' && l.reason === 'feed_parse_error')).toBe(true);
     // The valid message behind the poison still made it through.

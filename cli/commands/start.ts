@@ -21,6 +21,8 @@ import { replayFile } from './replay.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLE = join(ROOT, 'cli/sample/headlines.ndjson');
+/** How often a service that exits on its own is started again before the supervisor gives up on it. */
+const MAX_SERVICE_RESTARTS = 5;
 
 const HELP = `Usage: finsent start [--data DIR] [--kafka-port N] [--speedup X] [--no-sample] [--no-feeds] [--fresh]
 
@@ -120,8 +122,18 @@ export async function run(argv: string[]): Promise<number> {
 
     const startService = async (name: ServiceName, port: number) => {
       const service = new ServiceProcess(name, port, env, join(logDir, `${name}.log`));
+      let restarts = 0;
+      // As systemd's Restart=on-failure would: a service exits when it can no longer work (a Kafka consumer
+      // stopped for good, say) and starts again from its committed offsets; a crash loop gives up.
       service.onUnexpectedExit = (code, signal) => {
-        if (!shuttingDown) say(`${name} exited unexpectedly (code ${code}, signal ${signal}); see ${service.logFile}`);
+        if (shuttingDown) return;
+        say(`${name} exited unexpectedly (code ${code}, signal ${signal}); see ${service.logFile}`);
+        if (++restarts > MAX_SERVICE_RESTARTS) return say(`${name} exited ${restarts} times; not restarting it again`);
+        say(`restarting ${name} (${restarts} of ${MAX_SERVICE_RESTARTS})`);
+        void sleep(1_000 * restarts)
+          .then(() => (shuttingDown ? undefined : service.start()))
+          .then(() => !shuttingDown && say(`${name} healthy again`))
+          .catch((err: unknown) => say(`${name} did not restart: ${errorMessage(err)}`));
       };
       children.push(service);
       await service.start();
@@ -132,6 +144,11 @@ export async function run(argv: string[]): Promise<number> {
     } else {
       const storeLogger = pino({ name: 'store', base: { service: 'store' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(join(logDir, 'store.log')));
       store = await startStore(loadStoreConfig(env), storeLogger);
+      void store.failure?.then((err) => {
+        if (shuttingDown) return;
+        say(`store cannot go on: ${err.message}; stopping the pipeline (start it again to resume from the committed offsets)`);
+        void shutdown().then(() => process.exit(1));
+      });
     }
     say(`store up (ClickHouse ${process.env.CLICKHOUSE_URL ? 'server' : `embedded at ${join(dataDir, 'data/clickhouse')}`})`);
     await Promise.all([startService('classify', 9402), startService('alert', 9404)]);

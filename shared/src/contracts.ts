@@ -122,8 +122,11 @@ export const AlertSchema = z.object({
 });
 export type Alert = z.infer<typeof AlertSchema>;
 
-/** Dead letters keep at most this much of the original payload (Kafka's default message limit is 1 MB). */
-export const DEAD_LETTER_PAYLOAD_MAX_BYTES = 512 * 1024;
+/**
+ * Dead letters keep at most this much of the original payload: base64 makes it a third larger, and one dead
+ * letter must stay well inside the dead-letter topic's message limit (Kafka's default, 1 MiB).
+ */
+export const DEAD_LETTER_PAYLOAD_MAX_BYTES = 256 * 1024;
 
 /** What the dead-letter topic carries: the original bytes (base64) and why they were rejected. */
 export const DeadLetterSchema = z.object({
@@ -139,6 +142,8 @@ export const DeadLetterSchema = z.object({
   payload_base64: z.string(),
   payload_bytes: z.number().int().nonnegative(),
   payload_truncated: z.boolean(),
+  /** sha256 (hex) of the whole original payload, so a truncated one can still be matched to its source. */
+  payload_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   failed_at: isoTime,
 });
 export type DeadLetter = z.infer<typeof DeadLetterSchema>;

@@ -2,11 +2,12 @@
  * Anything a stage cannot process goes to the dead-letter topic with the original bytes and the
  * reason, so nothing is dropped silently and an operator can replay it after a fix.
  */
+import { createHash } from 'node:crypto';
 import { Counter, type Registry } from 'prom-client';
 import { TOPIC_NAMES } from './kafka-topics.js';
 import type { Logger } from './logger.js';
 import { DEAD_LETTER_PAYLOAD_MAX_BYTES, SCHEMA_VERSION, type DeadLetter } from './contracts.js';
-import type { BusMessage, BusProducer } from './kafka/bus.js';
+import type { BusMessage, BusProducer, BusRecord } from './kafka/bus.js';
 
 export interface Rejection {
   message: BusMessage;
@@ -14,13 +15,42 @@ export interface Rejection {
   reason: string;
 }
 
-/** The payload fields of a dead letter: base64 of at most DEAD_LETTER_PAYLOAD_MAX_BYTES, with the original size. */
-export function deadLetterPayload(payload: Buffer): Pick<DeadLetter, 'payload_base64' | 'payload_bytes' | 'payload_truncated'> {
+/**
+ * The most bytes of dead letters one produce carries. Kafka refuses a record batch larger than the topic's
+ * max.message.bytes (1 MiB by default) as a whole, so ten big poison messages dead-lettered in one send would
+ * fail every time and stall the stage behind them; sends are split below that limit instead.
+ */
+export const DEAD_LETTER_SEND_MAX_BYTES = 768 * 1024;
+
+/** The payload fields of a dead letter: base64 of at most DEAD_LETTER_PAYLOAD_MAX_BYTES, with the original size and hash. */
+export function deadLetterPayload(
+  payload: Buffer,
+): Pick<DeadLetter, 'payload_base64' | 'payload_bytes' | 'payload_truncated' | 'payload_sha256'> {
   return {
     payload_base64: payload.subarray(0, DEAD_LETTER_PAYLOAD_MAX_BYTES).toString('base64'),
     payload_bytes: payload.length,
     payload_truncated: payload.length > DEAD_LETTER_PAYLOAD_MAX_BYTES,
+    payload_sha256: createHash('sha256').update(payload).digest('hex'),
   };
+}
+
+/** Consecutive groups of records whose serialised values add up to at most `maxBytes` (a bigger record alone). */
+export function chunkBySize(records: BusRecord[], maxBytes: number): BusRecord[][] {
+  const chunks: BusRecord[][] = [];
+  let current: BusRecord[] = [];
+  let size = 0;
+  for (const r of records) {
+    const bytes = Buffer.byteLength(r.value) + Buffer.byteLength(r.key ?? '');
+    if (current.length > 0 && size + bytes > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(r);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 export function toDeadLetter(stage: string, r: Rejection, now = new Date()): DeadLetter {
@@ -55,14 +85,12 @@ export async function publishDeadLetters(
     report.counter.inc({ stage, reason: r.reasonCode });
     report.logger.warn({ stage, topic: r.message.topic, partition: r.message.partition, offset: r.message.offset, key: r.message.key, reason: r.reasonCode, detail: r.reason }, 'dead-lettering message');
   }
-  await producer.send(
-    TOPIC_NAMES.deadLetter,
-    rejections.map((r) => ({
-      key: r.message.key,
-      value: JSON.stringify(toDeadLetter(stage, r)),
-      headers: { 'finsent-reason': r.reasonCode, 'finsent-stage': stage },
-    })),
-  );
+  const records = rejections.map((r) => ({
+    key: r.message.key,
+    value: JSON.stringify(toDeadLetter(stage, r)),
+    headers: { 'finsent-reason': r.reasonCode, 'finsent-stage': stage },
+  }));
+  for (const chunk of chunkBySize(records, DEAD_LETTER_SEND_MAX_BYTES)) await producer.send(TOPIC_NAMES.deadLetter, chunk);
 }
 
 /** Decodes and validates one message, or says why it cannot be used. */

@@ -3,13 +3,37 @@
  * SIGINT stop gracefully (finish or hand back in-flight work, commit, disconnect) before exiting.
  */
 import { ConfigError } from './config.js';
+import type { Bus, ConsumerFailure } from './kafka/bus.js';
 import type { Logger } from './logger.js';
 
 export interface RunningService {
   name: string;
   /** Base URL of the service's /metrics and /healthz endpoint. */
   opsUrl: string;
+  /** Resolves if the service can no longer do its work (a consumer stopped for good): the process then stops and exits 1. */
+  failure?: Promise<Error>;
   stop(): Promise<void>;
+}
+
+/** What a service learns from its bus's consumers: a failure to exit on, and the fields of its /healthz. */
+export interface ConsumerWatch {
+  failure: Promise<Error>;
+  /** `ok` false and the failed group once any consumer stopped for good. */
+  health(): { ok: boolean; consumers: string };
+}
+
+export function watchConsumers(bus: Pick<Bus, 'onConsumerFailure'>): ConsumerWatch {
+  let failed: ConsumerFailure | undefined;
+  const failure = new Promise<Error>((resolve) =>
+    bus.onConsumerFailure((f) => {
+      failed ??= f;
+      resolve(new Error(`Kafka consumer of group ${f.groupId} stopped: ${f.error.message}`, { cause: f.error }));
+    }),
+  );
+  return {
+    failure,
+    health: () => (failed ? { ok: false, consumers: `failed (${failed.groupId}): ${failed.error.message}` } : { ok: true, consumers: 'running' }),
+  };
 }
 
 export async function runUntilSignalled(
@@ -30,7 +54,7 @@ export async function runUntilSignalled(
   }
   logger.info({ ops: service.opsUrl }, `${service.name} running`);
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (signal: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, `${service.name} stopping`);
@@ -42,12 +66,16 @@ export async function runUntilSignalled(
     try {
       await service.stop();
       logger.info(`${service.name} stopped`);
-      process.exit(0);
+      process.exit(exitCode);
     } catch (err) {
       logger.error({ err }, 'error while stopping');
       process.exit(1);
     }
   };
+  void service.failure?.then((err) => {
+    logger.fatal({ err }, `${service.name} cannot go on; stopping so that its supervisor restarts it`);
+    void stop('consumer failure', 1);
+  });
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }

@@ -20,6 +20,7 @@ export function isolatedBus(inner: Bus, prefix: string): Bus {
         close: () => c.close(),
       };
     },
+    onConsumerFailure: (listener) => inner.onConsumerFailure(listener),
     ensureTopics: (topics) => inner.ensureTopics(topics.map((x) => ({ ...x, topic: t(x.topic) }))),
     lag: (groupId, topic) => inner.lag(groupId, t(topic)),
   };

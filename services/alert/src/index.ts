@@ -7,6 +7,7 @@ import {
   createRegistry,
   reportConsumerLag,
   startOpsServer,
+  watchConsumers,
   type Logger,
   type RunningService,
 } from '@finsent/shared';
@@ -40,6 +41,7 @@ export async function startAlert(config: AlertConfig, logger: Logger = createLog
   if (notifiers.length === 0) logger.warn('no ALERT_WEBHOOK_URL or SLACK_WEBHOOK_URL: alerts go to the alerts topic and the log only');
   const bus = createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-alert', logger });
   await bus.ensureTopics([...TOPIC_SPECS, SIGNALS_TOPIC_SPEC]);
+  const consumers = watchConsumers(bus);
   // Two stages, each its own consumer group: the fan-out re-keys scored items into signals, the
   // worker detects on the signals partitions it owns (so each key has exactly one owner).
   const fanOutStage = new SignalFanOut({ bus, metrics, logger });
@@ -50,10 +52,11 @@ export async function startAlert(config: AlertConfig, logger: Logger = createLog
     reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.alertFanOut, [TOPIC_NAMES.scored]),
     reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.alert, [SIGNALS_TOPIC]),
   ];
-  const ops = await startOpsServer({ port: config.ALERT_PORT, registry, health: () => ({ ok: true, notifiers: notifiers.map((n) => n.name), partitions: worker.partitions }) });
+  const ops = await startOpsServer({ port: config.ALERT_PORT, registry, health: () => ({ ...consumers.health(), notifiers: notifiers.map((n) => n.name), partitions: worker.partitions }) });
   return {
     name: 'alert',
     opsUrl: ops.url,
+    failure: consumers.failure,
     async stop() {
       for (const stopReports of stopLagReports) stopReports();
       // Upstream first: what the fan-out published before it stopped is still detected.

@@ -7,6 +7,7 @@ import {
   createRegistry,
   reportConsumerLag,
   startOpsServer,
+  watchConsumers,
   type Logger,
   type RunningService,
 } from '@finsent/shared';
@@ -38,17 +39,22 @@ export async function startClassify(config: ClassifyConfig, logger: Logger = cre
   metrics.modelInfo.set({ model_version: model.version, provider: model.provider }, 1);
   const bus = createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-classify', logger });
   await bus.ensureTopics(TOPIC_SPECS);
+  const consumers = watchConsumers(bus);
   const worker = new ClassifyWorker({ bus, model, logger, metrics, batchMax: config.CLASSIFY_BATCH_MAX, batchWaitMs: config.CLASSIFY_BATCH_WAIT_MS });
   await worker.start();
   const stopLagReports = reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.classify, [TOPIC_NAMES.raw]);
   const ops = await startOpsServer({
     port: config.CLASSIFY_PORT,
     registry,
-    health: () => ({ ok: model.alive, model: model.version, provider: model.provider, inferenceThread: model.alive ? 'running' : 'dead' }),
+    health: () => {
+      const kafka = consumers.health();
+      return { ...kafka, ok: model.alive && kafka.ok, model: model.version, provider: model.provider, inferenceThread: model.alive ? 'running' : 'dead' };
+    },
   });
   return {
     name: 'classify',
     opsUrl: ops.url,
+    failure: consumers.failure,
     async stop() {
       stopLagReports();
       await worker.stop();

@@ -9,6 +9,7 @@ import {
   createRegistry,
   reportConsumerLag,
   startOpsServer,
+  watchConsumers,
   type ClickHouseClient,
   type Logger,
   type RunningService,
@@ -45,6 +46,7 @@ export async function startStore(config: StoreConfig, logger: Logger = createLog
   const metrics = storeMetrics(registry);
   const bus = createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-store', logger });
   await bus.ensureTopics(TOPIC_SPECS);
+  const consumers = watchConsumers(bus);
   const sink = new ClickHouseSink({ bus, client, logger, metrics, batchMax: config.STORE_BATCH_MAX, batchWaitMs: config.STORE_BATCH_WAIT_MS });
   await sink.start();
 
@@ -55,13 +57,15 @@ export async function startStore(config: StoreConfig, logger: Logger = createLog
     registry,
     health: () => {
       const failingForMs = sink.failingSince === undefined ? 0 : Date.now() - sink.failingSince;
-      return { ok: failingForMs < 60_000, clickhouse: mode, insertFailingForMs: failingForMs };
+      const kafka = consumers.health();
+      return { ...kafka, ok: kafka.ok && failingForMs < 60_000, clickhouse: mode, insertFailingForMs: failingForMs };
     },
   });
 
   return {
     name: 'store',
     opsUrl: ops.url,
+    failure: consumers.failure,
     client,
     async stop() {
       stopLagReports();

@@ -79,8 +79,21 @@ export interface TopicConfig {
   maxMessageBytes?: number;
 }
 
+/** A consumer that stopped for good on an error, not because close() was called. */
+export interface ConsumerFailure {
+  groupId: string;
+  error: Error;
+}
+
 export interface Bus {
   producer(): Promise<BusProducer>;
+  /**
+   * Calls `listener` (at most once per consumer) when a consumer of this bus stops for good on an error
+   * it cannot recover from, such as a handler failure the client does not restart after. A consumer that
+   * is silently gone is lag growing behind a green /healthz: services report unhealthy and exit so that
+   * their supervisor restarts them (see watchConsumers in service.ts).
+   */
+  onConsumerFailure(listener: (failure: ConsumerFailure) => void): void;
   consumer(opts: ConsumerOptions): Promise<BusConsumer>;
   /** Creates missing topics (existing ones are left as they are). */
   ensureTopics(topics: readonly TopicConfig[]): Promise<void>;

@@ -6,7 +6,7 @@
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import { retryUntilDone } from '../retry.js';
-import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumerOptions, BatchHandler, TopicConfig } from './bus.js';
+import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumerFailure, ConsumerOptions, BatchHandler, TopicConfig } from './bus.js';
 
 const HEARTBEAT_EVERY_MS = 3_000;
 /**
@@ -69,6 +69,7 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
     retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 30 },
   });
   let admin: Admin | undefined;
+  const failureListeners: Array<(f: ConsumerFailure) => void> = [];
   const getAdmin = async (): Promise<Admin> => {
     if (!admin) {
       admin = kafka.admin();
@@ -172,11 +173,23 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
         },
       });
       const wrapper = new KafkajsConsumer(consumer, copts, opts.logger);
+      // kafkajs restarts a consumer after a retriable error only; after any other it stays stopped (CRASH with
+      // restart false): the group's partitions go unread while this process keeps running.
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (payload.restart || wrapper.isClosing) return;
+        const failure = { groupId: copts.groupId, error: payload.error };
+        opts.logger.fatal({ err: payload.error, groupId: copts.groupId }, 'Kafka consumer stopped for good');
+        for (const listener of failureListeners) listener(failure);
+      });
       await consumer.connect();
       for (const topic of copts.topics) {
         await consumer.subscribe({ topic, fromBeginning: copts.fromBeginning ?? true });
       }
       return wrapper;
+    },
+
+    onConsumerFailure(listener) {
+      failureListeners.push(listener);
     },
 
     async ensureTopics(topics: readonly TopicConfig[]) {
