@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_NEAR_DUP, NearDupIndex, headlineFeatures, headlineSimilarity, jaccard, novelty } from './near-dup.js';
+import { DEFAULT_NEAR_DUP, MAX_CANDIDATES, NearDupIndex, headlineFeatures, headlineSimilarity, jaccard, novelty } from './near-dup.js';
 
 const PAIRS = parse(readFileSync(new URL('../../../test/fixtures/headline-pairs.csv', import.meta.url)), { columns: true }) as Array<{ a: string; b: string; label: 'dup' | 'distinct' }>;
 
@@ -85,3 +85,21 @@ describe('NearDupIndex.remember (restoring the index after a restart)', () => {
     expect(late.checkAndAdd('reprint', 'UPDATE 2-Deere cuts dividend to preserve cash', t0 + 3 * hour)).toBeNull();
   });
 });
+
+describe('work per headline is bounded', () => {
+  it('a flood of near-identical headlines verifies at most MAX_CANDIDATES per check and still marks reprints', () => {
+    const index = new NearDupIndex({ threshold: 0.5, capacity: 50_000, maxAgeMs: 3_600_000 });
+    let marked = 0;
+    const n = 20_000;
+    for (let i = 0; i < n; i++) {
+      // One template, varied only in its last word: all share most LSH bands (the quadratic case).
+      if (index.checkAndAdd(`id-${i}`, `Acme Corp shares rise as investors cheer quarterly results from the firm ${i % 7 === 0 ? 'today' : 'now'}`, 1_000 + i)) marked++;
+    }
+    expect(index.work.checks).toBe(n);
+    expect(index.work.verified).toBeLessThanOrEqual(n * MAX_CANDIDATES);
+    // Quadratic would be about n²/2 = 200 million verifications.
+    expect(index.work.verified).toBeLessThan(n * MAX_CANDIDATES);
+    expect(marked).toBe(n - 1);
+  });
+});
+

@@ -16,6 +16,10 @@
  *   ("raises" vs "cuts", "rise" vs "fall") or different figures, and a different named entity
  *   ("Nvidia shares jump 4%" vs "AMD shares jump 4%").
  * - The index keeps the most recent items only, bounded both by count and by age.
+ * - Work per headline is bounded: a flood of near-identical headlines (one template, 20,000 times in one push)
+ *   puts every item in the same buckets, and verifying every earlier one made each check linear and the flood
+ *   quadratic (ingest froze for 15 minutes). A bucket keeps its newest MAX_BUCKET members, and a check verifies
+ *   at most MAX_CANDIDATES candidates, newest first: the story a reprint repeats is among the recent ones.
  */
 
 export interface NearDupOptions {
@@ -35,6 +39,10 @@ export interface NearDupMatch {
 }
 
 const HASHES = 128;
+/** Newest members kept per LSH bucket (see the design notes above). */
+export const MAX_BUCKET = 64;
+/** Candidates verified per check at most, newest first. */
+export const MAX_CANDIDATES = 64;
 const ROWS_PER_BAND = 4;
 
 const STOP_WORDS = new Set(
@@ -196,6 +204,8 @@ export class NearDupIndex {
   private readonly entries = new Map<string, Entry>(); // insertion order = age order
   /** Band key → the ids in that bucket: a bare id for the usual single member, an array beyond. */
   private readonly buckets = new Map<number, string | string[]>();
+  /** Checks made and candidates verified (exact Jaccard) over the index's life: the work it did. */
+  readonly work = { checks: 0, verified: 0 };
 
   constructor(readonly opts: NearDupOptions = DEFAULT_NEAR_DUP) {
     if (opts.capacity < 1) throw new RangeError('capacity must be >= 1');
@@ -212,10 +222,13 @@ export class NearDupIndex {
     for (const key of bands) {
       const bucket = this.buckets.get(key);
       if (typeof bucket === 'string') candidates.add(bucket);
-      else if (bucket) for (const other of bucket) candidates.add(other);
+      else if (bucket) for (let i = bucket.length - 1; i >= 0 && candidates.size < MAX_CANDIDATES; i--) candidates.add(bucket[i]!);
+      if (candidates.size >= MAX_CANDIDATES) break;
     }
+    this.work.checks++;
     for (const other of candidates) {
       if (other === id) continue;
+      this.work.verified++;
       const o = this.entries.get(other)!;
       const similarity = jaccard(features.tokens, o.features.tokens);
       if (similarity < this.opts.threshold || contradiction(features, o.features)) continue;
@@ -245,7 +258,7 @@ export class NearDupIndex {
       const bucket = this.buckets.get(key);
       if (bucket === undefined) this.buckets.set(key, id);
       else if (typeof bucket === 'string') this.buckets.set(key, [bucket, id]);
-      else bucket.push(id);
+      else if (bucket.push(id) > MAX_BUCKET) bucket.shift(); // the entry stays findable through its other bands
     }
     if (this.entries.size > this.opts.capacity) this.remove(this.entries.keys().next().value as string);
   }

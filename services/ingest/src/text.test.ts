@@ -4,7 +4,7 @@ import { normaliseEntry, type SourceEntry } from './item.js';
 import { splitBody } from './push.js';
 import { parseFeed } from './sources/feed-parser.js';
 import { parseEntryObject } from './sources/ndjson.js';
-import { cleanText, decodeEntities, htmlToText } from './text.js';
+import { MAX_MARKUP_CHARS, cleanText, htmlToText } from './text.js';
 import { TickerExtractor } from './tickers.js';
 
 const tickers = new TickerExtractor([{ ticker: 'JPM', name: 'JPMorgan Chase & Co.', aliases: ['JPMorgan'] }]);
@@ -30,16 +30,17 @@ function normalise(e: Partial<SourceEntry>) {
   return r.item;
 }
 
-describe('decodeEntities', () => {
-  it('turns references to surrogates, to 0 and beyond U+10FFFF into U+FFFD', () => {
-    expect(decodeEntities('a&#xD800;b&#xdfff;c&#55296;d')).toBe(`a${FFFD}b${FFFD}c${FFFD}d`);
-    expect(decodeEntities('a&#0;b&#x110000;c&#99999999999999999999999;d')).toBe(`a${FFFD}b${FFFD}c${FFFD}d`);
+describe('entity references', () => {
+  it('to surrogates, to 0 and beyond U+10FFFF become U+FFFD', () => {
+    expect(htmlToText('a&#xD800;b&#xdfff;c&#55296;d')).toBe(`a${FFFD}b${FFFD}c${FFFD}d`);
+    expect(htmlToText('a&#0;b&#x110000;c&#99999999999999999999999;d')).toBe(`a${FFFD}b${FFFD}c${FFFD}d`);
     // A pair spelled as two references is two invalid characters (as in HTML), never a lone half.
-    expect(decodeEntities('&#xD83D;&#xDE00;')).toBe(`${FFFD}${FFFD}`);
+    expect(htmlToText('&#xD83D;&#xDE00;')).toBe(`${FFFD}${FFFD}`);
   });
 
-  it('still decodes real characters, astral ones included', () => {
-    expect(decodeEntities('&#x1F680; &#128640; &#x10FFFF; &#xD7FF; &#xE000;')).toBe('🚀 🚀 \u{10FFFF} \uD7FF \uE000');
+  it('to real characters are decoded, astral ones included', () => {
+    expect(htmlToText('&#x1F680; &#128640; &#x10FFFF; &#xD7FF; &#xE000;')).toBe('🚀 🚀 \u{10FFFF} \uD7FF \uE000');
+    expect(htmlToText('AT&amp;T &lt;3 &ndash; S&P 500 &hellip;')).toBe('AT&T <3 – S&P 500 …');
   });
 });
 
@@ -65,8 +66,34 @@ describe('cleanText', () => {
 describe('htmlToText', () => {
   it('never yields a lone surrogate or a control character, whatever the references say', () => {
     expect(htmlToText('<p>Fed&#xD800; cuts</p>')).toBe(`Fed${FFFD} cuts`);
-    expect(htmlToText('a&#1;b&#x9F;c')).toBe('a b c');
-    expect(htmlToText('a&#x85;b&#13;c')).toBe('a b c');
+    // As browsers do: a reference to a C1 control means the Windows-1252 character (&#x9F; is Ÿ, &#x85; …).
+    expect(htmlToText('a&#1;b&#x9F;c')).toBe('a bŸc');
+    expect(htmlToText('a&#x85;b&#13;c&#x81;d')).toBe('a…b c d');
+  });
+});
+
+describe('htmlToText on messy and hostile markup', () => {
+  it('strips HTML that a feed escaped twice (tags and comments that were still markup after one decoding)', () => {
+    // What rss-parser hands over for Reddit's description: one level of escaping already decoded by the XML parser.
+    const once = '&lt;!-- SC_OFF --&gt;&lt;div class=&quot;md&quot;&gt;&lt;p&gt;Fed &amp;amp; ECB hold&lt;/p&gt;&lt;/div&gt;';
+    expect(htmlToText(once)).toBe('Fed & ECB hold');
+  });
+
+  it('keeps text that merely mentions angle brackets', () => {
+    expect(htmlToText('EPS &lt; estimates; margin <b>up</b> 3 > 2')).toBe('EPS < estimates; margin up 3 > 2');
+  });
+
+  it('separates words at block boundaries and drops scripts, styles and comments', () => {
+    expect(htmlToText('<p>Rates</p><p>rise</p><br/>today<style>p{}</style><!-- x --><SCRIPT>alert(1)</SCRIPT>')).toBe('Rates rise today');
+  });
+
+  it('is linear on runs of < and of unclosed tags (a regex tag stripper is quadratic there)', () => {
+    const t0 = performance.now();
+    for (const hostile of ['<'.repeat(1_000_000), '<a'.repeat(500_000), '<script>'.repeat(100_000), '&#'.repeat(500_000)]) {
+      expect(htmlToText(hostile).length).toBeLessThanOrEqual(MAX_MARKUP_CHARS);
+    }
+    // Generous: the quadratic version took minutes on the first input alone.
+    expect(performance.now() - t0).toBeLessThan(20_000);
   });
 });
 

@@ -2,6 +2,7 @@
  * Text clean-up for feed content (pure): HTML to plain text, entities decoded, whitespace folded, and never
  * invalid Unicode (a lone surrogate makes ClickHouse refuse the insert on every retry).
  */
+import { Parser } from 'htmlparser2';
 
 /** U+FFFD, what invalid or unrepresentable characters become. */
 export const REPLACEMENT_CHAR = '\uFFFD';
@@ -20,35 +21,57 @@ export function cleanText(s: string): string {
   return s.replace(LONE_SURROGATE, REPLACEMENT_CHAR).replace(CONTROL_CHARS, ' ');
 }
 
-const NAMED_ENTITIES: Record<string, string> = {
-  amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', ndash: '–', mdash: '—', hellip: '…',
-  lsquo: '‘', rsquo: '’', ldquo: '“', rdquo: '”', euro: '€', pound: '£', yen: '¥', cent: '¢', copy: '©', reg: '®', trade: '™',
-};
+/** Elements whose content is not text a reader sees. */
+const HIDDEN_ELEMENTS = new Set(['script', 'style', 'noscript', 'template', 'head', 'title', 'svg']);
+/** Elements that separate words: their boundaries become a space ("<p>a</p><p>b</p>" is "a b", not "ab"). */
+const BREAKING_ELEMENTS = new Set(['br', 'p', 'div', 'li', 'ul', 'ol', 'tr', 'td', 'th', 'table', 'blockquote', 'pre', 'hr',
+  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'section', 'article', 'header', 'footer', 'figure', 'figcaption']);
+/** Text that is still markup: a tag or a comment (`<div class="md">`, `</p>`, `<!-- SC_OFF -->`). */
+const STILL_MARKUP = /<(?:[a-z][a-z0-9]*(?:\s[^<>]*)?\/?|\/[a-z][a-z0-9]*\s*|!--)>/i;
+/**
+ * Most characters of one title or summary that ingest parses. The tokenizer is linear, but nothing
+ * downstream keeps more than MAX_TEXT_CHARS of text: a megabyte of markup is cut before any parsing.
+ */
+export const MAX_MARKUP_CHARS = 256 * 1024;
 
-export function decodeEntities(s: string): string {
-  return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, body: string) => {
-    if (body[0] === '#') {
-      const code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-      // As HTML does: 0, surrogates (U+D800–U+DFFF) and beyond U+10FFFF are not characters, so U+FFFD.
-      return Number.isFinite(code) && code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff)
-        ? String.fromCodePoint(code)
-        : REPLACEMENT_CHAR;
-    }
-    return NAMED_ENTITIES[body.toLowerCase()] ?? whole;
-  });
+/**
+ * The visible text of an HTML fragment: htmlparser2's tokenizer (linear in the input, whatever it holds:
+ * a regex tag stripper is quadratic on a run of `<`), entities decoded as browsers do (references to
+ * surrogates, to 0 and past U+10FFFF become U+FFFD), scripts, styles and comments dropped.
+ */
+function visibleText(html: string): string {
+  const parts: string[] = [];
+  let hidden = 0;
+  const parser = new Parser(
+    {
+      onopentagname(name) {
+        if (HIDDEN_ELEMENTS.has(name)) hidden++;
+        else if (BREAKING_ELEMENTS.has(name)) parts.push(' ');
+      },
+      onclosetag(name) {
+        if (HIDDEN_ELEMENTS.has(name)) hidden = Math.max(0, hidden - 1);
+        else if (BREAKING_ELEMENTS.has(name)) parts.push(' ');
+      },
+      ontext(text) {
+        if (hidden === 0) parts.push(text);
+      },
+    },
+    { decodeEntities: true, lowerCaseTags: true },
+  );
+  parser.end(html);
+  return parts.join('');
 }
 
-/** Strips tags (dropping script/style bodies), decodes entities, cleans (see cleanText), folds whitespace. */
+/**
+ * Plain text of a title or summary: tags stripped, entities decoded, cleaned (see cleanText), whitespace folded.
+ * Feeds that escape their HTML twice (Reddit's do: `&amp;lt;div class=&amp;quot;md&amp;quot;&amp;gt;`) still
+ * hold markup after one decoding; such text is parsed once more, never more (a headline about `&lt;b&gt;` tags
+ * escaped three times keeps its last level).
+ */
 export function htmlToText(html: string): string {
-  return cleanText(decodeEntities(
-    html
-      .replace(/<(script|style)\b[^>]*>[\s\S]*?<\/\1>/gi, ' ')
-      .replace(/<!--[\s\S]*?-->/g, ' ')
-      .replace(/<br\s*\/?>|<\/(p|div|li|h\d)>/gi, ' ')
-      .replace(/<[^>]+>/g, ' '),
-  ))
-    .replace(/\s+/g, ' ')
-    .trim();
+  let text = visibleText(html.length > MAX_MARKUP_CHARS ? html.slice(0, MAX_MARKUP_CHARS) : html);
+  if (STILL_MARKUP.test(text)) text = visibleText(text);
+  return cleanText(text).replace(/\s+/g, ' ').trim();
 }
 
 /** Cuts at a word boundary near `max` characters (never inside a surrogate pair). */
