@@ -44,6 +44,16 @@ describe('finsent CLI', () => {
     }
   });
 
+  it('reports a bad LOG_LEVEL like any bad value (exit 2, no stack trace) and never echoes a secret', async () => {
+    const r = await finsent(['service', 'ingest'], { LOG_LEVEL: 'loud', INGEST_TOKEN: 'tok-short' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('invalid ingest configuration');
+    expect(r.stderr).toContain('LOG_LEVEL: ');
+    expect(r.stderr).toContain('INGEST_TOKEN: ');
+    expect(r.stderr).not.toContain('tok-short');
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
   it('scores each target of a record as an entity, in order, with the name as given', async () => {
     const input = join(dir.path, 'targets.ndjson');
     const output = join(dir.path, 'targets-out.ndjson');

@@ -28,4 +28,19 @@ describe('loadConfig', () => {
     expect((err as ConfigError).code).toBe('FINSENT_ERR_CONFIG');
     expect(problems.find((p) => p.startsWith('PORT'))).toContain('"70000"');
   });
+
+  it('never echoes the value of a secret variable', () => {
+    const secretSchema = z.object({ INGEST_TOKEN: z.string().min(16), SLACK_WEBHOOK_URL: env.optionalUrl(), ALERT_WEBHOOK_SECRET: z.string().min(16) });
+    let err: unknown;
+    try {
+      loadConfig('t', secretSchema, { INGEST_TOKEN: 'tok-short', SLACK_WEBHOOK_URL: 'hooks.slack.com/services/T/B/xyz', ALERT_WEBHOOK_SECRET: 'sec-short' });
+    } catch (e) {
+      err = e;
+    }
+    const message = (err as ConfigError).message;
+    expect((err as ConfigError).problems).toHaveLength(3);
+    for (const secret of ['tok-short', 'hooks.slack.com', 'sec-short']) expect(message).not.toContain(secret);
+    expect(message).toContain('INGEST_TOKEN: ');
+    expect(message).toContain('value hidden, 9 characters');
+  });
 });

@@ -16,6 +16,9 @@ export class ConfigError extends FinsentError {
 
 type Env = Record<string, string | undefined>;
 
+/** Variables whose values are secrets (tokens, passwords, signing secrets, webhook URLs that embed a key): never echoed. */
+export const SECRET_VARIABLE = /TOKEN|SECRET|PASSWORD|WEBHOOK_URL/;
+
 export function loadConfig<S extends z.ZodObject>(service: string, schema: S, env: Env = process.env): z.infer<S> {
   const relevant: Env = {};
   for (const key of Object.keys(schema.shape)) {
@@ -28,7 +31,8 @@ export function loadConfig<S extends z.ZodObject>(service: string, schema: S, en
   const problems = parsed.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? '(config)');
     const got = relevant[name];
-    return `${name}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+    if (got === undefined) return `${name}: ${issue.message}`;
+    return `${name}: ${issue.message} (${SECRET_VARIABLE.test(name) ? `value hidden, ${got.length} characters` : `got ${JSON.stringify(got)}`})`;
   });
   throw new ConfigError(service, problems);
 }

@@ -13,11 +13,15 @@ export const LOG_REDACTION = {
   censor: '[redacted]',
 };
 
-/** JSON logs on stdout (pino), one logger per service, with secrets redacted. */
-export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
+/**
+ * JSON logs on stdout (pino), one logger per service, with secrets redacted. The logger exists before the config
+ * is validated (it reports the validation), so an unknown level falls back to info here and the config's
+ * schema reports LOG_LEVEL like any bad value (exit 2) instead of pino throwing a stack trace.
+ */
+export function createLogger(service: string, level: string = process.env.LOG_LEVEL || 'info'): Logger {
   return pino({
     name: service,
-    level,
+    level: level in pino.levels.values || level === 'silent' ? level : 'info',
     base: { service, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: LOG_REDACTION,
