@@ -51,11 +51,37 @@ function isoOrNull(value: string | Date | undefined): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
-export type NormaliseResult = { ok: true; item: RawItem } | { ok: false; reason: string };
+const FEED_KINDS: ReadonlySet<RawItem['source_kind']> = new Set(['rss', 'atom', 'rdf']);
+
+/**
+ * What an item's id is the hash of, and the link's identity when that is not it.
+ *
+ * A feed entry's own id (RSS `<guid>`, Atom `<id>`) names it: many feeds (podcasts, press-release wires)
+ * link every entry to one page, and identity from the link made 131 distinct entries 9 ids. A guid that is an
+ * http(s) URL is canonicalised like a link, so the usual permalink guid (the article's URL) gives the same id as
+ * the link did before. Items from other sources keep the URL first: their ids are platform ids of the post
+ * the URL already names. `linkIdentity` lets the publisher recognise an entry published before ids came from
+ * guids (see ItemPublisher.publish).
+ */
+export function identityOf(e: SourceEntry, url: string | null): { identity: string | null; linkIdentity: string | null } {
+  const ownId = e.sourceId?.trim();
+  if (!ownId || !FEED_KINDS.has(e.sourceKind)) return { identity: url ?? (ownId ? `${e.source}#${ownId}` : null), linkIdentity: null };
+  const identity = canonicalUrl(ownId) ?? `${e.source}#${ownId}`;
+  return { identity, linkIdentity: url !== null && url !== identity ? url : null };
+}
+
+export type NormaliseResult =
+  | {
+      ok: true;
+      item: RawItem;
+      /** The id the item had when feed ids came from links (set only when that differs from `item.id`). */
+      linkId?: string;
+    }
+  | { ok: false; reason: string };
 
 export function normaliseEntry(e: SourceEntry, tickers: TickerExtractor, now: Date = new Date()): NormaliseResult {
   const url = e.url ? canonicalUrl(e.url) : null;
-  const identity = url ?? (e.sourceId ? `${e.source}#${e.sourceId}` : null);
+  const { identity, linkIdentity } = identityOf(e, url);
   // Clean before anything else reads the text (tickers, entity offsets, truncation): a lone surrogate or control
   // character from any source (feed, push, replay, social) would make ClickHouse refuse the row forever.
   // htmlToText cleans what its entity decoding produces as well; cleanText is idempotent.
@@ -86,5 +112,6 @@ export function normaliseEntry(e: SourceEntry, tickers: TickerExtractor, now: Da
     entities: tickers.entities(text),
   };
   const parsed = RawItemSchema.safeParse(candidate);
-  return parsed.success ? { ok: true, item: parsed.data } : { ok: false, reason: describeZodError(parsed.error) };
+  if (!parsed.success) return { ok: false, reason: describeZodError(parsed.error) };
+  return linkIdentity ? { ok: true, item: parsed.data, linkId: stableId(linkIdentity) } : { ok: true, item: parsed.data };
 }

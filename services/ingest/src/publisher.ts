@@ -56,8 +56,11 @@ export class ItemPublisher {
     const fresh: RawItem[] = [];
     const inThisCall = new Set<string>();
     const rejects: Array<{ entry: SourceEntry; reason: string }> = [];
-    for (const entry of entries) {
-      const r = normaliseEntry(entry, this.o.tickers, now);
+    const normalised = entries.map((entry) => ({ entry, r: normaliseEntry(entry, this.o.tickers, now) }));
+    // Entries sharing one link in this call: their link id was one item's before ids came from guids.
+    const linkUses = new Map<string, number>();
+    for (const { r } of normalised) if (r.ok && r.linkId) linkUses.set(r.linkId, (linkUses.get(r.linkId) ?? 0) + 1);
+    for (const { entry, r } of normalised) {
       if (!r.ok) {
         rejects.push({ entry, reason: r.reason });
         summary.outcomes.push({ status: 'rejected', reason: r.reason });
@@ -70,8 +73,10 @@ export class ItemPublisher {
         this.o.metrics.filtered.inc({ reason: 'language', lang });
         continue;
       }
-      // Within this call too: a feed can list the same story twice.
-      if (this.o.seen.has(r.item.id) || inThisCall.has(r.item.id)) {
+      // Within this call too: a feed can list the same story twice. An entry whose own link was published
+      // (under the link's id, before feed ids came from guids) is not published again under its new id.
+      const seenByLink = r.linkId !== undefined && linkUses.get(r.linkId) === 1 && this.o.seen.has(r.linkId);
+      if (this.o.seen.has(r.item.id) || inThisCall.has(r.item.id) || seenByLink) {
         summary.duplicates++;
         summary.outcomes.push({ status: 'duplicate', id: r.item.id });
         this.o.metrics.duplicates.inc({ source_kind: r.item.source_kind });
