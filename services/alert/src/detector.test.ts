@@ -5,6 +5,8 @@ import { DEFAULT_DETECTOR_CONFIG, SpikeDetector, type Observation } from './dete
 const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
 const MIN = 60_000;
 const TOPICS = ['Earnings', 'Markets', 'Financials', 'Macro'];
+/** A processing time later than every event of the watermark tests: the detector catching up on a backlog. */
+const CATCHING_UP = T0 + 60 * MIN;
 
 function stream(opts: { minutes: number; perMinute: number; negShare: (minute: number, topic: string) => number; seed?: number; novelty?: (minute: number) => number; startMinute?: number }): Observation[] {
   const r = rng(opts.seed ?? 1);
@@ -101,9 +103,9 @@ describe('SpikeDetector', () => {
     const base = (minute: number, partition: number): Observation => ({
       id: `${minute}-${partition}`, title: 't', url: null, publishedAtMs: T0 + minute * MIN, negative: false, pNegative: 0, market: true, topic: 'Markets', tickers: [], novelty: 1, partition,
     });
-    // The stream has been flowing for a while (past the start-up grace period).
-    for (let s = 0; s <= 10; s++) d.observe(base(1, 0), T0 + s * 1_000);
-    const now = T0 + 10_000;
+    // The stream has been flowing for a while (past the start-up grace period), catching up on a backlog.
+    for (let s = 0; s <= 10; s++) d.observe(base(1, 0), CATCHING_UP + s * 1_000);
+    const now = CATCHING_UP + 10_000;
     d.observe(base(30, 0), now);
     d.observe(base(2, 1), now);
     // Partition 1 is at minute 2, so nothing past minute 2 (minus lateness) may close yet.
@@ -131,10 +133,10 @@ describe('SpikeDetector', () => {
     const obs = (minute: number, partition: number): Observation => ({
       id: `${minute}-${partition}`, title: 't', url: null, publishedAtMs: T0 + minute * MIN, negative: false, pNegative: 0, market: true, topic: 'Markets', tickers: [], novelty: 1, partition,
     });
-    d.observe(obs(3, 0), T0);
-    d.observe(obs(3, 1), T0);
+    d.observe(obs(3, 0), CATCHING_UP);
+    d.observe(obs(3, 1), CATCHING_UP);
     // 30 s of silence (classify was down), then partition 0's whole backlog arrives first.
-    const resumed = T0 + 30_000;
+    const resumed = CATCHING_UP + 30_000;
     d.observe(obs(40, 0), resumed);
     // Partition 1 (still at minute 3, its backlog not fetched yet) must hold the watermark back…
     expect(d.watermarkMs(resumed + 1_000)).toBeLessThan(T0 + 4 * MIN);
@@ -232,4 +234,43 @@ describe('SpikeDetector', () => {
     const after = run(resumed, obs.slice(cut));
     expect([...before, ...after].map((a) => [a.id, a.fired_at])).toEqual(whole.map((a) => [a.id, a.fired_at]));
   });
+
+  describe('event time is bounded by the clock', () => {
+    const calm = () => stream({ minutes: 120, perMinute: 6, negShare: () => 0.25, seed: 3 });
+    const spike = () => stream({ minutes: 15, perMinute: 6, negShare: () => 0.85, seed: 4, startMinute: 120 });
+    const crafted = (atMinute: number, datedMs: number): Observation[] => Array.from({ length: 5 }, (_, i) => ({
+      id: `crafted-${i}`, title: `crafted ${i}`, url: null, publishedAtMs: datedMs, negative: true, pNegative: 0.99,
+      market: true, topic: 'Macro', tickers: [], novelty: 1, partition: i % 3, arriveAt: T0 + atMinute * MIN + i * 1_000,
+    }));
+
+    /** Like run(), but processing time is the item's arrival time, which a crafted item sets apart from its date. */
+    function runAt(d: SpikeDetector, obs: Array<Observation & { arriveAt?: number }>) {
+      const alerts = [];
+      for (const o of obs) {
+        const now = o.arriveAt ?? o.publishedAtMs;
+        d.observe(o, now);
+        alerts.push(...d.advance(now));
+      }
+      alerts.push(...d.advance(obs[obs.length - 1]!.publishedAtMs + DEFAULT_DETECTOR_CONFIG.idleFlushMs + 1));
+      return alerts;
+    }
+    const byArrival = (xs: Array<Observation & { arriveAt?: number }>) => xs.sort((a, b) => (a.arriveAt ?? a.publishedAtMs) - (b.arriveAt ?? b.publishedAtMs));
+
+    it('five negative items dated 30 minutes ahead neither fire alone nor hide the real spike after them', () => {
+      const d = new SpikeDetector();
+      const alerts = runAt(d, byArrival([...calm(), ...crafted(110, T0 + 140 * MIN), ...spike()]));
+      const market = alerts.filter((a) => a.scope === 'market');
+      expect(market).toHaveLength(1);
+      expect(Date.parse(market[0]!.window_end)).toBeGreaterThan(T0 + 120 * MIN);
+      expect(d.futureItems).toBe(5);
+    });
+
+    it('one item dated 2099 does not move the watermark: later minutes are evaluated and the spike fires', () => {
+      const d = new SpikeDetector();
+      const alerts = runAt(d, byArrival([...calm(), ...crafted(100, Date.UTC(2099, 0, 1)).slice(0, 1), ...spike()]));
+      expect(alerts.filter((a) => a.scope === 'market')).toHaveLength(1);
+      expect(d.lateItems).toBe(0);
+    });
+  });
 });
+

@@ -236,10 +236,17 @@ export class SpikeDetector {
   /** Fired by the CUSUM as items arrived; handed out by the next advance(). */
   private firedOnArrival: Alert[] = [];
   lateItems = 0;
+  /** Items dated ahead of the clock by more than the allowed lateness (a bad clock, or a crafted date). */
+  futureItems = 0;
 
   constructor(readonly config: DetectorConfig = DEFAULT_DETECTOR_CONFIG) {}
 
-  observe(o: Observation, nowMs: number): void {
+  observe(dated: Observation, nowMs: number): void {
+    // Event time is bounded by processing time: nothing has happened yet in the future. An item dated ahead
+    // (a pusher's bad clock, or a crafted 2099) counts as arriving now: it cannot move the watermark past the
+    // clock and close minutes that are still running, nor sit alone in a future minute and fire on its own.
+    if (dated.publishedAtMs > nowMs + this.config.latenessMs) this.futureItems++;
+    const o = dated.publishedAtMs > nowMs ? { ...dated, publishedAtMs: nowMs } : dated;
     if (nowMs - this.lastObservedAt >= this.config.partitionIdleMs) {
       // The stream resumes (or starts): hold the watermark where it was for a grace period, so that
       // partitions whose backlog arrives a few fetches later, even ones never seen yet, still count.

@@ -8,6 +8,7 @@ export function alertMetrics(registry: Registry) {
     replayedSignals: new Counter({ name: 'finsent_alert_replayed_signals_total', help: 'Signals dropped because the fan-out sent them again after a restart', registers: [registry] }),
     ownedPartitions: new Gauge({ name: 'finsent_alert_owned_partitions', help: 'Signals partitions (hence detection keys) this process owns', registers: [registry] }),
     lateItems: new Gauge({ name: 'finsent_alert_late_items', help: 'Items that arrived after their minute was evaluated', registers: [registry] }),
+    futureItems: new Gauge({ name: 'finsent_alert_future_items', help: 'Items dated ahead of the clock, counted at the time they arrived', registers: [registry] }),
     alertsFired: new Counter({ name: 'finsent_alerts_fired_total', help: 'Alerts fired', labelNames: ['scope', 'severity'], registers: [registry] }),
     deliveries: new Counter({ name: 'finsent_alert_deliveries_total', help: 'Alert deliveries by notifier and final state', labelNames: ['notifier', 'state'], registers: [registry] }),
     deadLetters: deadLetterCounter(registry),

@@ -134,6 +134,7 @@ export class AlertWorker {
     }
     await publishDeadLetters(this.producer!, 'alert', rejections, { counter: this.o.metrics.deadLetters, logger: this.o.logger });
     this.o.metrics.lateItems.set([...this.owned.values()].reduce((n, o) => n + o.detector.lateItems, 0));
+    this.o.metrics.futureItems.set([...this.owned.values()].reduce((n, o) => n + o.detector.futureItems, 0));
     await this.fire(partition, detector.advance(now), true);
   }
 
