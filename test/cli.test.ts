@@ -54,6 +54,26 @@ describe('finsent CLI', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  it('keeps finsent query read-only unless --write, in the engine: nothing a hostile statement tries changes anything', async () => {
+    const env = { FINSENT_DATA_DIR: join(dir.path, 'query-data') };
+    expect((await finsent(['migrate'], env)).code).toBe(0);
+    for (const sql of [
+      'DROP TABLE alerts',
+      'SELECT 1; DROP TABLE alerts',
+      "SELECT * FROM file('/etc/passwd', 'LineAsString')",
+      "INSERT INTO FUNCTION file('stolen.txt', 'LineAsString') SELECT 'x'",
+    ]) {
+      const r = await finsent(['query', sql], env);
+      expect(r.code, sql).toBe(2);
+      expect(r.stderr, sql).toContain('read-only');
+    }
+    const count = await finsent(['query', 'SELECT count() AS n FROM alerts', '--format', 'json'], env);
+    expect(count.code).toBe(0);
+    expect(Number(JSON.parse(count.stdout)[0].n)).toBe(0);
+    const write = await finsent(['query', '--write', 'CREATE TABLE scratch (x UInt8) ENGINE = Memory'], env);
+    expect(write.code).toBe(0);
+  });
+
   it('scores each target of a record as an entity, in order, with the name as given', async () => {
     const input = join(dir.path, 'targets.ndjson');
     const output = join(dir.path, 'targets-out.ndjson');

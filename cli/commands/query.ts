@@ -6,10 +6,12 @@ import { parseArgs } from 'node:util';
 import { errorMessage } from '@finsent/shared';
 import { loadStoreConfig, migrate, openClickHouse } from '@finsent/store';
 
-const HELP = `Usage: finsent query "SQL" [--format table|csv|json] [--param name=value ...]
+const HELP = `Usage: finsent query "SQL" [--format table|csv|json] [--param name=value ...] [--write]
 
 Runs one SQL statement against the configured ClickHouse and prints the result. Use ClickHouse
 query parameters for values: finsent query "SELECT * FROM v_items WHERE topic = {t:String} LIMIT 5" --param t=Earnings
+Read-only unless --write: the engine itself (ClickHouse's readonly setting) refuses writes, DDL, SYSTEM, settings
+changes and table functions that reach files or the network (file(), url(), …); such a statement exits 2.
 Analyst views (docs/analysts.md): v_items, v_topic_sentiment_minute, v_market_sentiment_minute,
 v_ticker_sentiment_minute, v_ticker_sentiment_hour, v_topic_negative_zscore, v_top_negative_headlines, v_alerts.
 Target: CLICKHOUSE_URL (server) or the embedded database under FINSENT_DATA_DIR (default .finsent/data).
@@ -39,11 +41,13 @@ export function formatCsv(rows: Row[]): string {
 }
 
 const READS = /^\s*(\(?\s*select|with|show|describe|desc|explain|exists)\b/i;
+/** ClickHouse's READONLY error: the statement would write, change settings or reach outside the database. */
+const READONLY_REFUSED = '164';
 
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { format: { type: 'string', default: 'table' }, param: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { format: { type: 'string', default: 'table' }, param: { type: 'string', multiple: true }, write: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     process.stderr.write(`finsent query: ${errorMessage(err)}\n\n${HELP}`);
     return 2;
@@ -67,16 +71,22 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    if (!READS.test(sql)) {
+    if (values.write && !READS.test(sql)) {
       await ch.client.command({ query: sql, query_params: params });
       process.stdout.write('ok\n');
       return 0;
     }
-    const rs = await ch.client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
+    // Enforced by the engine, not by reading the SQL: stacked statements, INSERT INTO FUNCTION and file() all fail here.
+    const settings = values.write ? {} : { readonly: '1' as const };
+    const rs = await ch.client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings });
     const rows = await rs.json<Row>();
     process.stdout.write(values.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : values.format === 'csv' ? formatCsv(rows) : formatTable(rows));
     return 0;
   } catch (err) {
+    if (!values.write && (err as { code?: string }).code === READONLY_REFUSED) {
+      process.stderr.write(`finsent query: refused, nothing changed: finsent query is read-only (writes, DDL, SYSTEM, settings and file/url table functions need --write)\n  ClickHouse: ${errorMessage(err)}\n`);
+      return 2;
+    }
     process.stderr.write(`finsent query: ${errorMessage(err)}\n`);
     return 1;
   } finally {
