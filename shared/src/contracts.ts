@@ -26,6 +26,19 @@ export const SOURCE_KINDS = ['rss', 'atom', 'rdf', 'social', 'replay', 'push'] a
 const isoTime = z.string().datetime({ offset: true });
 
 /**
+ * The times ClickHouse's DateTime columns can hold (1970-01-01 to 2106-02-07 UTC): outside them a time wraps
+ * silently (an item dated 1850 was stored at 1986), so the contract refuses it with a reason instead.
+ */
+export const STORABLE_TIME_RANGE_MS = [0, 4_294_967_295_000] as const;
+const storableTime = isoTime.refine((t) => {
+  const ms = Date.parse(t);
+  return ms >= STORABLE_TIME_RANGE_MS[0] && ms <= STORABLE_TIME_RANGE_MS[1];
+}, { message: 'time outside 1970-01-01 … 2106-02-07 (what the store can hold)' });
+
+/** A link a reader may click: http(s) only (no javascript:, data:, file:). */
+const webUrl = z.string().url().refine((u) => /^https?:\/\//i.test(u), { message: 'url must be http(s)' });
+
+/**
  * A company (or other named target) in an item's `text`: `start`/`end` are UTF-16 offsets into `text`, so
  * `text.slice(start, end)` is the mention the tagger matched. `ticker` is null for names without a known symbol.
  */
@@ -55,7 +68,7 @@ export const RawItemSchema = z.object({
   /** Where the item came from, e.g. `rss:example-markets` or `replay:sample`. */
   source: z.string().min(1).max(200),
   source_kind: z.enum(SOURCE_KINDS),
-  url: z.string().url().nullable(),
+  url: webUrl.nullable(),
   title: z.string().max(2_000).refine(isWellFormedText, { message: 'title contains a lone UTF-16 surrogate (invalid Unicode)' }),
   /** Text the classifier scores (title and summary, HTML stripped). Never empty. */
   text: z
@@ -65,8 +78,8 @@ export const RawItemSchema = z.object({
     .refine(isWellFormedText, { message: 'text contains a lone UTF-16 surrogate (invalid Unicode)' }),
   truncated: z.boolean().default(false),
   lang: z.string().min(2).max(8).default('en'),
-  published_at: isoTime,
-  fetched_at: isoTime,
+  published_at: storableTime,
+  fetched_at: storableTime,
   tickers: z.array(z.string().regex(/^[A-Z][A-Z0-9.\-]{0,9}$/)).max(50).default([]),
   /** Id of an earlier item this one near-duplicates (reprint, light rewording), if any. */
   duplicate_of: z.string().nullable().default(null),
@@ -78,8 +91,12 @@ export const RawItemSchema = z.object({
 export type RawItem = z.infer<typeof RawItemSchema>;
 export type RawItemInput = z.input<typeof RawItemSchema>;
 
+/** A softmax's output: one probability per label, summing to 1 (classify rounds each to 4 decimals: 20 × 0.00005 off at most). */
 const probabilities = <T extends readonly [string, ...string[]]>(labels: T) =>
-  z.record(z.enum(labels), z.number().min(0).max(1));
+  z.record(z.enum(labels), z.number().min(0).max(1)).refine((p) => {
+    const sum = Object.values<number>(p).reduce((a, b) => a + b, 0);
+    return Math.abs(sum - 1) <= 2e-3;
+  }, { message: 'probabilities must sum to 1' });
 
 /** An entity with the sentiment the model gives it in this text (its own, not the whole text's). */
 export const ScoredEntitySchema = z
@@ -94,7 +111,7 @@ export const ScoredItemSchema = RawItemSchema.extend({
   topic: z.enum(TOPICS),
   topic_scores: probabilities(TOPICS),
   model_version: z.string().min(1),
-  scored_at: isoTime,
+  scored_at: storableTime,
 });
 export type ScoredItem = z.infer<typeof ScoredItemSchema>;
 
@@ -117,7 +134,8 @@ export const AlertSchema = z.object({
   fired_at: isoTime,
   /** Where delivery stands; the alerts topic carries the final state of every alert. */
   delivery_state: z.enum(['pending', 'delivered', 'failed', 'not_configured']).default('pending'),
-  delivery_attempts: z.number().int().nonnegative().default(0),
+  /** Stored as UInt16. */
+  delivery_attempts: z.number().int().nonnegative().max(65_535).default(0),
   delivery_error: z.string().nullable().default(null),
 });
 export type Alert = z.infer<typeof AlertSchema>;

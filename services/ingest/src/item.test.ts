@@ -78,3 +78,24 @@ describe('helpers', () => {
     expect(s.firstSighting('b')).toBe(true);
   });
 });
+
+describe('implausible dates', () => {
+  const at = (publishedAt: string) => {
+    const r = normaliseEntry({ source: 'rss:x', sourceKind: 'rss', url: 'https://e.com/d', title: 'Acme rises', publishedAt }, tickers, now);
+    if (!r.ok) throw new Error(r.reason);
+    return r.item.published_at;
+  };
+
+  it('take the fetch time instead of wrapping: before 1990, and a year the date parser misread', () => {
+    expect(at('Mon, 01 Jan 1850 10:00:00 GMT')).toBe(now.toISOString());
+    expect(at('1960-05-01T10:00:00Z')).toBe(now.toISOString());
+    expect(at('Mon, 01 Jan 0001 10:00:00 GMT')).toBe(now.toISOString()); // JavaScript reads it as 2001
+    expect(at('1970-01-01T00:00:00Z')).toBe(now.toISOString());
+  });
+
+  it('keep plausible dates, RFC 822 and ISO alike', () => {
+    expect(at('Mon, 23 Nov 2026 10:00:00 GMT')).toBe('2026-11-23T10:00:00.000Z');
+    expect(at('2026-11-23T11:59:00+01:00')).toBe('2026-11-23T10:59:00.000Z');
+    expect(at('1998-06-30T12:00:00Z')).toBe('1998-06-30T12:00:00.000Z');
+  });
+});

@@ -45,10 +45,20 @@ export function stableId(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 32);
 }
 
-function isoOrNull(value: string | Date | undefined): string | null {
+/** News dated before this is a feed's bug (a zeroed field, an epoch default), not news: treated as undated. */
+export const EARLIEST_PLAUSIBLE_MS = Date.UTC(1990, 0, 1);
+
+/**
+ * An ISO time, or null when the value is missing, unreadable or implausible: before 1990, or a four-digit year
+ * that JavaScript's date parser read as another (it takes RFC 822's year 0001 for 2001). Such items take their
+ * fetch time, as undated ones do, instead of wrapping in the store's DateTime columns (1850 was stored as 1986).
+ */
+export function isoOrNull(value: string | Date | undefined): string | null {
   if (value === undefined || value === '') return null;
   const d = value instanceof Date ? value : new Date(value);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  if (Number.isNaN(d.getTime()) || d.getTime() < EARLIEST_PLAUSIBLE_MS) return null;
+  const statedYear = typeof value === 'string' ? /(?<!\d)(\d{4})(?!\d)/.exec(value)?.[1] : undefined;
+  return statedYear !== undefined && Number(statedYear) !== d.getUTCFullYear() ? null : d.toISOString();
 }
 
 const FEED_KINDS: ReadonlySet<RawItem['source_kind']> = new Set(['rss', 'atom', 'rdf']);
