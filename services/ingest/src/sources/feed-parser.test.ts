@@ -61,3 +61,17 @@ describe('parseFeed', () => {
     expect(decodeFeedBytes(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body]), 'text/xml; charset=ISO-8859-1').charset).toBe('utf-8');
   });
 });
+
+describe('no state carries over from one feed to the next', () => {
+  const laughs = Buffer.from(`<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<rss version="2.0"><channel><title>t</title><item><title>&lol2;</title><link>https://e.com/1</link></item></channel></rss>`);
+
+  it('refuses an entity-declaring feed every time, also right after a feed that was not XML', async () => {
+    for (const broken of ['hello world', '{"not": "xml"', '<rss><channel><item><title>unclosed']) {
+      await expect(parseFeed(Buffer.from(broken), 'application/rss+xml', 'rss:b')).rejects.toBeInstanceOf(FinsentError);
+      // One shared XML parser kept the broken feed's state: this feed was then accepted, its entity left in the title.
+      await expect(parseFeed(laughs, 'application/rss+xml', 'rss:a')).rejects.toThrow(/not a valid RSS\/Atom\/RDF feed/);
+    }
+  });
+});

@@ -8,7 +8,6 @@ import Parser from 'rss-parser';
 import { FinsentError } from '@finsent/shared';
 import type { SourceEntry } from '../item.js';
 
-const parser = new Parser({ timeout: 0 });
 
 export function decodeFeedBytes(body: Buffer, contentType = ''): { xml: string; charset: string; repaired: boolean } {
   const fromHeader = /charset\s*=\s*"?([\w.:-]+)/i.exec(contentType)?.[1];
@@ -35,9 +34,11 @@ export async function parseFeed(body: Buffer, contentType: string, source: strin
   if (start.startsWith('<!doctype html') || start.startsWith('<html')) {
     throw new FinsentError('FINSENT_ERR_FEED_PARSE', 'got an HTML page, not a feed');
   }
-  let feed: Awaited<ReturnType<typeof parser.parseString>>;
+  let feed: Awaited<ReturnType<Parser['parseString']>>;
   try {
-    feed = await parser.parseString(xml);
+    // A parser per feed: rss-parser keeps one XML parser per instance, and after a body that was not XML it kept
+    // that body's state (a feed declaring entities, refused by a fresh parser, was then accepted).
+    feed = await new Parser({ timeout: 0 }).parseString(xml);
   } catch (err) {
     throw new FinsentError('FINSENT_ERR_FEED_PARSE', `not a valid RSS/Atom/RDF feed: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
