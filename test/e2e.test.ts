@@ -89,6 +89,7 @@ describe('pipeline end to end', () => {
       ALERT_WEBHOOK_SECRET: secret,
       ALERT_IDLE_FLUSH_S: '2',
       FEEDS: `${feeds.url('/news.xml')},${feeds.url('/broken.xml')}`,
+      FEED_ALLOW_PRIVATE_HOSTS: '127.0.0.1',
       FEED_POLL_INTERVAL_S: '2',
       ORT_INTRA_OP_THREADS: '2',
       // Lets a candidate model be tried end to end: MODEL_DIR=… npm test

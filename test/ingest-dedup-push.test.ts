@@ -34,7 +34,7 @@ describe('ingest service: near-dups, restart-safe dedup, push endpoint', () => {
   let service: IngestService | undefined;
   const prefix = `ingest-test-${run}`;
   const start = () => startIngest(loadIngestConfig(env()), testLogger('ingest'), { bus: isolatedBus(createKafkajsBus({ brokers: [brokers()], clientId: 'ingest-test', logger: testLogger('kafka') }), prefix) });
-  const env = () => ({ KAFKA_BROKERS: brokers(), INGEST_PORT: '0', FEEDS: feeds.url('/feed.xml'), FEED_POLL_INTERVAL_S: '1', INGEST_TOKEN: TOKEN, INGEST_MAX_BODY_BYTES: '4096', INGEST_LANGUAGES: 'en' });
+  const env = () => ({ KAFKA_BROKERS: brokers(), INGEST_PORT: '0', FEEDS: feeds.url('/feed.xml'), FEED_ALLOW_PRIVATE_HOSTS: '127.0.0.1', FEED_POLL_INTERVAL_S: '1', INGEST_TOKEN: TOKEN, INGEST_MAX_BODY_BYTES: '4096', INGEST_LANGUAGES: 'en' });
 
   beforeAll(async () => {
     feeds = await serveFeeds({ '/feed.xml': { body: rss('Ingest test wire', items) } });

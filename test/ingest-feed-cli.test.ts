@@ -39,7 +39,7 @@ describe('finsent feed', () => {
   });
 
   it('fetches a feed over HTTP', async () => {
-    const r = await finsent(['feed', server.url('/atom.xml')]);
+    const r = await finsent(['feed', server.url('/atom.xml'), '--allow-private']);
     expect(r.code).toBe(0);
     expect(items(r.stdout).every((i) => i.source_kind === 'atom')).toBe(true);
   });
@@ -50,10 +50,16 @@ describe('finsent feed', () => {
     ['a missing URL', () => server.url('/nope.xml'), 'HTTP 404'],
     ['a missing file', () => '/nonexistent/feed.xml', 'ENOENT'],
   ])('fails clearly with a non-zero exit on %s', async (_what, target, message) => {
-    const r = await finsent(['feed', target()]);
+    const r = await finsent(['feed', target(), ...(target().startsWith('http') ? ['--allow-private'] : [])]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(message);
+  });
+
+  it('refuses a loopback feed unless --allow-private names it', async () => {
+    const r = await finsent(['feed', server.url('/atom.xml')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('FINSENT_ERR_FEED_FORBIDDEN_TARGET');
   });
 
   it('answers --help and rejects a missing argument', async () => {

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { errorMessage } from '@finsent/shared';
 import { COMPANIES_FILE, TickerExtractor, fetchBounded, normaliseEntry, parseFeed } from '@finsent/ingest';
 
-const HELP = `Usage: finsent feed <url-or-file> [--timeout-ms N] [--max-bytes N]
+const HELP = `Usage: finsent feed <url-or-file> [--timeout-ms N] [--max-bytes N] [--allow-private]
 
 Fetches an RSS/Atom/RDF feed over HTTP(S), or reads it from a file, and prints each item normalised
 (id, text, tickers, times) as one JSON object per line on stdout. Nothing is published.
@@ -15,12 +15,14 @@ Entries ingest would reject are reported on stderr. Exit status: 0 on success, 1
 cannot be fetched or parsed, 2 on a usage error.
   --timeout-ms N   HTTP timeout (default 10000)
   --max-bytes N    largest body accepted (default 5242880)
+  --allow-private  let the URL's own host be loopback or private (refused by default, like ingest;
+                   redirects to other such hosts stay refused)
 `;
 
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { 'timeout-ms': { type: 'string' }, 'max-bytes': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { 'timeout-ms': { type: 'string' }, 'max-bytes': { type: 'string' }, 'allow-private': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     process.stderr.write(`finsent feed: ${errorMessage(err)}\n\n${HELP}`);
     return 2;
@@ -35,7 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   const isUrl = /^https?:\/\//i.test(target);
   try {
-    const { body, contentType } = isUrl ? await fetchFeed(target, Number(values['timeout-ms'] ?? 10_000), Number(values['max-bytes'] ?? 5 * 1024 * 1024)) : { body: await readFile(target), contentType: '' };
+    const { body, contentType } = isUrl ? await fetchFeed(target, Number(values['timeout-ms'] ?? 10_000), Number(values['max-bytes'] ?? 5 * 1024 * 1024), values['allow-private'] ?? false) : { body: await readFile(target), contentType: '' };
     const source = isUrl ? `rss:${new URL(target).hostname}` : `file:${target.split('/').pop()}`;
     const { entries } = await parseFeed(body, contentType, source);
     const tickers = TickerExtractor.fromFile(COMPANIES_FILE);
@@ -59,8 +61,9 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-async function fetchFeed(url: string, timeoutMs: number, maxBytes: number): Promise<{ body: Buffer; contentType: string }> {
-  const res = await fetchBounded(url, { timeoutMs, maxBytes, maxRedirects: 5, userAgent: 'finsent-feed/0.1 (dry run)' });
+async function fetchFeed(url: string, timeoutMs: number, maxBytes: number, allowPrivate: boolean): Promise<{ body: Buffer; contentType: string }> {
+  const allowPrivateHosts = new Set(allowPrivate ? [new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase()] : []);
+  const res = await fetchBounded(url, { timeoutMs, maxBytes, maxRedirects: 5, userAgent: 'finsent-feed/0.1 (dry run)', allowPrivateHosts });
   // No validators were sent, so the server has no reason to answer 304; treat one as empty.
   return res.status === 'ok' ? res : { body: Buffer.alloc(0), contentType: '' };
 }

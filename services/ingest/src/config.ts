@@ -30,6 +30,11 @@ export const ingestConfigSchema = z.object({
   FEED_TIMEOUT_MS: env.int(10_000, 100, 300_000),
   FEED_MAX_BYTES: env.int(5 * 1024 * 1024, 1_024, 512 * 1024 * 1024),
   FEED_MAX_REDIRECTS: env.int(5, 0, 20),
+  FEED_ALLOW_PRIVATE_HOSTS: z
+    .string()
+    .transform((s) => new Set(s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)))
+    .default(new Set<string>())
+    .describe('comma list of hosts (names or IPs) feeds may reach although loopback or private; unset: none'),
   INGEST_LANGUAGES: z
     .string()
     .transform((s) => new Set(s.split(',').map((l) => l.trim().toLowerCase()).filter(Boolean)))

@@ -93,7 +93,7 @@ export async function startIngest(config: IngestConfig, logger: Logger = createL
   const poller = new FeedPoller({
     feeds,
     defaultIntervalS: config.FEED_POLL_INTERVAL_S,
-    limits: { timeoutMs: config.FEED_TIMEOUT_MS, maxBytes: config.FEED_MAX_BYTES, maxRedirects: config.FEED_MAX_REDIRECTS, userAgent },
+    limits: { timeoutMs: config.FEED_TIMEOUT_MS, maxBytes: config.FEED_MAX_BYTES, maxRedirects: config.FEED_MAX_REDIRECTS, userAgent, allowPrivateHosts: config.FEED_ALLOW_PRIVATE_HOSTS },
     publisher,
     metrics,
     logger,

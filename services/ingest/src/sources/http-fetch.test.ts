@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FinsentError } from '@finsent/shared';
 import { fetchBounded, type FetchLimits } from './http-fetch.js';
 
-const limits: FetchLimits = { timeoutMs: 2_000, maxBytes: 64 * 1024, maxRedirects: 3, userAgent: 'finsent-test' };
+// The test server is on loopback, which feeds may not reach unless allowed: these tests allow 127.0.0.1 only.
+const limits: FetchLimits = { timeoutMs: 2_000, maxBytes: 64 * 1024, maxRedirects: 3, userAgent: 'finsent-test', allowPrivateHosts: new Set(['127.0.0.1']) };
 
 describe('fetchBounded', () => {
   let server: Server;
@@ -20,6 +21,9 @@ describe('fetchBounded', () => {
       }
       if (url.startsWith('/loop')) return void res.writeHead(302, { location: `/loop${url.length}` }).end();
       if (url === '/hop') return void res.writeHead(301, { location: '/feed' }).end();
+      if (url === '/to-metrics') return void res.writeHead(302, { location: `http://localhost:${(server.address() as AddressInfo).port}/feed` }).end();
+      if (url === '/to-data') return void res.writeHead(302, { location: 'data:application/rss+xml,<rss/>' }).end();
+      if (url === '/to-metadata') return void res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
       if (url === '/declared-huge') return void res.writeHead(200, { 'content-length': String(10 * 1024 * 1024) }).end();
       if (url === '/streamed-huge') {
         // No content-length: the client must stop reading once past the limit.
@@ -42,6 +46,19 @@ describe('fetchBounded', () => {
   afterAll(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
 
   const code = async (p: Promise<unknown>) => ((await p.catch((e: unknown) => e)) as FinsentError).code;
+
+  it('reaches no loopback, private or link-local address, and no other scheme, unless the host is allowed', async () => {
+    const strict = { ...limits, allowPrivateHosts: new Set<string>() };
+    expect(await code(fetchBounded(`${base}/feed`, strict))).toBe('FINSENT_ERR_FEED_FORBIDDEN_TARGET');
+    expect(await code(fetchBounded(`http://[::1]:1/feed`, strict))).toBe('FINSENT_ERR_FEED_FORBIDDEN_TARGET');
+    expect(await code(fetchBounded(`http://10.1.2.3/feed`, strict))).toBe('FINSENT_ERR_FEED_FORBIDDEN_TARGET');
+    // Redirects from an allowed host: to a name that resolves to loopback (checked when the socket connects),
+    // to a link-local metadata address, to a data: URL.
+    expect(await code(fetchBounded(`${base}/to-metrics`, limits))).toBe('FINSENT_ERR_FEED_FORBIDDEN_TARGET');
+    expect(await code(fetchBounded(`${base}/to-metadata`, limits))).toBe('FINSENT_ERR_FEED_FORBIDDEN_TARGET');
+    expect(await code(fetchBounded(`${base}/to-data`, limits))).toBe('FINSENT_ERR_FEED_FORBIDDEN_TARGET');
+    expect((await fetchBounded(`${base}/feed`, limits)).status).toBe('ok');
+  });
 
   it('returns the body with its validators, then 304 on a conditional request', async () => {
     const first = await fetchBounded(`${base}/feed`, limits);

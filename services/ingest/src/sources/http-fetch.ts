@@ -3,14 +3,27 @@
  * past it), a redirect limit, and conditional requests (ETag / Last-Modified) so an unchanged
  * feed costs a 304.
  */
+import { fetch as undiciFetch, type Agent } from 'undici';
 import { FinsentError } from '@finsent/shared';
+import { checkFeedUrl, guardedAgent } from './feed-targets.js';
 
 export interface FetchLimits {
   timeoutMs: number;
   maxBytes: number;
   maxRedirects: number;
   userAgent: string;
+  /** Hosts (names or IP literals, lower case) a feed may reach although they are loopback or private. Default none. */
+  allowPrivateHosts?: ReadonlySet<string>;
 }
+
+const NO_HOSTS: ReadonlySet<string> = new Set();
+/** One guarded agent per allow-list (a poller keeps its limits for its life: one agent, pooled connections). */
+const agents = new WeakMap<ReadonlySet<string>, Agent>();
+const agentFor = (allowed: ReadonlySet<string>): Agent => {
+  let agent = agents.get(allowed);
+  if (!agent) agents.set(allowed, (agent = guardedAgent(allowed)));
+  return agent;
+};
 
 export interface Validators {
   etag?: string | undefined;
@@ -25,7 +38,7 @@ export type FetchResult =
  * The response body, refused with `tooLargeCode` as soon as it passes `maxBytes` (a missing or lying
  * Content-Length cannot make us buffer more).
  */
-export async function readBodyBounded(res: Response, url: string, maxBytes: number, tooLargeCode: string): Promise<Buffer> {
+export async function readBodyBounded(res: { body: AsyncIterable<Uint8Array> & { cancel(): Promise<void> } | null }, url: string, maxBytes: number, tooLargeCode: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res.body ?? []) {
@@ -41,17 +54,21 @@ export async function readBodyBounded(res: Response, url: string, maxBytes: numb
 
 export async function fetchBounded(url: string, limits: FetchLimits, validators: Validators = {}): Promise<FetchResult> {
   let current = url;
+  const allowed = limits.allowPrivateHosts ?? NO_HOSTS;
   for (let hop = 0; ; hop++) {
+    checkFeedUrl(new URL(current), allowed);
     const headers: Record<string, string> = {
       'user-agent': limits.userAgent,
       accept: 'application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1',
     };
     if (validators.etag) headers['if-none-match'] = validators.etag;
     if (validators.lastModified) headers['if-modified-since'] = validators.lastModified;
-    let res: Response;
+    let res: Awaited<ReturnType<typeof undiciFetch>>;
     try {
-      res = await fetch(current, { headers, redirect: 'manual', signal: AbortSignal.timeout(limits.timeoutMs) });
+      res = await undiciFetch(current, { headers, redirect: 'manual', signal: AbortSignal.timeout(limits.timeoutMs), dispatcher: agentFor(allowed) });
     } catch (err) {
+      const refused = (err as { cause?: unknown }).cause;
+      if (refused instanceof FinsentError) throw refused;
       const timedOut = (err as Error).name === 'TimeoutError';
       throw new FinsentError(timedOut ? 'FINSENT_ERR_FEED_TIMEOUT' : 'FINSENT_ERR_FEED_UNREACHABLE', `${current}: ${timedOut ? `no answer within ${limits.timeoutMs} ms` : (err as Error).message}`, { retriable: true, cause: err });
     }
