@@ -1,6 +1,6 @@
 /**
  * Reads analyst input files record by record with line numbers: NDJSON (one JSON object per
- * line) or CSV with a header row. A bad record is yielded as an error with its line number so the
+ * line) or CSV with a header row (every record must have the header's number of fields). A bad record is yielded as an error with its line number so the
  * caller can report and skip it; only an unreadable file throws.
  */
 import { createReadStream } from 'node:fs';
@@ -45,8 +45,24 @@ export async function* readRecords(path: string, format: 'csv' | 'ndjson', onByt
     }
     return;
   }
-  const parser = stream.pipe(parse({ columns: true, bom: true, skip_empty_lines: true, relax_column_count: true, relax_quotes: true, info: true }));
-  for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-    yield { line: rec.info.lines, ok: true, fields: rec.record };
+  // A record with a stray comma (more fields than the header) or too few is reported and skipped, never
+  // shortened or padded silently; an unclosed quote swallows the rest of the file, which is then reported too.
+  const skipped: InputRecord[] = [];
+  const parser = stream.pipe(parse({
+    columns: true, bom: true, skip_empty_lines: true, relax_quotes: true, info: true, skip_records_with_error: true,
+    on_skip: (err) => void skipped.push({ line: Number(err?.lines ?? 0), ok: false, reason: `bad CSV record: ${err?.message ?? 'unreadable'}` }),
+  }));
+  try {
+    for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      // The parser reads ahead: report a skipped record only once the records before it are out, in line order.
+      while (skipped.length > 0 && skipped[0]!.line < rec.info.lines) yield skipped.shift()!;
+      yield { line: rec.info.lines, ok: true, fields: rec.record };
+    }
+  } catch (err) {
+    yield* skipped.splice(0);
+    const line = (err as { lines?: number }).lines ?? 0;
+    yield { line, ok: false, reason: `bad CSV from here to the end of the file: ${(err as Error).message}` };
+    return;
   }
+  yield* skipped.splice(0);
 }
