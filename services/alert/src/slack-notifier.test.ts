@@ -73,6 +73,33 @@ describe('SlackNotifier', () => {
     expect(escapeMrkdwn('a & b <c> @channel')).toBe('a &amp; b &lt;c&gt; @\u2060channel');
   });
 
+  it('keeps every headline line whole within 3,000 characters and drops bidi controls and oversized links', () => {
+    const long = `https://news.example.com/${'x'.repeat(3_000)}`;
+    const crafted: Alert = {
+      ...alert,
+      headlines: [
+        { id: '1', title: 'Long link headline', url: long },
+        { id: '2', title: 'Evil \u202Eknab\u202C headline', url: 'https://news.example.com/b' },
+        ...Array.from({ length: 8 }, (_, i) => ({ id: `h${i}`, title: `Headline ${i} ${'y'.repeat(190)}`, url: `https://news.example.com/${'z'.repeat(400)}${i}` })),
+      ],
+    };
+    const t = (slackMessage(crafted).blocks[2] as { text: { text: string } }).text.text;
+    expect(t.length).toBeLessThanOrEqual(3_000);
+    expect(t).toContain('• Long link headline');
+    expect(t).not.toContain(long);
+    expect(t).toContain('Evil knab headline');
+    expect(t).not.toMatch(/[\u202a-\u202e]/);
+    // Each line is whole: every opened link is closed.
+    for (const line of t.split('\n').slice(1)) expect(line.startsWith('• <') ? line.endsWith('>') : true).toBe(true);
+  });
+
+  it('shows the emoji in the fallback text and dates in each reader\'s time zone', () => {
+    const m = slackMessage(alert);
+    expect(m.text.startsWith(':rotating_light: CRITICAL: ')).toBe(true);
+    const fields = (m.blocks[1] as { fields: Array<{ text: string }> }).fields.map((f) => f.text).join('\n');
+    expect(fields).toContain(`<!date^${Date.parse(alert.window_end) / 1000}^{date_short_pretty} {time}|2026-01-05 14:02 UTC>`);
+  });
+
   it('waits as long as a 429 Retry-After says, then delivers', async () => {
     const s = await slackServer((n) => (n === 1 ? { status: 429, body: 'rate_limited', headers: { 'retry-after': '1' } } : { status: 200, body: 'ok' }));
     close = s.close;

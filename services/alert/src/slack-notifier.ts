@@ -16,6 +16,8 @@ import { postWithRetries, type DeliveryResult, type HttpPostOptions, type Notifi
  */
 export function escapeMrkdwn(text: string): string {
   return text
+    // Bidirectional controls (U+202E reverses what follows) would let a headline disguise itself or the message.
+    .replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -23,17 +25,36 @@ export function escapeMrkdwn(text: string): string {
     .replace(/([*_~`])/g, '\u200b$1');
 }
 
-/** A URL is only linked when it is plain http(s) without characters that end Slack's link syntax. */
+/** Longest URL linked; a longer one (tracking junk, or crafted to fill the message) is left out. */
+const MAX_LINK_CHARS = 500;
+/** Slack's limit on a section's text. */
+const SECTION_MAX_CHARS = 3000;
+
+/** A URL is only linked when it is plain http(s), not too long, without characters that end Slack's link syntax. */
 function safeUrl(url: string | null): string | null {
-  if (!url || !/^https?:\/\//i.test(url) || /[<>|\s]/.test(url)) return null;
+  if (!url || url.length > MAX_LINK_CHARS || !/^https?:\/\//i.test(url) || /[<>|\s]/.test(url)) return null;
   return url;
 }
+
+/** Whole lines under `heading` while they fit in `max` characters: never a cut inside a `<url|text>` link. */
+export function fitLines(heading: string, lines: string[], max = SECTION_MAX_CHARS): string {
+  let out = heading;
+  for (const line of lines) {
+    if (out.length + 1 + line.length > max) break;
+    out += `\n${line}`;
+  }
+  return out;
+}
+
+/** Slack's date formatting: each reader sees the time in their own time zone; the fallback is UTC. */
+const slackDate = (iso: string) => `<!date^${Math.floor(Date.parse(iso) / 1000)}^{date_short_pretty} {time}|${iso.slice(0, 16).replace('T', ' ')} UTC>`;
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 export function slackMessage(alert: Alert, grafanaUrl?: string): { text: string; blocks: unknown[] } {
   const scope = alert.scope === 'market' ? 'market-wide' : `${alert.scope} ${alert.key}`;
-  const title = `${alert.severity === 'critical' ? ':rotating_light: CRITICAL' : ':warning: Warning'}: negative spike, ${scope}`;
+  const icon = alert.severity === 'critical' ? ':rotating_light: CRITICAL' : ':warning: Warning';
+  const title = `${icon}: negative spike, ${scope}`;
   const minutes = Math.round((Date.parse(alert.window_end) - Date.parse(alert.window_start)) / 60_000);
   const lift = alert.baseline_share > 0 ? ` (${(alert.negative_share / alert.baseline_share).toFixed(1)}× baseline)` : '';
   const headlines = alert.headlines.map((h) => {
@@ -49,15 +70,17 @@ export function slackMessage(alert: Alert, grafanaUrl?: string): { text: string;
         { type: 'mrkdwn', text: `*Negative share*\n${pct(alert.negative_share)} vs baseline ${pct(alert.baseline_share)}${lift}` },
         { type: 'mrkdwn', text: `*z-score*\n${alert.z_score.toFixed(2)}` },
         { type: 'mrkdwn', text: `*Items*\n${alert.negative_count} negative of ${alert.total_count} (novelty-weighted)` },
-        { type: 'mrkdwn', text: `*Window*\n${minutes} min ending ${alert.window_end}` },
+        { type: 'mrkdwn', text: `*Window*\n${minutes} min ending ${slackDate(alert.window_end)}` },
       ],
     },
   ];
-  if (headlines.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Top headlines*\n${headlines.join('\n')}`.slice(0, 3000) } });
+  if (headlines.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fitLines('*Top headlines*', headlines) } });
   const grafana = safeUrl(grafanaUrl ?? null);
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `alert ${alert.id}${grafana ? ` · <${grafana}|Grafana dashboard>` : ''}` }] });
-  // `text` is the notification fallback: plain, and escaped as well since Slack renders it too.
-  return { text: escapeMrkdwn(`${title}: ${pct(alert.negative_share)} negative vs ${pct(alert.baseline_share)} baseline, z ${alert.z_score.toFixed(2)}`), blocks };
+  // `text` is the notification fallback, rendered as mrkdwn too: its dynamic part is escaped, the emoji code is not
+  // (escaping put a zero-width space into `:rotating_light:`, which showed as text).
+  const summary = `negative spike, ${scope}: ${pct(alert.negative_share)} negative vs ${pct(alert.baseline_share)} baseline, z ${alert.z_score.toFixed(2)}`;
+  return { text: `${icon}: ${escapeMrkdwn(summary)}`, blocks };
 }
 
 export class SlackNotifier implements Notifier {
