@@ -73,7 +73,7 @@ export class ServiceProcess {
     const heapMb = Number(this.env.FINSENT_SERVICE_HEAP_MB ?? 512);
     const proc = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--import', 'tsx', `${ROOT}services/${this.name}/src/main.ts`], {
       cwd: ROOT,
-      env: { ...this.env, [`${this.name.toUpperCase()}_PORT`]: String(this.opsPort) },
+      env: { ...this.env, [`${this.name.toUpperCase()}_PORT`]: String(this.opsPort), FINSENT_SUPERVISOR_PID: String(process.pid) },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -89,7 +89,10 @@ export class ServiceProcess {
         return proc.exitCode ?? proc.signalCode;
       }
       try {
-        if ((await fetch(`http://127.0.0.1:${this.opsPort}/healthz`)).ok) {
+        const res = await fetch(`http://127.0.0.1:${this.opsPort}/healthz`);
+        // Only this child's answer counts: another process on the port (an orphan of an earlier run) is not it.
+        const answeredBy = ((await res.json().catch(() => ({}))) as { pid?: number }).pid;
+        if (res.ok && answeredBy === proc.pid) {
           // Watched from here on: a death before this point is a start-up failure, retried by start().
           proc.on('exit', (code, signal) => {
             if (!this.expectingExit) this.onUnexpectedExit?.(code, signal);

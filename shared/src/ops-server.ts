@@ -44,7 +44,8 @@ export async function startOpsServer(opts: {
       return;
     }
     if (path === '/healthz' && req.method === 'GET') {
-      const health = opts.health();
+      // The pid lets a supervisor tell its own child's answer from that of another process on the port.
+      const health = { ...opts.health(), pid: process.pid };
       res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify(health));
       return;

@@ -36,6 +36,23 @@ export function watchConsumers(bus: Pick<Bus, 'onConsumerFailure'>): ConsumerWat
   };
 }
 
+/**
+ * A service started by a supervisor (`finsent start` sets FINSENT_SUPERVISOR_PID) stops when the supervisor is
+ * gone: after a SIGKILL of `finsent start` its children would otherwise live on as orphans, keep their ports, and
+ * answer the next start's health checks. Linux re-parents an orphan, so a changed parent pid is the signal.
+ */
+function watchSupervisor(stop: () => void, logger: Logger): void {
+  const supervisor = Number(process.env.FINSENT_SUPERVISOR_PID);
+  if (!Number.isInteger(supervisor) || supervisor <= 0) return;
+  const timer = setInterval(() => {
+    if (process.ppid === supervisor) return;
+    clearInterval(timer);
+    logger.warn({ supervisor }, 'supervisor process is gone; stopping');
+    stop();
+  }, 1_000);
+  timer.unref();
+}
+
 export async function runUntilSignalled(
   start: () => Promise<RunningService>,
   logger: Logger,
@@ -76,6 +93,7 @@ export async function runUntilSignalled(
     logger.fatal({ err }, `${service.name} cannot go on; stopping so that its supervisor restarts it`);
     void stop('consumer failure', 1);
   });
+  watchSupervisor(() => void stop('supervisor gone'), logger);
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }
