@@ -6,7 +6,7 @@ const schema = z.object({ ...commonConfigShape, PORT: env.port(9400), BATCH: env
 
 describe('loadConfig', () => {
   it('applies documented defaults', () => {
-    expect(loadConfig('t', schema, {})).toEqual({ KAFKA_BROKERS: ['127.0.0.1:9092'], LOG_LEVEL: 'info', PORT: 9400, BATCH: 64, ON: true });
+    expect(loadConfig('t', schema, {})).toEqual({ KAFKA_BROKERS: ['127.0.0.1:9092'], LOG_LEVEL: 'info', OPS_HOST: '127.0.0.1', PORT: 9400, BATCH: 64, ON: true });
   });
 
   it('parses values and treats empty variables as unset', () => {
@@ -42,5 +42,11 @@ describe('loadConfig', () => {
     for (const secret of ['tok-short', 'hooks.slack.com', 'sec-short']) expect(message).not.toContain(secret);
     expect(message).toContain('INGEST_TOKEN: ');
     expect(message).toContain('value hidden, 9 characters');
+  });
+
+  it('binds the ops server where OPS_HOST says, and refuses what is not an address', () => {
+    expect(loadConfig('t', schema, { OPS_HOST: '0.0.0.0' }).OPS_HOST).toBe('0.0.0.0');
+    expect(loadConfig('t', schema, { OPS_HOST: '::' }).OPS_HOST).toBe('::');
+    expect(() => loadConfig('t', schema, { OPS_HOST: 'example.com' })).toThrow(/OPS_HOST: must be an IP address or localhost/);
   });
 });

@@ -65,4 +65,6 @@ export const commonConfigShape = {
   KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
   KAFKA_CLIENT_ID: z.string().optional(),
   LOG_LEVEL: env.logLevel(),
+  /** Address of /metrics, /healthz (and ingest's POST /ingest): 0.0.0.0 or a host address to be scraped from elsewhere. */
+  OPS_HOST: z.union([z.ipv4(), z.ipv6(), z.literal('localhost')], { error: 'must be an IP address or localhost' }).default('127.0.0.1'),
 };

@@ -52,7 +52,7 @@ export async function startAlert(config: AlertConfig, logger: Logger = createLog
     reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.alertFanOut, [TOPIC_NAMES.scored]),
     reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.alert, [SIGNALS_TOPIC]),
   ];
-  const ops = await startOpsServer({ port: config.ALERT_PORT, registry, health: () => ({ ...consumers.health(), notifiers: notifiers.map((n) => n.name), partitions: worker.partitions }) });
+  const ops = await startOpsServer({ port: config.ALERT_PORT, host: config.OPS_HOST, registry, health: () => ({ ...consumers.health(), notifiers: notifiers.map((n) => n.name), partitions: worker.partitions }) });
   return {
     name: 'alert',
     opsUrl: ops.url,

@@ -45,6 +45,7 @@ export async function startClassify(config: ClassifyConfig, logger: Logger = cre
   const stopLagReports = reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.classify, [TOPIC_NAMES.raw]);
   const ops = await startOpsServer({
     port: config.CLASSIFY_PORT,
+    host: config.OPS_HOST,
     registry,
     health: () => {
       const kafka = consumers.health();

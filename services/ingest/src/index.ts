@@ -106,7 +106,7 @@ export async function startIngest(config: IngestConfig, logger: Logger = createL
     ? { '/ingest': pushHandler({ token: config.INGEST_TOKEN, maxBodyBytes: config.INGEST_MAX_BODY_BYTES, publisher, metrics, logger }) }
     : {};
   if (!config.INGEST_TOKEN) logger.info('INGEST_TOKEN not set: POST /ingest is off');
-  const ops = await startOpsServer({ port: config.INGEST_PORT, registry, health: () => ({ ok: true, feeds: feeds.length, social: social.sources }), routes });
+  const ops = await startOpsServer({ port: config.INGEST_PORT, host: config.OPS_HOST, registry, health: () => ({ ok: true, feeds: feeds.length, social: social.sources }), routes });
   return {
     name: 'ingest',
     opsUrl: ops.url,

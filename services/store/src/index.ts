@@ -54,6 +54,7 @@ export async function startStore(config: StoreConfig, logger: Logger = createLog
 
   const ops = await startOpsServer({
     port: config.STORE_PORT,
+    host: config.OPS_HOST,
     registry,
     health: () => {
       const failingForMs = sink.failingSince === undefined ? 0 : Date.now() - sink.failingSince;
