@@ -265,6 +265,17 @@ describe('SpikeDetector', () => {
       expect(d.futureItems).toBe(5);
     });
 
+    it('in a backfill (event time hours behind the clock), items dated ahead close no minute of the stream', () => {
+      const d = new SpikeDetector();
+      // Processing time a day after the events: the detector replays history.
+      const replayed = [...calm(), ...spike()].map((o) => ({ ...o, arriveAt: o.publishedAtMs + 24 * 60 * MIN }));
+      const crafted5 = crafted(110, Date.UTC(2099, 0, 1)).map((o) => ({ ...o, arriveAt: o.arriveAt + 24 * 60 * MIN }));
+      const alerts = runAt(d, byArrival([...replayed, ...crafted5]));
+      expect(alerts.filter((a) => a.scope === 'market')).toHaveLength(1);
+      expect(d.lateItems).toBe(0);
+      expect(d.futureItems).toBe(5);
+    });
+
     it('one item dated 2099 does not move the watermark: later minutes are evaluated and the spike fires', () => {
       const d = new SpikeDetector();
       const alerts = runAt(d, byArrival([...calm(), ...crafted(100, Date.UTC(2099, 0, 1)).slice(0, 1), ...spike()]));

@@ -243,9 +243,12 @@ export class SpikeDetector {
 
   observe(dated: Observation, nowMs: number): void {
     // Event time is bounded by processing time: nothing has happened yet in the future. An item dated ahead
-    // (a pusher's bad clock, or a crafted 2099) counts as arriving now: it cannot move the watermark past the
-    // clock and close minutes that are still running, nor sit alone in a future minute and fire on its own.
-    if (dated.publishedAtMs > nowMs + this.config.latenessMs) this.futureItems++;
+    // (a pusher's bad clock, or a crafted 2099) counts in the minute it arrived in and nowhere else: it never
+    // moves the watermark (it would close minutes still running, or, in a backfill, every minute between the
+    // stream and now), and it feeds no CUSUM (five of them fired a market alert on their own). A few seconds
+    // ahead (clock skew within the allowed lateness) is trusted as now.
+    const suspect = dated.publishedAtMs > nowMs + this.config.latenessMs;
+    if (suspect) this.futureItems++;
     const o = dated.publishedAtMs > nowMs ? { ...dated, publishedAtMs: nowMs } : dated;
     if (nowMs - this.lastObservedAt >= this.config.partitionIdleMs) {
       // The stream resumes (or starts): hold the watermark where it was for a grace period, so that
@@ -257,10 +260,13 @@ export class SpikeDetector {
     }
     this.dirty = true;
     this.lastObservedAt = nowMs;
-    const high = this.partitionHigh.get(o.partition);
-    if (!high || o.publishedAtMs > high.eventMs) this.partitionHigh.set(o.partition, { eventMs: o.publishedAtMs, seenAt: nowMs });
-    else high.seenAt = nowMs;
-    this.maxEventMs = Math.max(this.maxEventMs, o.publishedAtMs);
+    if (!suspect) {
+      // A partition carrying only suspect items neither holds the watermark back nor moves it.
+      const high = this.partitionHigh.get(o.partition);
+      if (!high || o.publishedAtMs > high.eventMs) this.partitionHigh.set(o.partition, { eventMs: o.publishedAtMs, seenAt: nowMs });
+      else high.seenAt = nowMs;
+      this.maxEventMs = Math.max(this.maxEventMs, o.publishedAtMs);
+    }
     const minute = Math.floor(o.publishedAtMs / MINUTE);
     if (minute <= this.closedMinute) this.lateItems++;
     const weight = Math.min(1, Math.max(0, o.novelty));
@@ -280,7 +286,7 @@ export class SpikeDetector {
         state.run = emptyRun();
         state.rateCusum = 0;
         state.rateRun = emptyRun();
-      } else if (minute > this.closedMinute) {
+      } else if (minute > this.closedMinute && !suspect) {
         const a = this.cusumStep(state, o, weight, minute, nowMs) ?? this.rateCusumStep(state, o, weight, minute, nowMs);
         if (a && !(scope === 'topic' && this.marketInAlert(minute))) this.firedOnArrival.push(a);
       }
