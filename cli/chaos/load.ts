@@ -57,13 +57,36 @@ export function chaosItem(plan: LoadPlan, i: number, texts: { calm: string[]; bu
   };
 }
 
+/** Poison that must all end up on the dead-letter topic, keyed so it can be found there (`count` messages per key). */
+export interface Poison {
+  key: string;
+  value: Buffer;
+  reason: string;
+  count: number;
+}
+
 /** Messages that must all end up on the dead-letter topic, keyed so they can be found there. */
-export function poisonMessages(runId: string): Array<{ key: string; value: Buffer; reason: string }> {
+export function poisonMessages(runId: string): Poison[] {
   const valid = chaosItem({ runId, startMs: Date.now(), perSimMinute: 1, burstFromMinute: 0, burstToMinute: 0 }, -1, { calm: ['x'], burst: ['x'] });
+  const one = (key: string, value: Buffer, reason: string): Poison => ({ key, value, reason, count: 1 });
   return [
-    { key: `poison-json-${runId}`, value: Buffer.from('{"schema_version":1,"id":'), reason: 'invalid_json' },
-    { key: `poison-schema-${runId}`, value: Buffer.from(JSON.stringify({ schema_version: 1, id: 'not-an-id', text: 42 })), reason: 'schema_violation' },
-    { key: `poison-huge-${runId}`, value: Buffer.from(JSON.stringify({ ...valid, text: 'sell '.repeat(2 * 1024 * 1024) })), reason: 'schema_violation' },
-    { key: `poison-utf8-${runId}`, value: Buffer.concat([Buffer.from('{"schema_version":1,"text":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]), reason: 'invalid_utf8' },
+    one(`poison-json-${runId}`, Buffer.from('{"schema_version":1,"id":'), 'invalid_json'),
+    one(`poison-schema-${runId}`, Buffer.from(JSON.stringify({ schema_version: 1, id: 'not-an-id', text: 42 })), 'schema_violation'),
+    one(`poison-huge-${runId}`, Buffer.from(JSON.stringify({ ...valid, text: 'sell '.repeat(2 * 1024 * 1024) })), 'schema_violation'),
+    one(`poison-utf8-${runId}`, Buffer.concat([Buffer.from('{"schema_version":1,"text":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]), 'invalid_utf8'),
+    // A lone surrogate (JSON escape) used to make ClickHouse refuse the row on every retry and stall the store.
+    one(`poison-surrogate-${runId}`, Buffer.from(JSON.stringify({ ...valid, text: 'Bank \ud800 run' })), 'schema_violation'),
+    // Ten big non-JSON messages under one key reach classify as one batch: dead-lettered in one produce they
+    // exceeded the dead-letter topic's message limit and killed classify's consumer.
+    { key: `poison-big-${runId}`, value: Buffer.alloc(200 * 1024, 0x3c), reason: 'invalid_json', count: 10 },
   ];
+}
+
+/** Valid negative items dated 2099: stored like any item, but they must neither fire nor hide the burst's alert. */
+export function farFutureItems(plan: LoadPlan, texts: { calm: string[]; burst: string[] }): RawItem[] {
+  return Array.from({ length: 5 }, (_, k) => {
+    const at = new Date(Date.UTC(2099, 0, 1) + k * 1_000).toISOString();
+    return { ...chaosItem(plan, 0, texts), id: stableId(`chaos:${plan.runId}:future:${k}`), title: `${texts.burst[k % texts.burst.length]!} [future ${k}]`,
+      text: `${texts.burst[k % texts.burst.length]!} [future ${k}]`, published_at: at, fetched_at: at };
+  });
 }

@@ -5,7 +5,8 @@
  *
  * Faults, on a timeline relative to the run's duration:
  *  1. the Kafka broker is SIGKILLed and restarted;
- *  2. poison lands on the raw topic (invalid JSON, wrong schema, a 10 MB text, invalid UTF-8);
+ *  2. poison lands on the raw topic (invalid JSON, wrong schema, a 10 MB text, invalid UTF-8, a lone surrogate, ten
+ *     200 KB messages in one batch), and five negative items dated 2099 just before the burst;
  *  3. classify is SIGKILLed in the middle of its stream and restarted;
  *  4. the store process, which hosts the embedded ClickHouse engine, is SIGKILLed and kept down
  *     (ClickHouse unreachable), then restarted on the same data;
@@ -33,7 +34,7 @@ import { ensureKafkaJars, getFreePort, startKafkaBroker } from '../../infra/kafk
 import { ServiceProcess, type ServiceName } from '../service-process.js';
 import { tempDirFor } from '../temp.js';
 import { startWebhookSink, type SinkFault } from '../webhook-sink.js';
-import { chaosItem, poisonMessages, sampleHeadlines, type LoadPlan } from './load.js';
+import { chaosItem, farFutureItems, poisonMessages, sampleHeadlines, type LoadPlan } from './load.js';
 import { SIGNALS_TOPIC_SPEC } from '@finsent/alert';
 
 export interface ChaosOptions {
@@ -55,6 +56,8 @@ export interface ChaosReport {
   dead_letters: number;
   alerts_expected: number;
   alerts_delivered: number;
+  /** Whether an alert fired for the injected burst (items dated far ahead must not hide it). */
+  burst_alerted: boolean;
   /** Scored messages beyond one per item: at-least-once redeliveries the store absorbed. */
   redelivered: number;
   webhook_failures_injected: number;
@@ -117,6 +120,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const plan: LoadPlan = { runId: Date.now().toString(36), startMs: Date.UTC(2026, 0, 5, 8), perSimMinute, burstFromMinute: Math.round(simMinutes * 0.55), burstToMinute: Math.round(simMinutes * 0.55) + 10 };
     const burstAtS = (plan.burstFromMinute * perSimMinute) / o.rate;
     const producer = await bus.producer();
+    const future = farFutureItems(plan, texts);
     const at = (fraction: number) => fraction * o.durationS * 1000;
     const t0 = Date.now();
     const waitUntil = (ms: number) => sleep(Math.max(0, t0 + ms - Date.now()));
@@ -130,13 +134,16 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       o.log('Kafka broker restarted');
       await waitUntil(at(0.3));
       o.log('fault: poison on the raw topic');
-      await producer.send(TOPIC_NAMES.raw, poisonMessages(plan.runId).map((p) => ({ key: p.key, value: p.value })));
+      await producer.send(TOPIC_NAMES.raw, poisonMessages(plan.runId).flatMap((p) => Array.from({ length: p.count }, () => ({ key: p.key, value: p.value }))));
       await waitUntil(at(0.4));
       o.log('fault: classify SIGKILL mid-stream');
       await svc('classify').kill();
       await sleep(1_000);
       await svc('classify').start();
       o.log('classify restarted');
+      await waitUntil(burstAtS * 1000 - 2_000);
+      o.log('fault: five negative items dated 2099');
+      await producer.send(TOPIC_NAMES.raw, future.map((item) => ({ key: item.id, value: JSON.stringify(item) })));
       await waitUntil(burstAtS * 1000);
       o.log('fault: webhook answers 500');
       webhookFault = { status: 500 };
@@ -168,6 +175,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
     o.log(`load done: ${sent} items sent in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await Promise.all([faults, storeOutage]);
+    sent += future.length;
 
     // Drain: every group has committed everything there is.
     const lags = async () => {
@@ -188,14 +196,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     for (const name of ['alert', 'classify', 'store'] as const) await svc(name).stop();
 
     const poison = poisonMessages(plan.runId);
-    const letters = await readTopic(bus, TOPIC_NAMES.deadLetter, (all) => poison.every((p) => all.some((m) => m.key === p.key)), 30_000);
-    const reasons = new Map(letters.map((m) => [m.key, DeadLetterSchema.parse(JSON.parse(m.value!.toString('utf8'))).reason_code]));
-    const deadLetters = poison.filter((p) => reasons.get(p.key) === p.reason).length;
-    for (const p of poison) if (reasons.get(p.key) !== p.reason) o.log(`dead letter ${p.key}: expected ${p.reason}, got ${reasons.get(p.key) ?? 'nothing'}`);
+    const expectedLetters = poison.reduce((n, p) => n + p.count, 0);
+    const letters = await readTopic(bus, TOPIC_NAMES.deadLetter, (all) => poison.every((p) => all.filter((m) => m.key === p.key).length >= p.count), 30_000);
+    const reasons = new Map<string | null, string[]>();
+    for (const m of letters) reasons.set(m.key, [...(reasons.get(m.key) ?? []), DeadLetterSchema.parse(JSON.parse(m.value!.toString('utf8'))).reason_code]);
+    const matching = (p: (typeof poison)[number]) => (reasons.get(p.key) ?? []).filter((r) => r === p.reason).length;
+    const deadLetters = poison.reduce((n, p) => n + Math.min(p.count, matching(p)), 0);
+    for (const p of poison) if (matching(p) !== p.count) o.log(`dead letters ${p.key}: expected ${p.count} × ${p.reason}, got ${JSON.stringify(reasons.get(p.key) ?? [])}`);
 
     const alertMessages = await readTopic(bus, TOPIC_NAMES.alerts, () => false, 5_000);
     const scoredMessages = await readTopic(bus, TOPIC_NAMES.scored, (all) => new Set(all.map((m) => m.key)).size >= sent, 30_000);
-    const fired = new Set(alertMessages.map((m) => AlertSchema.parse(JSON.parse(m.value!.toString('utf8'))).id));
+    const alerts = alertMessages.map((m) => AlertSchema.parse(JSON.parse(m.value!.toString('utf8'))));
+    const fired = new Set(alerts.map((a) => a.id));
+    const burstFrom = plan.startMs + plan.burstFromMinute * 60_000;
+    const burstAlerted = alerts.some((a) => Date.parse(a.window_end) > burstFrom && Date.parse(a.window_start) < burstFrom + 20 * 60_000);
     const delivered = sink.received.filter((a) => fired.has(a.id)).length;
     await producer.close();
 
@@ -214,12 +228,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       dead_letters: deadLetters,
       alerts_expected: fired.size,
       alerts_delivered: delivered,
+      burst_alerted: burstAlerted,
       redelivered: scoredMessages.length - new Set(scoredMessages.map((m) => m.key)).size,
       webhook_failures_injected: injected,
-      dead_letters_expected: poison.length,
+      dead_letters_expected: expectedLetters,
       workdir: null,
     };
-    const ok = report.lost === 0 && report.duplicated === 0 && report.dead_letters === poison.length && report.alerts_expected > 0 && report.alerts_delivered === report.alerts_expected && sink.received.length === report.alerts_expected;
+    const ok = report.lost === 0 && report.duplicated === 0 && report.dead_letters === expectedLetters && report.burst_alerted && report.alerts_delivered === report.alerts_expected && sink.received.length === report.alerts_expected;
     keepDir ||= !ok;
     if (keepDir) report.workdir = dir.path;
     return report;

@@ -8,10 +8,12 @@ const HELP = `Usage: finsent chaos [--duration S] [--rate N] [--clickhouse-down 
 Drives a steady load through the real pipeline (its own Kafka broker; classify, store with embedded
 ClickHouse and alert as separate processes; a local webhook receiver) while it kills the broker,
 SIGKILLs classify mid-stream, takes the store/ClickHouse down, makes the webhook answer 500 then 429,
-and injects poison (invalid JSON, wrong schema, a 10 MB text, invalid UTF-8) on the raw topic.
+and injects poison (invalid JSON, wrong schema, a 10 MB text, invalid UTF-8, a lone surrogate, ten 200 KB
+messages in one batch) and five negative items dated 2099 on the raw topic.
 Then audits ClickHouse, the dead-letter topic and the webhook receiver. Last line:
 {"sent","stored","lost","duplicated","dead_letters","alerts_expected","alerts_delivered",…}
-Exit status 1 when anything was lost, duplicated or not dead-lettered, or an alert was not delivered once.
+Exit status 1 when anything was lost, duplicated or not dead-lettered, the burst fired no alert, or an alert
+was not delivered once.
   --duration S        load duration (default 150)
   --rate N            items per second offered (default 40)
   --clickhouse-down S how long ClickHouse stays unreachable (default 60)
@@ -38,6 +40,6 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (report.workdir) process.stderr.write(`[chaos] logs and data: ${report.workdir}\n`);
   process.stdout.write(`${JSON.stringify(report)}\n`);
-  const ok = report.lost === 0 && report.duplicated === 0 && report.dead_letters === report.dead_letters_expected && report.alerts_expected > 0 && report.alerts_delivered === report.alerts_expected;
+  const ok = report.lost === 0 && report.duplicated === 0 && report.dead_letters === report.dead_letters_expected && report.burst_alerted && report.alerts_delivered === report.alerts_expected;
   return ok ? 0 : 1;
 }

@@ -238,7 +238,7 @@ describe('SpikeDetector', () => {
   describe('event time is bounded by the clock', () => {
     const calm = () => stream({ minutes: 120, perMinute: 6, negShare: () => 0.25, seed: 3 });
     const spike = () => stream({ minutes: 15, perMinute: 6, negShare: () => 0.85, seed: 4, startMinute: 120 });
-    const crafted = (atMinute: number, datedMs: number): Observation[] => Array.from({ length: 5 }, (_, i) => ({
+    const crafted = (atMinute: number, datedMs: number): Array<Observation & { arriveAt: number }> => Array.from({ length: 5 }, (_, i) => ({
       id: `crafted-${i}`, title: `crafted ${i}`, url: null, publishedAtMs: datedMs, negative: true, pNegative: 0.99,
       market: true, topic: 'Macro', tickers: [], novelty: 1, partition: i % 3, arriveAt: T0 + atMinute * MIN + i * 1_000,
     }));
