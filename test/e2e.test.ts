@@ -83,7 +83,7 @@ describe('pipeline end to end', () => {
     const env = {
       KAFKA_BROKERS: brokers(),
       FINSENT_DATA_DIR: dir.path,
-      STORE_PORT: '0', CLASSIFY_PORT: '0', ALERT_PORT: '0', INGEST_PORT: '0',
+      STORE_PORT: '0', STORE_SQL_PORT: '0', CLASSIFY_PORT: '0', ALERT_PORT: '0', INGEST_PORT: '0',
       STORE_BATCH_WAIT_MS: '200',
       ALERT_WEBHOOK_URL: sink.url,
       ALERT_WEBHOOK_SECRET: secret,

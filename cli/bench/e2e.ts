@@ -93,6 +93,7 @@ export async function benchE2e(argv: string[]): Promise<number> {
     INGEST_TOKEN: token,
     INGEST_MAX_BODY_BYTES: String(16 * 1024 * 1024),
     FEEDS_ENABLED: 'false',
+    STORE_SQL_PORT: '0', // beside a running pipeline, no clash with its read endpoint
     LOG_LEVEL: 'warn',
   };
   const services = new Map<ServiceName, ServiceProcess>();

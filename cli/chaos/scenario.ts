@@ -100,6 +100,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     ALERT_IDLE_FLUSH_S: '3',
     ALERT_DELIVERY_ATTEMPTS: '20',
     STORE_BATCH_WAIT_MS: '250',
+    STORE_SQL_PORT: '0', // a run beside a running pipeline must not collide with its read endpoint
     LOG_LEVEL: 'info',
   };
   const services = new Map<ServiceName, ServiceProcess>();

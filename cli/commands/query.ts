@@ -2,9 +2,12 @@
  * finsent query "SQL" and finsent migrate, against whichever ClickHouse is configured
  * (CLICKHOUSE_URL, or the embedded database under FINSENT_DATA_DIR).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { errorMessage } from '@finsent/shared';
-import { loadStoreConfig, migrate, openClickHouse } from '@finsent/store';
+import { createClient } from '@clickhouse/client';
+import { FinsentError, errorMessage, type ClickHouseClient } from '@finsent/shared';
+import { READ_URL_FILE, loadStoreConfig, migrate, openClickHouse } from '@finsent/store';
 
 const HELP = `Usage: finsent query "SQL" [--format table|csv|json] [--param name=value ...] [--write]
 
@@ -14,8 +17,33 @@ Read-only unless --write: the engine itself (ClickHouse's readonly setting) refu
 changes and table functions that reach files or the network (file(), url(), …); such a statement exits 2.
 Analyst views (docs/analysts.md): v_items, v_topic_sentiment_minute, v_market_sentiment_minute,
 v_ticker_sentiment_minute, v_ticker_sentiment_hour, v_topic_negative_zscore, v_top_negative_headlines, v_alerts.
-Target: CLICKHOUSE_URL (server) or the embedded database under FINSENT_DATA_DIR (default .finsent/data).
+Target: CLICKHOUSE_URL (server) or the embedded database under FINSENT_DATA_DIR (default .finsent/data); while a
+store runs on that database (finsent start), its read-only SQL endpoint answers instead.
 `;
+
+/**
+ * The configured ClickHouse: a server, the embedded database, or, when a running store holds the embedded one,
+ * that store's read-only endpoint (services/store/src/read-endpoint.ts).
+ */
+async function openForQuery(write: boolean): Promise<ClickHouseClient> {
+  const config = loadStoreConfig();
+  const endpoint = config.CLICKHOUSE_URL ? undefined : await runningStoreEndpoint(config.FINSENT_DATA_DIR);
+  if (!endpoint) return (await openClickHouse(config)).client;
+  if (write) throw new FinsentError('FINSENT_ERR_CLICKHOUSE_LOCKED', `the embedded ClickHouse is held by a running store, whose SQL endpoint (${endpoint}) is read-only: stop the pipeline to write`);
+  return createClient({ url: endpoint });
+}
+
+/** The read endpoint a running store advertises for this data folder, if it answers (a crashed store leaves a stale file). */
+async function runningStoreEndpoint(dataDir: string): Promise<string | undefined> {
+  let url: string;
+  try {
+    url = readFileSync(join(dataDir, READ_URL_FILE), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  const alive = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+  return alive ? url : undefined;
+}
 
 type Row = Record<string, unknown>;
 
@@ -63,22 +91,22 @@ export async function run(argv: string[]): Promise<number> {
     if (eq < 1) return process.stderr.write(`finsent query: --param ${p}: expected name=value\n`), 2;
     params[p.slice(0, eq)] = p.slice(eq + 1);
   }
-  let ch;
+  let client: ClickHouseClient;
   try {
-    ch = await openClickHouse(loadStoreConfig());
+    client = await openForQuery(values.write ?? false);
   } catch (err) {
     process.stderr.write(`finsent query: ${errorMessage(err)}\n`);
     return 1;
   }
   try {
     if (values.write && !READS.test(sql)) {
-      await ch.client.command({ query: sql, query_params: params });
+      await client.command({ query: sql, query_params: params });
       process.stdout.write('ok\n');
       return 0;
     }
     // Enforced by the engine, not by reading the SQL: stacked statements, INSERT INTO FUNCTION and file() all fail here.
     const settings = values.write ? {} : { readonly: '1' as const };
-    const rs = await ch.client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings });
+    const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings });
     const rows = await rs.json<Row>();
     process.stdout.write(values.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : values.format === 'csv' ? formatCsv(rows) : formatTable(rows));
     return 0;
@@ -90,7 +118,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`finsent query: ${errorMessage(err)}\n`);
     return 1;
   } finally {
-    await ch.client.close();
+    await client.close();
   }
 }
 

@@ -150,7 +150,7 @@ export async function run(argv: string[]): Promise<number> {
         void shutdown().then(() => process.exit(1));
       });
     }
-    say(`store up (ClickHouse ${process.env.CLICKHOUSE_URL ? 'server' : `embedded at ${join(dataDir, 'data/clickhouse')}`})`);
+    say(`store up (ClickHouse ${process.env.CLICKHOUSE_URL ? 'server' : `embedded at ${join(dataDir, 'data/clickhouse')}; read-only SQL over HTTP at ${store?.readUrl}`})`);
     await Promise.all([startService('classify', 9402), startService('alert', 9404)]);
     await startService('ingest', 9401);
     say('all services healthy: ingest :9401, classify :9402, store :9403, alert :9404 (/metrics, /healthz)');
@@ -173,7 +173,7 @@ export async function run(argv: string[]): Promise<number> {
       await sleep(15_000);
       await status();
     }
-    say('pipeline running; Ctrl-C to stop. Try: finsent query "SELECT topic, sum(total) n, round(sum(negative)/n, 2) neg FROM v_topic_sentiment_minute GROUP BY topic ORDER BY n DESC" (after stopping, or with CLICKHOUSE_URL)');
+    say('pipeline running; Ctrl-C to stop. Try, from another shell: finsent query "SELECT topic, sum(total) n, round(sum(negative)/n, 2) neg FROM v_topic_sentiment_minute GROUP BY topic ORDER BY n DESC"');
     await new Promise(() => undefined);
     return 0;
   } catch (err) {

@@ -62,3 +62,17 @@ export async function createClickHouse(opts: ClickHouseOptions): Promise<{ clien
   return { client, mode: 'embedded', target: opts.dataPath };
 }
 
+/**
+ * A second, read-only session on an embedded database this process already holds. chdb allows several sessions
+ * on one path in one process, and settings belong to a session: `readonly = 1` is set once here and can never be
+ * lifted on it, so the engine refuses any statement that writes, changes settings or reaches files or the network.
+ * (Setting it per query would not do: chdb applies query settings with SET on the session, which would leave the
+ * writer's session read-only.)
+ */
+export async function openEmbeddedReader(dataPath: string): Promise<ClickHouseClient> {
+  const { createChdbConnection } = await import('chdb/connection');
+  const client = createClient({ connection: createChdbConnection({ path: dataPath }) } as unknown as Parameters<typeof createClient>[0]);
+  await client.command({ query: 'SELECT 1', clickhouse_settings: { readonly: '1' } });
+  return client;
+}
+

@@ -4,6 +4,7 @@ import {
   TOPIC_NAMES,
   TOPIC_SPECS,
   createClickHouse,
+  openEmbeddedReader,
   createKafkajsBus,
   createLogger,
   createRegistry,
@@ -18,13 +19,17 @@ import type { StoreConfig } from './config.js';
 import { storeMetrics } from './metrics.js';
 import { migrate } from './migrations.js';
 import { ClickHouseSink } from './sink.js';
+import { READ_URL_FILE, startReadEndpoint, type ReadEndpoint } from './read-endpoint.js';
 
 export { loadStoreConfig, storeConfigSchema, type StoreConfig } from './config.js';
 export { migrate, MIGRATIONS } from './migrations.js';
+export { READ_URL_FILE } from './read-endpoint.js';
 
 export interface StoreService extends RunningService {
   /** The service's ClickHouse client (the only one allowed on an embedded database). */
   client: ClickHouseClient;
+  /** The read-only SQL endpoint of the embedded database (undefined with a ClickHouse server). */
+  readUrl: string | undefined;
 }
 
 export function openClickHouse(config: StoreConfig) {
@@ -63,15 +68,26 @@ export async function startStore(config: StoreConfig, logger: Logger = createLog
     },
   });
 
+  // The embedded database is this process's alone: analysts read it through this endpoint while the store runs.
+  let read: ReadEndpoint | undefined;
+  let reader: ClickHouseClient | undefined;
+  if (mode === 'embedded') {
+    reader = await openEmbeddedReader(join(config.FINSENT_DATA_DIR, 'clickhouse'));
+    read = await startReadEndpoint({ client: reader, port: config.STORE_SQL_PORT, host: config.OPS_HOST, urlFile: join(config.FINSENT_DATA_DIR, READ_URL_FILE), logger });
+  }
+
   return {
     name: 'store',
     opsUrl: ops.url,
+    readUrl: read?.url,
     failure: consumers.failure,
     client,
     async stop() {
       stopLagReports();
       await sink.stop();
       await ops.close();
+      await read?.close();
+      await reader?.close();
       await client.close();
     },
   };

@@ -1,0 +1,95 @@
+/**
+ * A read-only, ClickHouse-HTTP-compatible endpoint served by the process that owns the embedded ClickHouse.
+ *
+ * An embedded database belongs to one process: while the store runs, `finsent query` from another shell could
+ * not open it. The store answers SQL over the subset of ClickHouse's HTTP interface that `@clickhouse/client`,
+ * curl and other HTTP clients use: `GET /?query=…`, `POST /` with the statement in the body (after an optional
+ * `query` parameter), `param_<name>` query parameters, `default_format`, and `GET /ping`. Statements run on a
+ * session of their own with `readonly = 1`, so the engine itself refuses writes, DDL, settings changes and
+ * file/url table functions.
+ * It is not a ClickHouse server: no sessions, no compression, no Native protocol, loopback only by default, and
+ * queries run one at a time in the store's process beside its inserts. Its URL is written to
+ * `<FINSENT_DATA_DIR>/clickhouse-read.url` while it listens, which is how `finsent query` finds it.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { rmSync, writeFileSync } from 'node:fs';
+import type { ClickHouseClient, Logger } from '@finsent/shared';
+
+const MAX_BODY_BYTES = 1 << 20;
+/** Where a running store advertises the endpoint, relative to FINSENT_DATA_DIR (read by `finsent query`). */
+export const READ_URL_FILE = 'clickhouse-read.url';
+const FORMAT_CLAUSE = /\bFORMAT\s+[A-Za-z0-9_]+\s*;?\s*$/i;
+
+export interface ReadEndpoint {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The statement and its parameters from a request in ClickHouse's HTTP interface shape. */
+export function readRequest(url: URL, body: string): { sql: string; params: Record<string, string> } {
+  const sql = [url.searchParams.get('query') ?? '', body].filter((s) => s.trim() !== '').join('\n').trim();
+  const params: Record<string, string> = {};
+  // Settings in the URL are ignored: the session is read-only, where changing any setting is refused.
+  for (const [k, v] of url.searchParams) if (k.startsWith('param_')) params[k.slice('param_'.length)] = v;
+  const format = url.searchParams.get('default_format') ?? 'TabSeparated';
+  return { sql: FORMAT_CLAUSE.test(sql) ? sql : `${sql}\nFORMAT ${format}`, params };
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw Object.assign(new Error(`statement longer than ${MAX_BODY_BYTES} bytes`), { status: 413 });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `client` must be a read-only session (openEmbeddedReader), never the store's writer. */
+export async function startReadEndpoint(opts: { client: ClickHouseClient; port: number; host?: string; urlFile?: string; logger: Logger }): Promise<ReadEndpoint> {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/ping') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('Ok.\n');
+    if (url.pathname !== '/' || (req.method !== 'GET' && req.method !== 'POST')) return void res.writeHead(404).end('only GET or POST / and GET /ping\n');
+    const { sql, params } = readRequest(url, req.method === 'POST' ? await readBody(req) : '');
+    if (sql.replace(FORMAT_CLAUSE, '').trim() === '') return void res.writeHead(400).end('Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR)\n');
+    try {
+      const rs = await opts.client.exec({ query: sql, query_params: params });
+      res.writeHead(200, { 'content-type': 'text/plain; charset=UTF-8', 'x-clickhouse-format': FORMAT_CLAUSE.exec(sql)![0].replace(/^FORMAT\s+/i, '').replace(/[;\s]+$/, '') });
+      for await (const chunk of rs.stream) res.write(chunk);
+      res.end();
+    } catch (err) {
+      // A read-only session answers 164 to anything that would change something: the client's 403.
+      const e = err as { code?: string; type?: string; message?: string };
+      // ClickHouse's own error shape, so HTTP clients report it as they would a server's.
+      res.writeHead(e.code === '164' ? 403 : 500, { 'content-type': 'text/plain; charset=UTF-8', ...(e.code ? { 'x-clickhouse-exception-code': e.code } : {}) });
+      res.end(`Code: ${e.code ?? 0}. DB::Exception: ${e.message ?? String(err)} (${e.type ?? 'UNKNOWN_EXCEPTION'})\n`);
+    }
+  };
+  const server: Server = createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      opts.logger.warn({ err }, 'read endpoint request failed');
+      if (!res.headersSent) res.writeHead((err as { status?: number }).status ?? 500);
+      res.end(`${(err as Error).message}\n`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`;
+  if (opts.urlFile) writeFileSync(opts.urlFile, `${url}\n`);
+  opts.logger.info({ url }, 'read-only SQL endpoint listening');
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (opts.urlFile) rmSync(opts.urlFile, { force: true });
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
