@@ -23,7 +23,7 @@ function scored(i: number, sentiment: ScoredItem['sentiment'], topic: ScoredItem
   return {
     schema_version: SCHEMA_VERSION, id: `${i}`.padStart(32, 'a'), source: 'test:sink', source_kind: 'replay', url: null, title: `t${i}`, text: `t${i}`,
     truncated: false, lang: 'en', published_at: t, fetched_at: t, tickers: [], duplicate_of: null, novelty: 1, entities: [], sentiment, sentiment_scores: p,
-    topic, topic_scores: Object.fromEntries(TOPICS.map((x) => [x, x === topic ? 0.9 : 0.005])) as ScoredItem['topic_scores'], model_version: 'finsent-test', scored_at: t,
+    topic, topic_scores: Object.fromEntries(TOPICS.map((x) => [x, x === topic ? 0.905 : 0.005])) as ScoredItem['topic_scores'], model_version: 'finsent-test', scored_at: t,
   };
 }
 
