@@ -31,7 +31,9 @@ Runs ingest, classify, store (embedded ClickHouse) and alert as separate process
 Kafka broker, pushes N items/s to ingest's POST /ingest for S seconds, injects a 90-second negative
 burst at fraction F of the run, and prints as its last line:
 {"items_per_s","p50_store_ms","p99_store_ms","stages_ms":{"classify":{p50,p99,max},"store":{…}},"p99_alert_s",
- "peak_rss_mb":{service:MB},"rss_slope_mb_per_min":{…}}
+ "peak_rss_mb":{service:MB},"rss_slope_mb_per_min":{…},"cpu_cores_during_load":{process:cores}}
+cpu_cores_during_load: CPU time each process (the four services, the Kafka broker, this load generator) used
+during the load, divided by its duration: where the 2 cores went.
   --rate N       items per second offered (default 200)
   --duration S   seconds of load (default 600: the issue's "10 minutes steady")
   --spike-at F   when the burst starts, as a fraction of the run (default 0.6)
@@ -42,6 +44,17 @@ function rssMb(pid: number): number | undefined {
   try {
     const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return kb ? Number(kb) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat (clock ticks of 1/100 s on Linux). */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return undefined;
   }
@@ -112,6 +125,9 @@ export async function benchE2e(argv: string[]): Promise<number> {
     const texts = sampleHeadlines();
     const runId = Date.now().toString(36);
     log(`pipeline up; pushing ${rate} items/s for ${durationS} s, negative burst at ${spikeAtS.toFixed(0)} s (workdir ${dir.path})`);
+    const cpuPids = (): Array<[string, number | undefined]> => [...[...services].map(([n, sv]) => [n, sv.pid] as [string, number | undefined]), ['kafka', broker.pid], ['load', process.pid]];
+    const cpuAt = () => new Map(cpuPids().map(([n, pid]) => [n, pid === undefined ? undefined : cpuSeconds(pid)]));
+    const cpuStart = cpuAt();
     const t0 = Date.now();
     let sent = 0;
     let spikeOnset: number | undefined;
@@ -133,6 +149,11 @@ export async function benchE2e(argv: string[]): Promise<number> {
       await sleep(50);
     }
     const loadEnd = Date.now();
+    const cpuEnd = cpuAt();
+    const cpuCores = Object.fromEntries([...cpuEnd].flatMap(([n, end]) => {
+      const start = cpuStart.get(n);
+      return end === undefined || start === undefined ? [] : [[n, Math.round(((end - start) / ((loadEnd - t0) / 1000)) * 100) / 100]];
+    }));
     log(`load done: ${sent} items pushed; draining`);
     const drainDeadline = Date.now() + 300_000;
     while (Date.now() < drainDeadline) {
@@ -176,6 +197,7 @@ export async function benchE2e(argv: string[]): Promise<number> {
       alerts_before_spike: alertTimes.filter((t) => spikeOnset === undefined || t < spikeOnset).length,
       peak_rss_mb: Object.fromEntries([...rss].map(([k, pts]) => [k, Math.round(Math.max(...pts.map((p) => p[1])))])),
       rss_slope_mb_per_min: Object.fromEntries([...rss].map(([k, pts]) => [k, Math.round(slopePerMinute(pts.filter((p) => p[0] >= half)) * 100) / 100])),
+      cpu_cores_during_load: cpuCores,
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
