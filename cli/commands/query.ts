@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { FinsentError, errorMessage, type ClickHouseClient } from '@finsent/shared';
 import { READ_URL_FILE, loadStoreConfig, migrate, openClickHouse } from '@finsent/store';
 
@@ -30,7 +30,8 @@ async function openForQuery(write: boolean): Promise<ClickHouseClient> {
   const endpoint = config.CLICKHOUSE_URL ? undefined : await runningStoreEndpoint(config.FINSENT_DATA_DIR);
   if (!endpoint) return (await openClickHouse(config)).client;
   if (write) throw new FinsentError('FINSENT_ERR_CLICKHOUSE_LOCKED', `the embedded ClickHouse is held by a running store, whose SQL endpoint (${endpoint}) is read-only: stop the pipeline to write`);
-  return createClient({ url: endpoint });
+  // The client's own logger would print every refused statement as an ERROR with a stack; the CLI reports it.
+  return createClient({ url: endpoint, log: { level: ClickHouseLogLevel.OFF } });
 }
 
 /** The read endpoint a running store advertises for this data folder, if it answers (a crashed store leaves a stale file). */
