@@ -97,7 +97,7 @@ def write_card(model_dir: Path, metrics: dict, labels: dict) -> None:
         lines.append("With two entity heads trained side by side, entity figures read `span / ctx` (see the card's entity head "
                      "section); the written held-out headlines (`data/news-entities/heldout.ndjson`) are a style unlike both news sets.\n")
         lines.append("| epoch | sentiment acc | sentiment macro-F1 | topic acc | topic macro-F1 | news whole acc | news entity acc | "
-                     "conflicting entity acc | written: entity / conflicting | news topic acc | elapsed s |\n"
+                     "conflicting entity acc | written held-out: entity, then conflicting | news topic acc | elapsed s |\n"
                      "|---|---|---|---|---|---|---|---|---|---|---|")
         for h in metrics["training_history"]:
             n, w = h.get("news", {}), h.get("news_written", {})
