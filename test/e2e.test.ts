@@ -149,6 +149,8 @@ describe('pipeline end to end', () => {
       return rows.length >= 2 ? rows : undefined;
     });
     expect(entities.map((e) => e.ticker)).toEqual(['JPM', 'GS']);
+    // The headline is good for one and bad for the other; each company keeps its own label.
+    expect(entities.map((e) => e.sentiment)).toEqual(['positive', 'negative']);
     const own = Object.fromEntries(entities.map((e) => [e.ticker, e.sentiment]));
     const trend = await (await store.client.query({
       query: `SELECT ticker, sum(negative) AS negative, sum(positive) AS positive FROM v_ticker_sentiment_minute
