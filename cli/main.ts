@@ -14,6 +14,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   backtest: { summary: 'score the spike detector on a labelled stream (generated, or --in FILE) in simulated time', load: () => import('./commands/backtest.js') },
   chaos: { summary: 'fault injection through the real pipeline, then an audit of loss, duplicates, dead letters, alerts', load: () => import('./commands/chaos.js') },
   query: { summary: 'run SQL against the configured ClickHouse (--format table|csv|json)', load: () => import('./commands/query.js') },
+  alerts: { summary: 'the recent alerts with their top headlines (--since 1h)', load: () => import('./commands/alerts.js') },
+  ticker: { summary: "a ticker's own sentiment by hour and its latest headlines (--since 1d)", load: () => import('./commands/ticker.js') },
   dashboards: { summary: 'regenerate the Grafana dashboards and provisioning under infra/grafana/ (--check)', load: () => import('./commands/dashboards.js') },
 };
 

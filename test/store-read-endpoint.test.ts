@@ -7,10 +7,13 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READ_URL_FILE, loadStoreConfig, startStore, type StoreService } from '@finsent/store';
-import { brokers, tempDir, testLogger } from './support/env.js';
+import { TOPIC_NAMES, createKafkajsBus, type Alert, type Bus } from '@finsent/shared';
+import { scoredItem } from './support/scored-item.js';
+import { isolatedBus } from './support/isolated-bus.js';
+import { brokers, tempDir, testLogger, waitFor } from './support/env.js';
 
 const run = promisify(execFile);
 const BIN = new URL('../bin/finsent.mjs', import.meta.url).pathname;
@@ -19,9 +22,12 @@ describe('the running store answers read-only SQL', () => {
   const dir = tempDir('read-endpoint');
   const dataDir = join(dir.path, 'data');
   let store: StoreService;
+  let bus: Bus;
 
   beforeAll(async () => {
-    store = await startStore(loadStoreConfig({ KAFKA_BROKERS: brokers(), FINSENT_DATA_DIR: dataDir, STORE_PORT: '0', STORE_SQL_PORT: '0' }), testLogger('store'));
+    // Topics of its own: another test file's store consumes the pipeline topics in the same consumer group.
+    bus = isolatedBus(createKafkajsBus({ brokers: [brokers()], clientId: 'read-endpoint-test', logger: testLogger('kafka') }), `read-endpoint-${Date.now()}`);
+    store = await startStore(loadStoreConfig({ KAFKA_BROKERS: brokers(), FINSENT_DATA_DIR: dataDir, STORE_PORT: '0', STORE_SQL_PORT: '0' }), testLogger('store'), { bus });
   }, 120_000);
   afterAll(async () => {
     await store?.stop();
@@ -54,7 +60,7 @@ describe('the running store answers read-only SQL', () => {
   });
 
   it('speaks enough of the ClickHouse HTTP interface for @clickhouse/client and a plain GET', async () => {
-    const client = createClient({ url: store.readUrl! });
+    const client = createClient({ url: store.readUrl!, log: { level: ClickHouseLogLevel.OFF } });
     const rows = await (await client.query({ query: 'SELECT {n:UInt32} + 1 AS x, name FROM system.tables WHERE name = {t:String}', query_params: { n: 41, t: 'alerts' }, format: 'JSONEachRow' })).json<{ x: number; name: string }>();
     expect(rows).toEqual([{ x: 42, name: 'alerts' }]);
     await expect(client.command({ query: 'TRUNCATE TABLE alerts' })).rejects.toMatchObject({ code: '164' });
@@ -64,4 +70,44 @@ describe('the running store answers read-only SQL', () => {
     expect(await res.text()).toBe('2\n');
     expect(await (await fetch(`${store.readUrl}/ping`)).text()).toBe('Ok.\n');
   });
+
+  it('finsent alerts and finsent ticker answer from the running store', async () => {
+    const now = new Date();
+    const title = 'JPMorgan beats profit estimates as Goldman Sachs shares plunge';
+    const item = {
+      ...scoredItem({ id: 'c'.repeat(32), at: new Date(now.getTime() - 60_000).toISOString(), negative: true, title, topic: 'Financials', tickers: ['GS', 'JPM'] }),
+      text: title,
+      entities: [
+        { name: 'JPMorgan', ticker: 'JPM', start: 0, end: 8, sentiment: 'positive' as const, sentiment_scores: { negative: 0.05, neutral: 0.05, positive: 0.9 } },
+        { name: 'Goldman Sachs', ticker: 'GS', start: 37, end: 50, sentiment: 'negative' as const, sentiment_scores: { negative: 0.9, neutral: 0.05, positive: 0.05 } },
+      ],
+    };
+    const alert: Alert = {
+      schema_version: 1, id: 'd'.repeat(32), kind: 'negative_spike', scope: 'ticker', key: 'GS', severity: 'warning',
+      window_start: new Date(now.getTime() - 5 * 60_000).toISOString(), window_end: now.toISOString(), negative_count: 5, total_count: 6,
+      negative_share: 0.83, baseline_share: 0.2, z_score: 4.2, headlines: [{ id: item.id, title, url: item.url }], fired_at: now.toISOString(),
+      delivery_state: 'delivered', delivery_attempts: 1, delivery_error: null,
+    };
+    const producer = await bus.producer();
+    await producer.send(TOPIC_NAMES.scored, [{ key: item.id, value: JSON.stringify(item) }]);
+    await producer.send(TOPIC_NAMES.alerts, [{ key: alert.id, value: JSON.stringify(alert) }]);
+    await producer.close();
+    await waitFor('the item and the alert stored', async () => {
+      const r = await finsent(['query', "SELECT (SELECT count() FROM v_item_entities) + (SELECT count() FROM v_alerts) AS n", '--format', 'json']);
+      return r.code === 0 && Number(JSON.parse(r.stdout)[0].n) === 3;
+    });
+    const alerts = await finsent(['alerts', '--since', '1h', '--format', 'json']);
+    expect(alerts.code).toBe(0);
+    expect(JSON.parse(alerts.stdout)).toEqual([expect.objectContaining({ scope: 'ticker', key: 'GS', headlines: title })]);
+    const gs = await finsent(['ticker', 'gs', '--since', '1d', '--format', 'json']);
+    expect(gs.code).toBe(0);
+    const out = JSON.parse(gs.stdout) as { hours: Array<{ negative: string | number }>; headlines: Array<{ sentiment: string; title: string }> };
+    expect(out.headlines).toEqual([expect.objectContaining({ sentiment: 'negative', title })]);
+    expect(Number(out.hours[0]!.negative)).toBe(1);
+    // JPMorgan's own label, not the whole item's.
+    const jpm = JSON.parse((await finsent(['ticker', 'JPM', '--format', 'json'])).stdout) as { headlines: Array<{ sentiment: string }> };
+    expect(jpm.headlines.map((h) => h.sentiment)).toEqual(['positive']);
+    expect((await finsent(['ticker', 'JPM', '--since', 'soon'])).code).toBe(2);
+  });
 });
+

@@ -2,12 +2,10 @@
  * finsent query "SQL" and finsent migrate, against whichever ClickHouse is configured
  * (CLICKHOUSE_URL, or the embedded database under FINSENT_DATA_DIR).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
-import { FinsentError, errorMessage, type ClickHouseClient } from '@finsent/shared';
-import { READ_URL_FILE, loadStoreConfig, migrate, openClickHouse } from '@finsent/store';
+import { errorMessage, type ClickHouseClient } from '@finsent/shared';
+import { loadStoreConfig, migrate, openClickHouse } from '@finsent/store';
+import { openForQuery, printRows, READONLY_REFUSED, type Row } from '../read-path.js';
 
 const HELP = `Usage: finsent query "SQL" [--format table|csv|json] [--param name=value ...] [--write]
 
@@ -21,57 +19,7 @@ Target: CLICKHOUSE_URL (server) or the embedded database under FINSENT_DATA_DIR 
 store runs on that database (finsent start), its read-only SQL endpoint answers instead.
 `;
 
-/**
- * The configured ClickHouse: a server, the embedded database, or, when a running store holds the embedded one,
- * that store's read-only endpoint (services/store/src/read-endpoint.ts).
- */
-async function openForQuery(write: boolean): Promise<ClickHouseClient> {
-  const config = loadStoreConfig();
-  const endpoint = config.CLICKHOUSE_URL ? undefined : await runningStoreEndpoint(config.FINSENT_DATA_DIR);
-  if (!endpoint) return (await openClickHouse(config)).client;
-  if (write) throw new FinsentError('FINSENT_ERR_CLICKHOUSE_LOCKED', `the embedded ClickHouse is held by a running store, whose SQL endpoint (${endpoint}) is read-only: stop the pipeline to write`);
-  // The client's own logger would print every refused statement as an ERROR with a stack; the CLI reports it.
-  return createClient({ url: endpoint, log: { level: ClickHouseLogLevel.OFF } });
-}
-
-/** The read endpoint a running store advertises for this data folder, if it answers (a crashed store leaves a stale file). */
-async function runningStoreEndpoint(dataDir: string): Promise<string | undefined> {
-  let url: string;
-  try {
-    url = readFileSync(join(dataDir, READ_URL_FILE), 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-  const alive = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
-  return alive ? url : undefined;
-}
-
-type Row = Record<string, unknown>;
-
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
-}
-
-export function formatTable(rows: Row[]): string {
-  if (rows.length === 0) return '(no rows)\n';
-  const cols = Object.keys(rows[0]!);
-  const width = (c: string) => Math.min(80, Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const widths = cols.map(width);
-  const line = (vals: string[]) => vals.map((v, i) => (v.length > widths[i]! ? `${v.slice(0, widths[i]! - 1)}…` : v.padEnd(widths[i]!))).join(' │ ');
-  return [line(cols), widths.map((w) => '─'.repeat(w)).join('─┼─'), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n') + `\n(${rows.length} rows)\n`;
-}
-
-export function formatCsv(rows: Row[]): string {
-  if (rows.length === 0) return '';
-  const cols = Object.keys(rows[0]!);
-  const q = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  return [cols.map(q).join(','), ...rows.map((r) => cols.map((c) => q(cell(r[c]))).join(','))].join('\n') + '\n';
-}
-
 const READS = /^\s*(\(?\s*select|with|show|describe|desc|explain|exists)\b/i;
-/** ClickHouse's READONLY error: the statement would write, change settings or reach outside the database. */
-const READONLY_REFUSED = '164';
 
 export async function run(argv: string[]): Promise<number> {
   let parsed;
@@ -109,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     const settings = values.write ? {} : { readonly: '1' as const };
     const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings });
     const rows = await rs.json<Row>();
-    process.stdout.write(values.format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : values.format === 'csv' ? formatCsv(rows) : formatTable(rows));
+    printRows(rows, values.format as 'table' | 'csv' | 'json');
     return 0;
   } catch (err) {
     if (!values.write && (err as { code?: string }).code === READONLY_REFUSED) {

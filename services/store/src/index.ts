@@ -11,6 +11,7 @@ import {
   reportConsumerLag,
   startOpsServer,
   watchConsumers,
+  type Bus,
   type ClickHouseClient,
   type Logger,
   type RunningService,
@@ -42,14 +43,14 @@ export function openClickHouse(config: StoreConfig) {
   });
 }
 
-export async function startStore(config: StoreConfig, logger: Logger = createLogger('store', config.LOG_LEVEL)): Promise<StoreService> {
+export async function startStore(config: StoreConfig, logger: Logger = createLogger('store', config.LOG_LEVEL), deps: { bus?: Bus } = {}): Promise<StoreService> {
   const { client, mode, target } = await openClickHouse(config);
   const applied = await migrate(client, { textTtlDays: config.TEXT_TTL_DAYS });
   logger.info({ clickhouse: mode, target, migrationsApplied: applied }, 'ClickHouse ready');
 
   const registry = createRegistry('store');
   const metrics = storeMetrics(registry);
-  const bus = createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-store', logger });
+  const bus = deps.bus ?? createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-store', logger });
   await bus.ensureTopics(TOPIC_SPECS);
   const consumers = watchConsumers(bus);
   const sink = new ClickHouseSink({ bus, client, logger, metrics, batchMax: config.STORE_BATCH_MAX, batchWaitMs: config.STORE_BATCH_WAIT_MS });

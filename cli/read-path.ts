@@ -1,0 +1,71 @@
+/**
+ * How the CLI reads ClickHouse for analysts (`finsent query`, `finsent alerts`, `finsent ticker`): the configured
+ * server, the embedded database, or a running store's read-only endpoint; rows printed as a table, CSV or JSON.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
+import { FinsentError, type ClickHouseClient } from '@finsent/shared';
+import { READ_URL_FILE, loadStoreConfig, openClickHouse } from '@finsent/store';
+
+/** ClickHouse's READONLY error: the statement would write, change settings or reach outside the database. */
+export const READONLY_REFUSED = '164';
+
+/**
+ * The configured ClickHouse: a server, the embedded database, or, when a running store holds the embedded one,
+ * that store's read-only endpoint (services/store/src/read-endpoint.ts).
+ */
+export async function openForQuery(write: boolean): Promise<ClickHouseClient> {
+  const config = loadStoreConfig();
+  const endpoint = config.CLICKHOUSE_URL ? undefined : await runningStoreEndpoint(config.FINSENT_DATA_DIR);
+  if (!endpoint) return (await openClickHouse(config)).client;
+  if (write) throw new FinsentError('FINSENT_ERR_CLICKHOUSE_LOCKED', `the embedded ClickHouse is held by a running store, whose SQL endpoint (${endpoint}) is read-only: stop the pipeline to write`);
+  // The client's own logger would print every refused statement as an ERROR with a stack; the CLI reports it.
+  return createClient({ url: endpoint, log: { level: ClickHouseLogLevel.OFF } });
+}
+
+/** The read endpoint a running store advertises for this data folder, if it answers (a crashed store leaves a stale file). */
+async function runningStoreEndpoint(dataDir: string): Promise<string | undefined> {
+  let url: string;
+  try {
+    url = readFileSync(join(dataDir, READ_URL_FILE), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  const alive = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+  return alive ? url : undefined;
+}
+
+export type Row = Record<string, unknown>;
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+export function formatTable(rows: Row[]): string {
+  if (rows.length === 0) return '(no rows)\n';
+  const cols = Object.keys(rows[0]!);
+  const width = (c: string) => Math.min(80, Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const widths = cols.map(width);
+  const line = (vals: string[]) => vals.map((v, i) => (v.length > widths[i]! ? `${v.slice(0, widths[i]! - 1)}…` : v.padEnd(widths[i]!))).join(' │ ');
+  return [line(cols), widths.map((w) => '─'.repeat(w)).join('─┼─'), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n') + `\n(${rows.length} rows)\n`;
+}
+
+export function formatCsv(rows: Row[]): string {
+  if (rows.length === 0) return '';
+  const cols = Object.keys(rows[0]!);
+  const q = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  return [cols.map(q).join(','), ...rows.map((r) => cols.map((c) => q(cell(r[c]))).join(','))].join('\n') + '\n';
+}
+
+export function printRows(rows: Row[], format: 'table' | 'csv' | 'json'): void {
+  process.stdout.write(format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : format === 'csv' ? formatCsv(rows) : formatTable(rows));
+}
+
+/** `90s`, `30m`, `1h`, `2d`, `1w` → seconds; undefined for anything else. */
+export function parseSince(value: string): number | undefined {
+  const m = /^(\d+)\s*([smhdw])$/.exec(value.trim());
+  if (!m || Number(m[1]) === 0) return undefined;
+  return Number(m[1]) * { s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+}
