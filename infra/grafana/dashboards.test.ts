@@ -15,7 +15,7 @@ import { tempDir } from '../../test/support/env.js';
 const files = renderGrafanaFiles();
 
 interface Target { datasource?: { type?: string }; rawSql?: string; expr?: string }
-interface Panel { type: string; title: string; targets?: Target[] }
+interface Panel { type: string; title: string; targets?: Target[]; options?: Record<string, unknown> }
 interface Dashboard { panels: Panel[]; annotations?: { list?: { name: string; target?: Target }[] }; templating?: { list?: { name: string; datasource?: { type?: string }; query: string }[] } }
 const dashboards = Object.entries(files).filter(([rel]) => rel.endsWith('.json')).map(([rel, text]) => [rel, JSON.parse(text) as Dashboard] as const);
 
@@ -65,6 +65,16 @@ describe('Grafana dashboards', () => {
 
   it('every ClickHouse query has expected columns declared, and there are no others', () => {
     expect(clickhouseQueries().map((q) => q.name).sort()).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  it('every time series names its series: a table legend with last and max, and a tooltip with all series', () => {
+    for (const [, d] of dashboards) {
+      for (const p of d.panels.filter((x) => x.type === 'timeseries')) {
+        const o = p.options as { legend?: { showLegend?: boolean; displayMode?: string; calcs?: string[] }; tooltip?: { mode?: string } };
+        expect(o.legend, p.title).toMatchObject({ showLegend: true, displayMode: 'table', calcs: ['lastNotNull', 'max'] });
+        expect(o.tooltip?.mode, p.title).toBe('multi');
+      }
+    }
   });
 
   it('every Prometheus panel has a query, and datasources are the provisioned ones', () => {

@@ -43,8 +43,18 @@ class ClickHouseQuery implements cog.Builder<cog.Dataquery> {
 
 const sql = (strings: TemplateStringsArray, ...values: unknown[]) => String.raw({ raw: strings }, ...values).replace(/\n\s+/g, '\n').trim();
 
+/**
+ * Every time series shows its legend as a table (last value and maximum per series) and a tooltip with all
+ * series, largest first: the SDK's defaults hide the legend, so a chart of 20 topics named none of them.
+ */
+const legend = () =>
+  new common.VizLegendOptionsBuilder().showLegend(true).displayMode(common.LegendDisplayMode.Table).placement(common.LegendPlacement.Bottom)
+    .calcs(['lastNotNull', 'max']).sortBy('Last *').sortDesc(true);
+const tooltip = () => new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending);
+
 const chTimeseries = (title: string, query: string) =>
-  new timeseries.PanelBuilder().title(title).datasource(CLICKHOUSE_DS).withTarget(new ClickHouseQuery(query, 'timeseries')).height(8).span(12);
+  new timeseries.PanelBuilder().title(title).datasource(CLICKHOUSE_DS).withTarget(new ClickHouseQuery(query, 'timeseries')).height(8).span(12)
+    .legend(legend()).tooltip(tooltip());
 
 const chTable = (title: string, query: string) =>
   new table.PanelBuilder().title(title).datasource(CLICKHOUSE_DS).withTarget(new ClickHouseQuery(query, 'table')).height(10).span(24);
@@ -171,7 +181,8 @@ const promQuery = (expr: string, legend: string, refId = 'A') =>
   new prometheus.DataqueryBuilder().datasource(PROMETHEUS_DS).expr(expr).legendFormat(legend).refId(refId);
 
 const promTimeseries = (title: string, unit: string, ...queries: prometheus.DataqueryBuilder[]) =>
-  new timeseries.PanelBuilder().title(title).datasource(PROMETHEUS_DS).targets(queries).unit(unit).height(8).span(12);
+  new timeseries.PanelBuilder().title(title).datasource(PROMETHEUS_DS).targets(queries).unit(unit).height(8).span(12)
+    .legend(legend()).tooltip(tooltip());
 
 const quantiles = (metric: string, label: string, refIds: [string, string]) => [
   promQuery(`histogram_quantile(0.5, sum by (le) (rate(${metric}_bucket[$__rate_interval])))`, `${label} p50`, refIds[0]),

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import type { Alert } from '@finsent/shared';
-import { SlackNotifier, escapeMrkdwn, slackMessage } from './slack-notifier.js';
+import { SlackNotifier, dashboardLink, escapeMrkdwn, slackMessage } from './slack-notifier.js';
 
 interface Hit { at: number; body: { text?: string; blocks?: Array<{ type: string; text?: { text: string }; fields?: Array<{ text: string }>; elements?: Array<{ text: string }> }> }; headers: IncomingHttpHeaders }
 
@@ -53,7 +53,9 @@ describe('SlackNotifier', () => {
     expect(blocks![0]!.text!.text).toContain('topic Financials');
     expect(blocks![1]!.fields!.map((f) => f.text).join('\n')).toMatch(/90\.0% vs baseline 20\.0% \(4\.5× baseline\)[\s\S]*6\.10[\s\S]*2 min/);
     expect(blocks![2]!.text!.text).toContain('<https://news.example.com/a?x=1&y=2|');
-    expect(blocks![3]!.elements![0]!.text).toContain('<https://grafana.example.com/d/finsent|Grafana dashboard>');
+    const from = Date.parse(alert.window_start) - 3_600_000;
+    const to = Date.parse(alert.window_end) + 1_800_000;
+    expect(blocks![3]!.elements![0]!.text).toContain(`<https://grafana.example.com/d/finsent?from=${from}&to=${to}|Grafana dashboard>`);
     expect(text).toContain('negative vs');
   });
 
@@ -91,6 +93,15 @@ describe('SlackNotifier', () => {
     expect(t).not.toMatch(/[\u202a-\u202e]/);
     // Each line is whole: every opened link is closed.
     for (const line of t.split('\n').slice(1)) expect(line.startsWith('• <') ? line.endsWith('>') : true).toBe(true);
+  });
+
+  it('links a ticker alert to its ticker drill-down at the alert\'s time', () => {
+    const link = dashboardLink({ ...alert, scope: 'ticker', key: 'BRK.B' }, 'https://grafana.example.com/d/finsent?orgId=1');
+    const u = new URL(link!);
+    expect(u.searchParams.get('orgId')).toBe('1');
+    expect(u.searchParams.get('var-ticker')).toBe('BRK.B');
+    expect(Number(u.searchParams.get('from'))).toBe(Date.parse(alert.window_start) - 3_600_000);
+    expect(dashboardLink(alert, undefined)).toBeNull();
   });
 
   it('shows the emoji in the fallback text and dates in each reader\'s time zone', () => {

@@ -51,6 +51,24 @@ const slackDate = (iso: string) => `<!date^${Math.floor(Date.parse(iso) / 1000)}
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
+/**
+ * The dashboard at the alert's moment: an hour before its window to half an hour after, and for a ticker alert the
+ * ticker drill-down (`var-ticker`), so the reader lands on what fired rather than on "now".
+ */
+export function dashboardLink(alert: Alert, grafanaUrl: string | undefined): string | null {
+  if (!grafanaUrl) return null;
+  let url: URL;
+  try {
+    url = new URL(grafanaUrl);
+  } catch {
+    return null;
+  }
+  url.searchParams.set('from', String(Date.parse(alert.window_start) - 60 * 60_000));
+  url.searchParams.set('to', String(Date.parse(alert.window_end) + 30 * 60_000));
+  if (alert.scope === 'ticker') url.searchParams.set('var-ticker', alert.key);
+  return url.toString();
+}
+
 export function slackMessage(alert: Alert, grafanaUrl?: string): { text: string; blocks: unknown[] } {
   const scope = alert.scope === 'market' ? 'market-wide' : `${alert.scope} ${alert.key}`;
   const icon = alert.severity === 'critical' ? ':rotating_light: CRITICAL' : ':warning: Warning';
@@ -75,7 +93,7 @@ export function slackMessage(alert: Alert, grafanaUrl?: string): { text: string;
     },
   ];
   if (headlines.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fitLines('*Top headlines*', headlines) } });
-  const grafana = safeUrl(grafanaUrl ?? null);
+  const grafana = safeUrl(dashboardLink(alert, grafanaUrl));
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `alert ${alert.id}${grafana ? ` · <${grafana}|Grafana dashboard>` : ''}` }] });
   // `text` is the notification fallback, rendered as mrkdwn too: its dynamic part is escaped, the emoji code is not
   // (escaping put a zero-width space into `:rotating_light:`, which showed as text).
