@@ -21,7 +21,10 @@ export async function openForQuery(write: boolean): Promise<ClickHouseClient> {
   if (!endpoint) return (await openClickHouse(config)).client;
   if (write) throw new FinsentError('FINSENT_ERR_CLICKHOUSE_LOCKED', `the embedded ClickHouse is held by a running store, whose SQL endpoint (${endpoint}) is read-only: stop the pipeline to write`);
   // The client's own logger would print every refused statement as an ERROR with a stack; the CLI reports it.
-  return createClient({ url: endpoint, log: { level: ClickHouseLogLevel.OFF } });
+  const target = new URL(endpoint);
+  const [username, password] = [decodeURIComponent(target.username), decodeURIComponent(target.password)];
+  target.username = target.password = '';
+  return createClient({ url: target.toString().replace(/\/$/, ''), username, password, log: { level: ClickHouseLogLevel.OFF } });
 }
 
 /** The read endpoint a running store advertises for this data folder, if it answers (a crashed store leaves a stale file). */
@@ -32,7 +35,9 @@ async function runningStoreEndpoint(dataDir: string): Promise<string | undefined
   } catch {
     return undefined;
   }
-  const alive = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+  const ping = new URL('/ping', url);
+  ping.username = ping.password = '';
+  const alive = await fetch(ping, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
   return alive ? url : undefined;
 }
 

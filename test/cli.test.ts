@@ -62,6 +62,8 @@ describe('finsent CLI', () => {
       'SELECT 1; DROP TABLE alerts',
       "SELECT * FROM file('/etc/passwd', 'LineAsString')",
       "INSERT INTO FUNCTION file('stolen.txt', 'LineAsString') SELECT 'x'",
+      "SELECT file('/etc/hostname')",
+      `SELECT 'x' INTO OUTFILE '${join(dir.path, 'written.txt')}' FORMAT RawBLOB`,
     ]) {
       const r = await finsent(['query', sql], env);
       expect(r.code, sql).toBe(2);

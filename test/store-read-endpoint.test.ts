@@ -4,7 +4,7 @@
  * `@clickhouse/client` and curl-style GETs work, and nothing that writes gets through.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
@@ -59,15 +59,30 @@ describe('the running store answers read-only SQL', () => {
     expect(write.stderr).toContain('stop the pipeline to write');
   });
 
-  it('speaks enough of the ClickHouse HTTP interface for @clickhouse/client and a plain GET', async () => {
-    const client = createClient({ url: store.readUrl!, log: { level: ClickHouseLogLevel.OFF } });
+  it('speaks enough of the ClickHouse HTTP interface for @clickhouse/client and a plain GET, with its token', async () => {
+    const file = join(dataDir, READ_URL_FILE);
+    expect(statSync(file).mode & 0o077).toBe(0); // the token is the owner's alone
+    const advertised = new URL(readFileSync(file, 'utf8').trim());
+    const auth = { username: advertised.username, password: advertised.password };
+    const client = createClient({ url: store.readUrl!, ...auth, log: { level: ClickHouseLogLevel.OFF } });
     const rows = await (await client.query({ query: 'SELECT {n:UInt32} + 1 AS x, name FROM system.tables WHERE name = {t:String}', query_params: { n: 41, t: 'alerts' }, format: 'JSONEachRow' })).json<{ x: number; name: string }>();
     expect(rows).toEqual([{ x: 42, name: 'alerts' }]);
     await expect(client.command({ query: 'TRUNCATE TABLE alerts' })).rejects.toMatchObject({ code: '164' });
-    await expect(client.query({ query: "SELECT * FROM file('/etc/passwd', 'LineAsString')" })).rejects.toMatchObject({ code: '164' });
+    // What readonly = 1 alone lets through: the scalar file(), INTO OUTFILE, and either behind a second statement.
+    for (const query of [
+      "SELECT * FROM file('/etc/passwd', 'LineAsString')",
+      "SELECT file('/etc/hostname')",
+      "SELECT FiLe /* hidden */ ('/etc/hostname')",
+      `SELECT 'x' INTO OUTFILE '${join(dataDir, 'written.txt')}' FORMAT RawBLOB`,
+      "SELECT 1; SELECT file('/etc/hostname')",
+    ]) await expect(client.query({ query }), query).rejects.toMatchObject({ code: '164' });
+    expect(existsSync(join(dataDir, 'written.txt'))).toBe(false);
     await client.close();
-    const res = await fetch(`${store.readUrl}/?query=${encodeURIComponent('SELECT 1 + 1')}`);
+    const basic = `Basic ${Buffer.from(`default:${auth.password}`).toString('base64')}`;
+    const res = await fetch(`${store.readUrl}/?query=${encodeURIComponent('SELECT 1 + 1')}`, { headers: { authorization: basic } });
     expect(await res.text()).toBe('2\n');
+    // Without the token (a web page the analyst opens, another local user): refused.
+    expect((await fetch(`${store.readUrl}/?query=${encodeURIComponent('SELECT 1')}`)).status).toBe(401);
     expect(await (await fetch(`${store.readUrl}/ping`)).text()).toBe('Ok.\n');
   });
 

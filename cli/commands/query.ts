@@ -3,7 +3,7 @@
  * (CLICKHOUSE_URL, or the embedded database under FINSENT_DATA_DIR).
  */
 import { parseArgs } from 'node:util';
-import { errorMessage, type ClickHouseClient } from '@finsent/shared';
+import { errorMessage, fileAccessIn, type ClickHouseClient } from '@finsent/shared';
 import { loadStoreConfig, migrate, openClickHouse } from '@finsent/store';
 import { openForQuery, printRows, READONLY_REFUSED, type Row } from '../read-path.js';
 
@@ -53,7 +53,13 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write('ok\n');
       return 0;
     }
-    // Enforced by the engine, not by reading the SQL: stacked statements, INSERT INTO FUNCTION and file() all fail here.
+    // readonly = 1 does not stop the scalar file() nor INTO OUTFILE: judged on the engine's own parse first.
+    const refused = values.write ? undefined : await fileAccessIn(client, sql);
+    if (refused) {
+      process.stderr.write(`finsent query: refused, nothing changed: finsent query is read-only (${refused}; --write allows it)\n`);
+      return 2;
+    }
+    // Enforced by the engine, not by reading the SQL: stacked statements, INSERT INTO FUNCTION and table functions fail here.
     const settings = values.write ? {} : { readonly: '1' as const };
     const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings });
     const rows = await rs.json<Row>();

@@ -72,7 +72,33 @@ export async function createClickHouse(opts: ClickHouseOptions): Promise<{ clien
 export async function openEmbeddedReader(dataPath: string): Promise<ClickHouseClient> {
   const { createChdbConnection } = await import('chdb/connection');
   const client = createClient({ connection: createChdbConnection({ path: dataPath }) } as unknown as Parameters<typeof createClient>[0]);
-  await client.command({ query: 'SELECT 1', clickhouse_settings: { readonly: '1' } });
+  // Limits first (they can no longer be set once readonly is): the reader runs in the store's process, where one
+  // unbounded scan would take the memory the inserts need.
+  await client.command({
+    query: 'SELECT 1',
+    clickhouse_settings: { max_execution_time: 60, max_memory_usage: '2000000000', max_result_bytes: '268435456', result_overflow_mode: 'throw', readonly: '1' },
+  });
   return client;
+}
+
+/**
+ * Why a statement reaches the file system although `readonly = 1` (or undefined when it does not): ClickHouse's
+ * readonly mode refuses table functions but not the scalar `file()` nor `INTO OUTFILE`, which embedded chdb runs
+ * without a user_files_path. Judged on the engine's own formatting of the statement (`formatQuery`), so comments,
+ * case and spacing cannot hide either.
+ */
+export async function fileAccessIn(client: ClickHouseClient, sql: string): Promise<string | undefined> {
+  let formatted: string;
+  try {
+    const rows = await (await client.query({ query: 'SELECT formatQuery({q:String}) AS f', query_params: { q: sql }, format: 'JSONEachRow' })).json<{ f: string }>();
+    formatted = rows[0]?.f ?? '';
+  } catch {
+    // Several statements (chdb would run them all) or none it can parse: not judged, so not run.
+    return 'not one statement that ClickHouse can parse';
+  }
+  const code = formatted.replace(/'(?:[^'\\]|\\.)*'/g, "''"); // string literals say nothing about what runs
+  if (/\bINTO\s+OUTFILE\b/i.test(code)) return 'INTO OUTFILE writes a file';
+  if (/\bfile\s*\(/i.test(code)) return 'file() reads a file';
+  return undefined;
 }
 

@@ -4,7 +4,7 @@ import { commonConfigShape, env, loadConfig } from '@finsent/shared';
 export const storeConfigSchema = z.object({
   ...commonConfigShape,
   STORE_PORT: env.port(9403).describe('port of /metrics and /healthz'),
-  STORE_SQL_PORT: env.port(9413).describe('read-only ClickHouse-HTTP endpoint of the embedded database (on OPS_HOST); not served with CLICKHOUSE_URL'),
+  STORE_SQL_PORT: env.port(9413).describe('read-only ClickHouse-HTTP endpoint of the embedded database, on 127.0.0.1 only; not served with CLICKHOUSE_URL'),
   CLICKHOUSE_URL: env.optionalUrl().describe('ClickHouse server; unset = embedded chdb under FINSENT_DATA_DIR'),
   CLICKHOUSE_USER: z.string().optional(),
   CLICKHOUSE_PASSWORD: z.string().optional(),

@@ -74,7 +74,7 @@ export async function startStore(config: StoreConfig, logger: Logger = createLog
   let reader: ClickHouseClient | undefined;
   if (mode === 'embedded') {
     reader = await openEmbeddedReader(join(config.FINSENT_DATA_DIR, 'clickhouse'));
-    read = await startReadEndpoint({ client: reader, port: config.STORE_SQL_PORT, host: config.OPS_HOST, urlFile: join(config.FINSENT_DATA_DIR, READ_URL_FILE), logger });
+    read = await startReadEndpoint({ client: reader, port: config.STORE_SQL_PORT, urlFile: join(config.FINSENT_DATA_DIR, READ_URL_FILE), logger });
   }
 
   return {
