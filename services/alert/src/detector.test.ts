@@ -265,6 +265,16 @@ describe('SpikeDetector', () => {
       expect(d.futureItems).toBe(5);
     });
 
+    it('a trickle of items dated ahead does not keep the idle flush from closing the last real minute', () => {
+      const d = new SpikeDetector();
+      const obs = calm();
+      for (const o of obs) d.observe(o, o.publishedAtMs);
+      const last = obs[obs.length - 1]!.publishedAtMs;
+      // Every 5 s after the stream stopped, an item dated 2099.
+      for (let t = last + 5_000; t <= last + 60_000; t += 5_000) d.observe({ ...obs[0]!, id: `f${t}`, publishedAtMs: Date.UTC(2099, 0, 1) }, t);
+      expect(d.watermarkMs(last + 60_000)).toBeGreaterThanOrEqual(Math.floor(last / MIN) * MIN + MIN);
+    });
+
     it('in a backfill (event time hours behind the clock), items dated ahead close no minute of the stream', () => {
       const d = new SpikeDetector();
       // Processing time a day after the events: the detector replays history.

@@ -250,7 +250,9 @@ export class SpikeDetector {
     const suspect = dated.publishedAtMs > nowMs + this.config.latenessMs;
     if (suspect) this.futureItems++;
     const o = dated.publishedAtMs > nowMs ? { ...dated, publishedAtMs: nowMs } : dated;
-    if (nowMs - this.lastObservedAt >= this.config.partitionIdleMs) {
+    // Suspect items do not count as the stream flowing either: a trickle of them would keep the idle flush
+    // from ever closing the last real minute.
+    if (!suspect && nowMs - this.lastObservedAt >= this.config.partitionIdleMs) {
       // The stream resumes (or starts): hold the watermark where it was for a grace period, so that
       // partitions whose backlog arrives a few fetches later, even ones never seen yet, still count.
       // (Never below the hold already in force, and computed without it: a sparse stream, one item
@@ -259,7 +261,7 @@ export class SpikeDetector {
       this.resumedAt = nowMs;
     }
     this.dirty = true;
-    this.lastObservedAt = nowMs;
+    if (!suspect) this.lastObservedAt = nowMs;
     if (!suspect) {
       // A partition carrying only suspect items neither holds the watermark back nor moves it.
       const high = this.partitionHigh.get(o.partition);

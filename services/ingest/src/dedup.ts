@@ -30,6 +30,11 @@ export class SeenIds {
     if (this.ids.size > this.capacity) this.ids.delete(this.ids.keys().next().value as string);
   }
 
+  /** Forgets an id (a link id whose entry is now known by its own id). */
+  forget(id: string): void {
+    this.ids.delete(id);
+  }
+
   get size(): number {
     return this.ids.size;
   }

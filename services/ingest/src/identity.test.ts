@@ -78,4 +78,17 @@ describe('feed item identity', () => {
     expect(summary).toMatchObject({ published: 3, duplicates: 1 });
     expect(sent.map((r) => JSON.parse(String(r.value)).title).sort()).toEqual(['Beta cuts outlook', 'Delta files for IPO', 'Gamma names CFO']);
   });
+
+  it('publishes the next entries of a feed that lists one at a time, all linking to one page', async () => {
+    const seen = new SeenIds(1_000);
+    seen.add(stableId(canonicalUrl(HOME)!)); // the previous version published episode 1 under the link's id
+    const { publisher, sent } = publisherWith(seen);
+    const poll = async (n: number) => publisher.publish((await parseFeed(rssFeed([{ title: `Episode ${n} of the markets show`, link: HOME, guid: `ep-${n}` }]), 'application/rss+xml', 'rss:show')).entries);
+    expect(await poll(1)).toMatchObject({ published: 0, duplicates: 1 }); // known by its link: not again
+    expect(await poll(2)).toMatchObject({ published: 1, duplicates: 0 }); // the link no longer stands for it
+    expect(await poll(2)).toMatchObject({ published: 0, duplicates: 1 });
+    expect(await poll(1)).toMatchObject({ published: 0, duplicates: 1 }); // remembered by its own id now
+    expect(sent.map((r) => JSON.parse(String(r.value)).title)).toEqual(['Episode 2 of the markets show']);
+  });
 });
+

@@ -97,5 +97,8 @@ describe('implausible dates', () => {
     expect(at('Mon, 23 Nov 2026 10:00:00 GMT')).toBe('2026-11-23T10:00:00.000Z');
     expect(at('2026-11-23T11:59:00+01:00')).toBe('2026-11-23T10:59:00.000Z');
     expect(at('1998-06-30T12:00:00Z')).toBe('1998-06-30T12:00:00.000Z');
+    // New Year in another time zone: the stated year is UTC's plus or minus one.
+    expect(at('Wed, 01 Jan 2025 01:30:00 +0200')).toBe('2024-12-31T23:30:00.000Z');
+    expect(at('2024-12-31T22:00:00-05:00')).toBe('2025-01-01T03:00:00.000Z');
   });
 });

@@ -58,7 +58,8 @@ export function isoOrNull(value: string | Date | undefined): string | null {
   const d = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(d.getTime()) || d.getTime() < EARLIEST_PLAUSIBLE_MS) return null;
   const statedYear = typeof value === 'string' ? /(?<!\d)(\d{4})(?!\d)/.exec(value)?.[1] : undefined;
-  return statedYear !== undefined && Number(statedYear) !== d.getUTCFullYear() ? null : d.toISOString();
+  // A year off by one is a time zone at New Year (`Wed, 01 Jan 2025 01:30:00 +0200` is 2024 in UTC), not a misread.
+  return statedYear !== undefined && Math.abs(Number(statedYear) - d.getUTCFullYear()) > 1 ? null : d.toISOString();
 }
 
 const FEED_KINDS: ReadonlySet<RawItem['source_kind']> = new Set(['rss', 'atom', 'rdf']);

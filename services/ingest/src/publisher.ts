@@ -55,6 +55,7 @@ export class ItemPublisher {
     const summary: PublishSummary = { published: 0, duplicates: 0, filtered: 0, rejected: 0, nearDuplicates: 0, outcomes: [] };
     const fresh: RawItem[] = [];
     const inThisCall = new Set<string>();
+    const migrated: Array<{ item: RawItem; linkId: string }> = [];
     const rejects: Array<{ entry: SourceEntry; reason: string }> = [];
     const normalised = entries.map((entry) => ({ entry, r: normaliseEntry(entry, this.o.tickers, now) }));
     // Entries sharing one link in this call: their link id was one item's before ids came from guids.
@@ -75,8 +76,12 @@ export class ItemPublisher {
       }
       // Within this call too: a feed can list the same story twice. An entry whose own link was published
       // (under the link's id, before feed ids came from guids) is not published again under its new id.
-      const seenByLink = r.linkId !== undefined && linkUses.get(r.linkId) === 1 && this.o.seen.has(r.linkId);
-      if (this.o.seen.has(r.item.id) || inThisCall.has(r.item.id) || seenByLink) {
+      // The link id then stands for this entry alone: it is forgotten and the entry remembered by its own id, so a
+      // feed that lists one entry at a time, all linking to one page, publishes its next entries.
+      const seenByOwnId = this.o.seen.has(r.item.id) || inThisCall.has(r.item.id);
+      const seenByLink = !seenByOwnId && r.linkId !== undefined && linkUses.get(r.linkId) === 1 && this.o.seen.has(r.linkId);
+      if (seenByLink) migrated.push({ item: r.item, linkId: r.linkId! });
+      if (seenByOwnId || seenByLink) {
         summary.duplicates++;
         summary.outcomes.push({ status: 'duplicate', id: r.item.id });
         this.o.metrics.duplicates.inc({ source_kind: r.item.source_kind });
@@ -92,8 +97,15 @@ export class ItemPublisher {
     await this.o.producer.send(TOPIC_NAMES.raw, fresh.map((item) => ({ key: item.id, value: JSON.stringify(item) })));
     // Remembered only once Kafka acknowledged them: if the send fails, a retry publishes them again.
     for (const item of fresh) this.o.seen.add(item.id);
+    for (const { item, linkId } of migrated) {
+      this.o.seen.add(item.id);
+      this.o.seen.forget(linkId);
+    }
     // Only after the items are acknowledged: a crash in between republishes them (at-least-once), never loses them.
-    await this.o.seenLog?.record(fresh.map((item) => ({ id: item.id, headline: headlineOf(item) })));
+    const remembered = [...fresh, ...migrated.map((m) => m.item)];
+    if (remembered.length > 0) {
+      await this.o.seenLog?.record(remembered.map((item) => ({ id: item.id, headline: headlineOf(item) })), migrated.map((m) => m.linkId));
+    }
     for (const item of fresh) this.o.metrics.published.inc({ source_kind: item.source_kind });
     summary.published = fresh.length;
     summary.nearDuplicates = fresh.filter((item) => item.duplicate_of !== null).length;

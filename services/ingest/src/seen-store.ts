@@ -15,8 +15,12 @@ export const SEEN_TOPIC: TopicConfig = { topic: 'finsent.ingest-seen.v1', partit
 export class SeenLog {
   constructor(private readonly producer: BusProducer) {}
 
-  async record(items: Array<{ id: string; headline: string }>): Promise<void> {
-    await this.producer.send(SEEN_TOPIC.topic, items.map(({ id, headline }) => ({ key: id, value: JSON.stringify({ headline }) })));
+  async record(items: Array<{ id: string; headline: string }>, forgotten: string[] = []): Promise<void> {
+    await this.producer.send(SEEN_TOPIC.topic, [
+      ...items.map(({ id, headline }) => ({ key: id, value: JSON.stringify({ headline }) })),
+      // Compaction keeps each id's last record: a forgotten id stays forgotten after a restart.
+      ...forgotten.map((id) => ({ key: id, value: JSON.stringify({ forgotten: true }) })),
+    ]);
   }
 }
 
@@ -37,6 +41,15 @@ function recordedHeadline(value: Buffer | null): string | null {
   }
 }
 
+/** A record saying the id is forgotten (written by SeenLog.record). */
+function isForgotten(value: Buffer | null): boolean {
+  try {
+    return (JSON.parse(value?.toString('utf8') ?? '') as { forgotten?: unknown })?.forgotten === true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Reads the seen-id topic to its end. Fails (rather than starting half-loaded) after `timeoutMs`.
  * Headlines recorded before `headlinesSince` are not kept: the topic holds every id ever seen, and
@@ -52,11 +65,13 @@ export async function loadSeenIds(
   // A group of its own, never reused: this reader must start at the beginning every time.
   const groupId = `finsent-ingest-seen-load-${randomUUID()}`;
   const consumer = await bus.consumer({ groupId, topics: [SEEN_TOPIC.topic], fromBeginning: true, maxBytesPerPartition: 4 << 20 });
-  const records: Array<{ id: string; at: number; headline: string | null }> = [];
+  const records: Array<{ id: string; at: number; forgotten: boolean; headline: string | null }> = [];
   const started = Date.now();
   try {
     await consumer.run(async (batch) => {
-      for (const m of batch) if (m.key) records.push({ id: m.key, at: m.timestamp, headline: m.timestamp >= headlinesSince ? recordedHeadline(m.value) : null });
+      for (const m of batch) {
+        if (m.key) records.push({ id: m.key, at: m.timestamp, forgotten: isForgotten(m.value), headline: m.timestamp >= headlinesSince ? recordedHeadline(m.value) : null });
+      }
     });
     while ((await bus.lag(groupId, SEEN_TOPIC.topic)) > 0) {
       if (Date.now() - started > timeoutMs) {
@@ -70,8 +85,11 @@ export async function loadSeenIds(
   // Partitions are read one batch after another, not in time order: oldest first from here on.
   records.sort((a, b) => a.at - b.at);
   const seen = new SeenIds(capacity);
-  for (const r of records) seen.firstSighting(r.id);
+  for (const r of records) {
+    if (r.forgotten) seen.forget(r.id);
+    else seen.firstSighting(r.id);
+  }
   logger.info({ records: records.length, kept: seen.size, ms: Date.now() - started }, 'loaded seen item ids');
-  const headlines = records.flatMap(({ id, at, headline }) => (headline === null ? [] : [{ id, at, headline }]));
+  const headlines = records.flatMap(({ id, at, headline, forgotten }) => (headline === null || forgotten ? [] : [{ id, at, headline }]));
   return { seen, loaded: seen.size, headlines };
 }

@@ -79,6 +79,13 @@ describe('htmlToText on messy and hostile markup', () => {
     expect(htmlToText(once)).toBe('Fed & ECB hold');
   });
 
+  it('keeps the rest of a headline that names a tag it never closes', () => {
+    expect(htmlToText('Hackers slip &lt;script&gt; into npm packages')).toBe('Hackers slip into npm packages');
+    expect(htmlToText('Hackers slip <script> into npm packages')).toBe('Hackers slip into npm packages');
+    expect(htmlToText('a &lt;title&gt; b')).toBe('a b');
+    expect(htmlToText('<p>x</p><script>var a = 1;</script><p>y</p>')).toBe('x y');
+  });
+
   it('keeps text that merely mentions angle brackets', () => {
     expect(htmlToText('EPS &lt; estimates; margin <b>up</b> 3 > 2')).toBe('EPS < estimates; margin up 3 > 2');
   });

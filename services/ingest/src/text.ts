@@ -42,18 +42,26 @@ export const MAX_MARKUP_CHARS = 256 * 1024;
 function visibleText(html: string): string {
   const parts: string[] = [];
   let hidden = 0;
+  // Text inside a hidden element, kept aside: an element that is never closed (`Hackers slip <script> into npm`, a
+  // tag named in a headline) is no element at all, and its "content" is the rest of the headline.
+  let held: string[] = [];
   const parser = new Parser(
     {
       onopentagname(name) {
         if (HIDDEN_ELEMENTS.has(name)) hidden++;
         else if (BREAKING_ELEMENTS.has(name)) parts.push(' ');
       },
-      onclosetag(name) {
-        if (HIDDEN_ELEMENTS.has(name)) hidden = Math.max(0, hidden - 1);
-        else if (BREAKING_ELEMENTS.has(name)) parts.push(' ');
+      onclosetag(name, isImplied) {
+        if (HIDDEN_ELEMENTS.has(name)) {
+          hidden = Math.max(0, hidden - 1);
+          if (hidden === 0) {
+            if (isImplied) parts.push(' ', ...held);
+            held = [];
+          }
+        } else if (BREAKING_ELEMENTS.has(name)) parts.push(' ');
       },
       ontext(text) {
-        if (hidden === 0) parts.push(text);
+        (hidden === 0 ? parts : held).push(text);
       },
     },
     { decodeEntities: true, lowerCaseTags: true },
