@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
-import { FinsentError, type ClickHouseClient } from '@finsent/shared';
+import { FinsentError, errorMessage, type ClickHouseClient } from '@finsent/shared';
 import { READ_URL_FILE, loadStoreConfig, openClickHouse } from '@finsent/store';
 
 /** ClickHouse's READONLY error: the statement would write, change settings or reach outside the database. */
@@ -64,7 +64,24 @@ export function formatCsv(rows: Row[]): string {
   return [cols.map(q).join(','), ...rows.map((r) => cols.map((c) => q(cell(r[c]))).join(','))].join('\n') + '\n';
 }
 
-export function printRows(rows: Row[], format: 'table' | 'csv' | 'json'): void {
+export const FORMATS = ['table', 'csv', 'json'] as const;
+export type Format = (typeof FORMATS)[number];
+export const isFormat = (v: string | undefined): v is Format => FORMATS.includes(v as Format);
+
+/** Runs a shortcut's queries on the read path: the client is closed whatever happens, a failure is exit 1. */
+export async function withReadClient(command: string, work: (client: ClickHouseClient) => Promise<number>): Promise<number> {
+  const client = await openForQuery(false);
+  try {
+    return await work(client);
+  } catch (err) {
+    process.stderr.write(`finsent ${command}: ${errorMessage(err)}\n`);
+    return 1;
+  } finally {
+    await client.close();
+  }
+}
+
+export function printRows(rows: Row[], format: Format): void {
   process.stdout.write(format === 'json' ? `${JSON.stringify(rows, null, 2)}\n` : format === 'csv' ? formatCsv(rows) : formatTable(rows));
 }
 

@@ -1,7 +1,7 @@
 /** finsent alerts: the recent alerts with their headlines, on the same read path as finsent query. */
 import { parseArgs } from 'node:util';
 import { errorMessage } from '@finsent/shared';
-import { openForQuery, parseSince, printRows, type Row } from '../read-path.js';
+import { isFormat, parseSince, printRows, withReadClient, type Row } from '../read-path.js';
 
 const HELP = `Usage: finsent alerts [--since DURATION] [--limit N] [--format table|csv|json]
 
@@ -24,9 +24,9 @@ export async function run(argv: string[]): Promise<number> {
   const limit = Number(values.limit);
   if (since === undefined) return process.stderr.write(`finsent alerts: --since ${values.since}: expected a duration such as 30m, 1h, 2d\n`), 2;
   if (!Number.isInteger(limit) || limit < 1) return process.stderr.write(`finsent alerts: --limit ${values.limit}: expected a positive integer\n`), 2;
-  if (!['table', 'csv', 'json'].includes(values.format!)) return process.stderr.write('finsent alerts: --format must be table, csv or json\n'), 2;
-  const client = await openForQuery(false);
-  try {
+  const format = values.format;
+  if (!isFormat(format)) return process.stderr.write('finsent alerts: --format must be table, csv or json\n'), 2;
+  return withReadClient('alerts', async (client) => {
     const rows = await (await client.query({
       query: `SELECT formatDateTime(fired_at, '%Y-%m-%d %H:%i:%S') AS fired_utc, severity, scope, key,
                 round(negative_share, 2) AS negative, round(baseline_share, 2) AS baseline, round(z_score, 2) AS z,
@@ -36,13 +36,8 @@ export async function run(argv: string[]): Promise<number> {
       query_params: { since, limit },
       format: 'JSONEachRow',
     })).json<Row>();
-    if (rows.length === 0 && values.format === 'table') process.stdout.write(`no alert fired in the last ${values.since}\n`);
-    else printRows(rows, values.format as 'table' | 'csv' | 'json');
+    if (rows.length === 0 && format === 'table') process.stdout.write(`no alert fired in the last ${values.since}\n`);
+    else printRows(rows, format);
     return 0;
-  } catch (err) {
-    process.stderr.write(`finsent alerts: ${errorMessage(err)}\n`);
-    return 1;
-  } finally {
-    await client.close();
-  }
+  });
 }

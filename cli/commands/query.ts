@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { errorMessage, fileAccessIn, type ClickHouseClient } from '@finsent/shared';
 import { loadStoreConfig, migrate, openClickHouse } from '@finsent/store';
-import { openForQuery, printRows, READONLY_REFUSED, type Row } from '../read-path.js';
+import { isFormat, openForQuery, printRows, READONLY_REFUSED, type Row } from '../read-path.js';
 
 const HELP = `Usage: finsent query "SQL" [--format table|csv|json] [--param name=value ...] [--write]
 
@@ -33,7 +33,8 @@ export async function run(argv: string[]): Promise<number> {
   if (values.help) return process.stdout.write(HELP), 0;
   const sql = positionals.join(' ').trim();
   if (!sql) return process.stderr.write(`finsent query: no SQL given\n\n${HELP}`), 2;
-  if (!['table', 'csv', 'json'].includes(values.format!)) return process.stderr.write('finsent query: --format must be table, csv or json\n'), 2;
+  const format = values.format;
+  if (!isFormat(format)) return process.stderr.write('finsent query: --format must be table, csv or json\n'), 2;
   const params: Record<string, string> = {};
   for (const p of values.param ?? []) {
     const eq = p.indexOf('=');
@@ -63,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     const settings = values.write ? {} : { readonly: '1' as const };
     const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings });
     const rows = await rs.json<Row>();
-    printRows(rows, values.format as 'table' | 'csv' | 'json');
+    printRows(rows, format);
     return 0;
   } catch (err) {
     if (!values.write && (err as { code?: string }).code === READONLY_REFUSED) {

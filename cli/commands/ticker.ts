@@ -1,7 +1,7 @@
 /** finsent ticker T: one company's sentiment by hour and its latest headlines, on the same read path as finsent query. */
 import { parseArgs } from 'node:util';
 import { errorMessage } from '@finsent/shared';
-import { openForQuery, parseSince, printRows, type Row } from '../read-path.js';
+import { isFormat, parseSince, printRows, withReadClient, type Row } from '../read-path.js';
 
 const HELP = `Usage: finsent ticker TICKER [--since DURATION] [--headlines N] [--format table|csv|json]
 
@@ -27,10 +27,9 @@ export async function run(argv: string[]): Promise<number> {
   const headlines = Number(values.headlines);
   if (since === undefined) return process.stderr.write(`finsent ticker: --since ${values.since}: expected a duration such as 6h, 1d, 4w\n`), 2;
   if (!Number.isInteger(headlines) || headlines < 0) return process.stderr.write(`finsent ticker: --headlines ${values.headlines}: expected a whole number\n`), 2;
-  if (!['table', 'csv', 'json'].includes(values.format!)) return process.stderr.write('finsent ticker: --format must be table, csv or json\n'), 2;
-  const format = values.format as 'table' | 'csv' | 'json';
-  const client = await openForQuery(false);
-  try {
+  const format = values.format;
+  if (!isFormat(format)) return process.stderr.write('finsent ticker: --format must be table, csv or json\n'), 2;
+  return withReadClient('ticker', async (client) => {
     const params = { ticker, since, headlines };
     const hours = await (await client.query({
       query: `SELECT formatDateTime(hour, '%Y-%m-%d %H:00') AS hour_utc, total AS items, negative, round(negative_share, 2) AS negative_share
@@ -55,10 +54,5 @@ export async function run(argv: string[]): Promise<number> {
     if (format === 'table') process.stdout.write(`\n${ticker}: latest headlines, with the label the model gave ${ticker} in each\n`);
     printRows(latest, format);
     return 0;
-  } catch (err) {
-    process.stderr.write(`finsent ticker: ${errorMessage(err)}\n`);
-    return 1;
-  } finally {
-    await client.close();
-  }
+  });
 }

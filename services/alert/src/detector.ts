@@ -250,20 +250,20 @@ export class SpikeDetector {
     const suspect = dated.publishedAtMs > nowMs + this.config.latenessMs;
     if (suspect) this.futureItems++;
     const o = dated.publishedAtMs > nowMs ? { ...dated, publishedAtMs: nowMs } : dated;
-    // Suspect items do not count as the stream flowing either: a trickle of them would keep the idle flush
-    // from ever closing the last real minute.
-    if (!suspect && nowMs - this.lastObservedAt >= this.config.partitionIdleMs) {
-      // The stream resumes (or starts): hold the watermark where it was for a grace period, so that
-      // partitions whose backlog arrives a few fetches later, even ones never seen yet, still count.
-      // (Never below the hold already in force, and computed without it: a sparse stream, one item
-      // every few seconds, resumes at every item and would otherwise hold the watermark forever.)
-      this.heldWatermark = Math.max(this.heldWatermark, this.flowingWatermarkMs(this.lastObservedAt));
-      this.resumedAt = nowMs;
-    }
     this.dirty = true;
-    if (!suspect) this.lastObservedAt = nowMs;
+    // Suspect items count neither as the stream flowing (a trickle of them would keep the idle flush from ever
+    // closing the last real minute) nor for their partition (one carrying only them neither holds the watermark
+    // back nor moves it).
     if (!suspect) {
-      // A partition carrying only suspect items neither holds the watermark back nor moves it.
+      if (nowMs - this.lastObservedAt >= this.config.partitionIdleMs) {
+        // The stream resumes (or starts): hold the watermark where it was for a grace period, so that
+        // partitions whose backlog arrives a few fetches later, even ones never seen yet, still count.
+        // (Never below the hold already in force, and computed without it: a sparse stream, one item
+        // every few seconds, resumes at every item and would otherwise hold the watermark forever.)
+        this.heldWatermark = Math.max(this.heldWatermark, this.flowingWatermarkMs(this.lastObservedAt));
+        this.resumedAt = nowMs;
+      }
+      this.lastObservedAt = nowMs;
       const high = this.partitionHigh.get(o.partition);
       if (!high || o.publishedAtMs > high.eventMs) this.partitionHigh.set(o.partition, { eventMs: o.publishedAtMs, seenAt: nowMs });
       else high.seenAt = nowMs;

@@ -33,13 +33,16 @@ export interface StoreService extends RunningService {
   readUrl: string | undefined;
 }
 
+/** Where the embedded ClickHouse keeps its data: the writer's and the read endpoint's session share it. */
+const embeddedDataPath = (config: StoreConfig) => join(config.FINSENT_DATA_DIR, 'clickhouse');
+
 export function openClickHouse(config: StoreConfig) {
   return createClickHouse({
     url: config.CLICKHOUSE_URL,
     username: config.CLICKHOUSE_USER,
     password: config.CLICKHOUSE_PASSWORD,
     database: config.CLICKHOUSE_DATABASE,
-    dataPath: join(config.FINSENT_DATA_DIR, 'clickhouse'),
+    dataPath: embeddedDataPath(config),
   });
 }
 
@@ -73,7 +76,7 @@ export async function startStore(config: StoreConfig, logger: Logger = createLog
   let read: ReadEndpoint | undefined;
   let reader: ClickHouseClient | undefined;
   if (mode === 'embedded') {
-    reader = await openEmbeddedReader(join(config.FINSENT_DATA_DIR, 'clickhouse'));
+    reader = await openEmbeddedReader(embeddedDataPath(config));
     read = await startReadEndpoint({ client: reader, port: config.STORE_SQL_PORT, urlFile: join(config.FINSENT_DATA_DIR, READ_URL_FILE), logger });
   }
 
