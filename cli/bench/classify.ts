@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { ITEM_SCHEMA_VERSION, TOPIC_NAMES, TOPIC_SPECS, createKafkajsBus, createLogger, errorMessage, sleep, type EntityMention } from '@finsent/shared';
 import { ClassifierModel, loadClassifyConfig, type EncodedText } from '@finsent/classify';
-import { COMPANIES_FILE, TickerExtractor, stableId } from '@finsent/ingest';
+import { TickerExtractor, stableId } from '@finsent/ingest';
 import { ensureKafkaJars, startKafkaBroker } from '../../infra/kafka/broker.js';
 import { runCommand } from '../../infra/run-command.js';
 import { tempDirFor } from '../temp.js';
@@ -56,7 +56,7 @@ interface BenchText {
 
 /** The sample's headlines that name one or two companies, with the tagger's entities (headline-length news). */
 function headlines(): BenchText[] {
-  const tagger = TickerExtractor.fromFile(COMPANIES_FILE);
+  const tagger = TickerExtractor.fromFile();
   return readFileSync(`${ROOT}cli/sample/headlines.ndjson`, 'utf8').trim().split('\n')
     .map((l) => (JSON.parse(l) as { title: string }).title)
     .map((text) => ({ text, entities: tagger.entities(text) }))

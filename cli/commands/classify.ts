@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { createLogger, errorMessage } from '@finsent/shared';
 import { ClassifierModel, findTargets, loadClassifyConfig, type CharSpan } from '@finsent/classify';
-import { COMPANIES_FILE, TickerExtractor } from '@finsent/ingest';
+import { TickerExtractor } from '@finsent/ingest';
 import { checkReadable, detectFormat, readRecords } from '../input-records.js';
 import { progressBar } from '../progress.js';
 
@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   let pending: Array<Record<string, unknown>> = [];
   let scored = 0;
   let skipped = 0;
-  const tagger = TickerExtractor.fromFile(COMPANIES_FILE);
+  const tagger = TickerExtractor.fromFile();
   const flush = async () => {
     if (pending.length === 0) return;
     const targets = pending.map((r) => entityTargets(r, tagger));

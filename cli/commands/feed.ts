@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '@finsent/shared';
-import { COMPANIES_FILE, TickerExtractor, fetchBounded, normaliseEntry, parseFeed } from '@finsent/ingest';
+import { TickerExtractor, fetchBounded, normaliseEntry, parseFeed } from '@finsent/ingest';
 
 const HELP = `Usage: finsent feed <url-or-file> [--timeout-ms N] [--max-bytes N] [--allow-private]
 
@@ -40,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
     const { body, contentType } = isUrl ? await fetchFeed(target, Number(values['timeout-ms'] ?? 10_000), Number(values['max-bytes'] ?? 5 * 1024 * 1024), values['allow-private'] ?? false) : { body: await readFile(target), contentType: '' };
     const source = isUrl ? `rss:${new URL(target).hostname}` : `file:${target.split('/').pop()}`;
     const { entries } = await parseFeed(body, contentType, source);
-    const tickers = TickerExtractor.fromFile(COMPANIES_FILE);
+    const tickers = TickerExtractor.fromFile();
     let printed = 0;
     for (const [i, entry] of entries.entries()) {
       const r = normaliseEntry(entry, tickers);

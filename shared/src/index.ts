@@ -1,5 +1,6 @@
 export * from './contracts.js';
 export * from './labels.js';
+export * from './companies.js';
 export * from './errors.js';
 export * from './config.js';
 export * from './logger.js';

@@ -4,6 +4,7 @@ import {
   TOPIC_SPECS,
   createKafkajsBus,
   createLogger,
+  companyNames,
   createRegistry,
   reportConsumerLag,
   startOpsServer,
@@ -37,7 +38,7 @@ export async function startAlert(config: AlertConfig, logger: Logger = createLog
   const delivery = { maxAttempts: config.ALERT_DELIVERY_ATTEMPTS, timeoutMs: config.ALERT_DELIVERY_TIMEOUT_MS, baseBackoffMs: 500, logger };
   const notifiers: Notifier[] = [];
   if (config.ALERT_WEBHOOK_URL) notifiers.push(new WebhookNotifier(config.ALERT_WEBHOOK_URL, config.ALERT_WEBHOOK_SECRET, delivery));
-  if (config.SLACK_WEBHOOK_URL) notifiers.push(new SlackNotifier(config.SLACK_WEBHOOK_URL, { ...delivery, grafanaUrl: config.GRAFANA_URL }));
+  if (config.SLACK_WEBHOOK_URL) notifiers.push(new SlackNotifier(config.SLACK_WEBHOOK_URL, { ...delivery, grafanaUrl: config.GRAFANA_URL, companyNames: companyNames() }));
   if (notifiers.length === 0) logger.warn('no ALERT_WEBHOOK_URL or SLACK_WEBHOOK_URL: alerts go to the alerts topic and the log only');
   const bus = createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-alert', logger });
   await bus.ensureTopics([...TOPIC_SPECS, SIGNALS_TOPIC_SPEC]);

@@ -6,7 +6,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import type { Alert } from '@finsent/shared';
+import { companyNames, type Alert } from '@finsent/shared';
 import { SlackNotifier, dashboardLink, escapeMrkdwn, slackMessage } from './slack-notifier.js';
 
 interface Hit { at: number; body: { text?: string; blocks?: Array<{ type: string; text?: { text: string }; fields?: Array<{ text: string }>; elements?: Array<{ text: string }> }> }; headers: IncomingHttpHeaders }
@@ -102,6 +102,18 @@ describe('SlackNotifier', () => {
     expect(u.searchParams.get('var-ticker')).toBe('BRK.B');
     expect(Number(u.searchParams.get('from'))).toBe(Date.parse(alert.window_start) - 3_600_000);
     expect(dashboardLink(alert, undefined)).toBeNull();
+  });
+
+  it('names the company beside a ticker the bundled list knows, in the header and the fallback text', () => {
+    const names = companyNames();
+    const m = slackMessage({ ...alert, scope: 'ticker', key: 'JPM' }, undefined, names);
+    const header = (m.blocks[0] as { text: { text: string } }).text.text;
+    expect(header).toContain(`ticker JPM (${names.get('JPM')})`);
+    expect(names.get('JPM')).toMatch(/JPMorgan/);
+    expect(m.text).toContain('ticker JPM (JPMorgan');
+    // A ticker the list does not know keeps the bare symbol; a topic alert never looks a name up.
+    expect((slackMessage({ ...alert, scope: 'ticker', key: 'ZZZQ' }, undefined, names).blocks[0] as { text: { text: string } }).text.text).toMatch(/ticker ZZZQ$/);
+    expect((slackMessage(alert, undefined, names).blocks[0] as { text: { text: string } }).text.text).toMatch(/topic Financials$/);
   });
 
   it('shows the emoji in the fallback text and dates in each reader\'s time zone', () => {

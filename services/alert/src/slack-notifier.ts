@@ -69,8 +69,15 @@ export function dashboardLink(alert: Alert, grafanaUrl: string | undefined): str
   return url.toString();
 }
 
-export function slackMessage(alert: Alert, grafanaUrl?: string): { text: string; blocks: unknown[] } {
-  const scope = alert.scope === 'market' ? 'market-wide' : `${alert.scope} ${alert.key}`;
+/** What spiked, in words: a ticker with its company's name when the bundled list knows it ("ticker AAPL (Apple Inc.)"). */
+export function scopeLabel(alert: Alert, companyNames?: ReadonlyMap<string, string>): string {
+  if (alert.scope === 'market') return 'market-wide';
+  const name = alert.scope === 'ticker' ? companyNames?.get(alert.key) : undefined;
+  return `${alert.scope} ${alert.key}${name ? ` (${name})` : ''}`;
+}
+
+export function slackMessage(alert: Alert, grafanaUrl?: string, companyNames?: ReadonlyMap<string, string>): { text: string; blocks: unknown[] } {
+  const scope = scopeLabel(alert, companyNames);
   const icon = alert.severity === 'critical' ? ':rotating_light: CRITICAL' : ':warning: Warning';
   const title = `${icon}: negative spike, ${scope}`;
   const minutes = Math.round((Date.parse(alert.window_end) - Date.parse(alert.window_start)) / 60_000);
@@ -105,10 +112,10 @@ export class SlackNotifier implements Notifier {
   readonly name = 'slack';
   constructor(
     private readonly webhookUrl: string,
-    private readonly o: HttpPostOptions & { grafanaUrl?: string | undefined },
+    private readonly o: HttpPostOptions & { grafanaUrl?: string | undefined; companyNames?: ReadonlyMap<string, string> },
   ) {}
 
   deliver(alert: Alert, signal?: AbortSignal): Promise<DeliveryResult> {
-    return postWithRetries(this.webhookUrl, JSON.stringify(slackMessage(alert, this.o.grafanaUrl)), () => ({}), this.o, this.name, signal);
+    return postWithRetries(this.webhookUrl, JSON.stringify(slackMessage(alert, this.o.grafanaUrl, this.o.companyNames)), () => ({}), this.o, this.name, signal);
   }
 }

@@ -4,7 +4,6 @@ import { commonConfigShape, env, loadConfig } from '@finsent/shared';
 import { DEFAULT_NEAR_DUP } from './near-dup.js';
 
 export const DEFAULT_FEEDS_FILE = fileURLToPath(new URL('../feeds.json', import.meta.url));
-export const COMPANIES_FILE = fileURLToPath(new URL('../data/companies.json', import.meta.url));
 
 /** A comma-separated list; each element trimmed, empty ones dropped, then checked by `item`. */
 const list = (item: z.ZodType<string, string>) =>

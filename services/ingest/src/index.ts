@@ -13,7 +13,7 @@ import {
   type RouteHandler,
   type RunningService,
 } from '@finsent/shared';
-import { COMPANIES_FILE, type IngestConfig } from './config.js';
+import type { IngestConfig } from './config.js';
 import { SeenIds } from './dedup.js';
 import { ingestMetrics } from './metrics.js';
 import { NearDupIndex } from './near-dup.js';
@@ -31,7 +31,6 @@ export { parseFeed } from './sources/feed-parser.js';
 export { fetchBounded } from './sources/http-fetch.js';
 export { normaliseEntry, stableId } from './item.js';
 export { TickerExtractor } from './tickers.js';
-export { COMPANIES_FILE } from './config.js';
 export { SEEN_TOPIC } from './seen-store.js';
 
 const FeedListSchema = z.array(
@@ -56,7 +55,7 @@ export function loadFeeds(config: IngestConfig): FeedConfig[] {
 export async function createItemPublisher(bus: Bus, logger: Logger, dedupCapacity = 1_000_000): Promise<{ publisher: ItemPublisher; close(): Promise<void> }> {
   await bus.ensureTopics(TOPIC_SPECS);
   const producer = await bus.producer();
-  const publisher = new ItemPublisher({ producer, seen: new SeenIds(dedupCapacity), tickers: TickerExtractor.fromFile(COMPANIES_FILE), metrics: ingestMetrics(createRegistry('replay')), logger, nearDup: new NearDupIndex() });
+  const publisher = new ItemPublisher({ producer, seen: new SeenIds(dedupCapacity), tickers: TickerExtractor.fromFile(), metrics: ingestMetrics(createRegistry('replay')), logger, nearDup: new NearDupIndex() });
   return { publisher, close: () => producer.close() };
 }
 
@@ -88,7 +87,7 @@ export async function startIngest(config: IngestConfig, logger: Logger = createL
     }
   }
   const seenLog = config.INGEST_DEDUP_PERSIST ? new SeenLog(producer) : undefined;
-  const publisher = new ItemPublisher({ producer, seen, tickers: TickerExtractor.fromFile(COMPANIES_FILE), metrics, logger, nearDup, seenLog, languages: config.INGEST_LANGUAGES });
+  const publisher = new ItemPublisher({ producer, seen, tickers: TickerExtractor.fromFile(), metrics, logger, nearDup, seenLog, languages: config.INGEST_LANGUAGES });
   const userAgent = 'finsent-ingest/0.1 (+https://github.com/finsent)';
   const poller = new FeedPoller({
     feeds,

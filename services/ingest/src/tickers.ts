@@ -1,18 +1,10 @@
 /**
  * Tickers mentioned in a text: cashtags ($AAPL), exchange tags ("(NYSE: JPM)") and company names
- * from the bundled list (data/companies.json, see data/README.md). Names that are also ordinary
+ * from the bundled list (shared/data/companies.json, see shared/data/README.md). Names that are also ordinary
  * words ("ambiguous": Apple, Shell, Target…) only count next to a company cue such as "shares",
  * "Inc" or "'s earnings", so "apple harvest" tags nothing.
  */
-import { readFileSync } from 'node:fs';
-import { MAX_ENTITIES, type EntityMention } from '@finsent/shared';
-
-export interface Company {
-  ticker: string;
-  name: string;
-  aliases: string[];
-  ambiguous?: boolean;
-}
+import { COMPANIES_FILE, MAX_ENTITIES, loadCompanies, type Company, type EntityMention } from '@finsent/shared';
 
 const COMPANY_CUE = String.raw`(?:'s|’s|\s+(?:Inc|Corp|Corporation|Co|Ltd|Plc|PLC|AG|SA|NV|Group|Holdings|shares?|stock|stake|CEO|CFO|chief|board|earnings|results|revenue|profit|sales|guidance|investors|bonds|said|says|to\s+(?:buy|acquire|cut|sell|raise))\b)`;
 
@@ -36,8 +28,9 @@ export class TickerExtractor {
     }
   }
 
-  static fromFile(path: string): TickerExtractor {
-    return new TickerExtractor(JSON.parse(readFileSync(path, 'utf8')) as Company[]);
+  /** The bundled list, or another file in its format. */
+  static fromFile(path = COMPANIES_FILE): TickerExtractor {
+    return new TickerExtractor(loadCompanies(path));
   }
 
   extract(text: string): string[] {
