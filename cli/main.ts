@@ -8,7 +8,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   eval: { summary: 'accuracy, macro-F1 and confusion matrix of the model on a labelled NDJSON/CSV file', load: () => import('./commands/eval.js') },
   replay: { summary: 'publish an NDJSON file of items to the raw topic', load: () => import('./commands/replay.js') },
   feed: { summary: 'dry run: print one feed (URL or file) as normalised NDJSON items, publish nothing', load: () => import('./commands/feed.js') },
-  service: { summary: 'run one service in the foreground: ingest | classify | store | alert', load: () => import('./commands/service.js') },
+  service: { summary: 'run one service in the foreground: ingest | classify | store | alert | live', load: () => import('./commands/service.js') },
   migrate: { summary: 'apply ClickHouse migrations to the configured database', load: () => import('./commands/query.js').then((m) => ({ run: m.runMigrate })) },
   bench: { summary: 'benchmarks: classify (bare model vs the service) | e2e (the whole pipeline at a sustained rate)', load: () => import('./commands/bench.js') },
   backtest: { summary: 'score the spike detector on a labelled stream (generated, or --in FILE) in simulated time', load: () => import('./commands/backtest.js') },

@@ -2,11 +2,8 @@
  * How the CLI reads ClickHouse for analysts (`finsent query`, `finsent alerts`, `finsent ticker`): the configured
  * server, the embedded database, or a running store's read-only endpoint; rows printed as a table, CSV or JSON.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
-import { FinsentError, errorMessage, type ClickHouseClient } from '@finsent/shared';
-import { READ_URL_FILE, loadStoreConfig, openClickHouse } from '@finsent/store';
+import { FinsentError, errorMessage, runningStoreEndpoint, storeEndpointClient, type ClickHouseClient } from '@finsent/shared';
+import { loadStoreConfig, openClickHouse } from '@finsent/store';
 
 /** ClickHouse's READONLY error: the statement would write, change settings or reach outside the database. */
 export const READONLY_REFUSED = '164';
@@ -20,25 +17,7 @@ export async function openForQuery(write: boolean): Promise<ClickHouseClient> {
   const endpoint = config.CLICKHOUSE_URL ? undefined : await runningStoreEndpoint(config.FINSENT_DATA_DIR);
   if (!endpoint) return (await openClickHouse(config)).client;
   if (write) throw new FinsentError('FINSENT_ERR_CLICKHOUSE_LOCKED', `the embedded ClickHouse is held by a running store, whose SQL endpoint (${endpoint}) is read-only: stop the pipeline to write`);
-  // The client's own logger would print every refused statement as an ERROR with a stack; the CLI reports it.
-  const target = new URL(endpoint);
-  const [username, password] = [decodeURIComponent(target.username), decodeURIComponent(target.password)];
-  target.username = target.password = '';
-  return createClient({ url: target.toString().replace(/\/$/, ''), username, password, log: { level: ClickHouseLogLevel.OFF } });
-}
-
-/** The read endpoint a running store advertises for this data folder, if it answers (a crashed store leaves a stale file). */
-async function runningStoreEndpoint(dataDir: string): Promise<string | undefined> {
-  let url: string;
-  try {
-    url = readFileSync(join(dataDir, READ_URL_FILE), 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-  const ping = new URL('/ping', url);
-  ping.username = ping.password = '';
-  const alive = await fetch(ping, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
-  return alive ? url : undefined;
+  return storeEndpointClient(endpoint);
 }
 
 export type Row = Record<string, unknown>;

@@ -10,7 +10,7 @@ import { sleep } from '@finsent/shared';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
-export type ServiceName = 'ingest' | 'classify' | 'store' | 'alert';
+export type ServiceName = 'ingest' | 'classify' | 'store' | 'alert' | 'live';
 
 export class ServiceProcess {
   private proc: ChildProcess | undefined;

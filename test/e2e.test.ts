@@ -2,7 +2,8 @@
  * End to end on real parts: a local HTTP server serves an RSS feed → ingest → Kafka → classify
  * (the shipped ONNX model) → Kafka → store → embedded ClickHouse, and alert → a local webhook
  * receiver that checks the HMAC signature. Poison messages injected on the raw topic must end up
- * on the dead-letter topic with their reason while valid items keep flowing.
+ * on the dead-letter topic with their reason while valid items keep flowing. The live view, read in a real
+ * headless Chromium, draws the charts and the alert and follows new items as they are stored.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,9 @@ import { loadIngestConfig, startIngest } from '@finsent/ingest';
 import { loadClassifyConfig, startClassify } from '@finsent/classify';
 import { loadStoreConfig, startStore, type StoreService } from '@finsent/store';
 import { loadAlertConfig, startAlert } from '@finsent/alert';
+import { loadLiveConfig, startLive, type LiveService } from '@finsent/live';
 import { startWebhookSink, type WebhookSink } from '../cli/webhook-sink.js';
+import { artifactPath, launchChromium } from './support/browser.js';
 import { brokers, tempDir, testLogger, waitFor } from './support/env.js';
 import { rss, serveFeeds, type FeedItem } from './support/rss.js';
 
@@ -74,6 +77,7 @@ describe('pipeline end to end', () => {
   let feeds: Awaited<ReturnType<typeof serveFeeds>>;
   let sink: WebhookSink;
   let store: StoreService;
+  let live: LiveService;
   const services: RunningService[] = [];
   const kafka = new Kafka({ clientId: 'e2e-probe', brokers: [brokers()], logLevel: logLevel.NOTHING });
 
@@ -83,7 +87,8 @@ describe('pipeline end to end', () => {
     const env = {
       KAFKA_BROKERS: brokers(),
       FINSENT_DATA_DIR: dir.path,
-      STORE_PORT: '0', STORE_SQL_PORT: '0', CLASSIFY_PORT: '0', ALERT_PORT: '0', INGEST_PORT: '0',
+      STORE_PORT: '0', STORE_SQL_PORT: '0', CLASSIFY_PORT: '0', ALERT_PORT: '0', INGEST_PORT: '0', LIVE_PORT: '0',
+      LIVE_REFRESH_MS: '500',
       STORE_BATCH_WAIT_MS: '200',
       ALERT_WEBHOOK_URL: sink.url,
       ALERT_WEBHOOK_SECRET: secret,
@@ -100,6 +105,9 @@ describe('pipeline end to end', () => {
     services.push(await startClassify(loadClassifyConfig(env), testLogger('classify')));
     services.push(await startAlert(loadAlertConfig(env), testLogger('alert')));
     services.push(await startIngest(loadIngestConfig(env), testLogger('ingest')));
+    // Reads the embedded ClickHouse through the store's read endpoint, as under `finsent start`.
+    live = await startLive(loadLiveConfig(env), testLogger('live'));
+    services.push(live);
   }, 180_000);
 
   afterAll(async () => {
@@ -229,5 +237,57 @@ describe('pipeline end to end', () => {
       const rows = await (await store.client.query({ query: 'SELECT count() AS n FROM v_items WHERE id = {id:String}', query_params: { id: valid.id }, format: 'JSONEachRow' })).json<{ n: string }>();
       return Number(rows[0]!.n) === 1;
     });
+  });
+
+  it('the live view draws the charts and the alert in Chromium, and follows new items as they are stored', async () => {
+    const alert = sink.received[0]!;
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      // A script error or a refused resource (the page's CSP allows nothing from elsewhere) fails the test.
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(e.message));
+      page.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
+      await page.goto(live.url);
+      await page.waitForSelector('[data-testid=market] canvas', { timeout: 20_000 });
+      // The market chart has drawn its negative-share line: red pixels on the canvas, not just axes.
+      const redPixels = await page.$eval('[data-testid=market] canvas', (canvas) => {
+        const c = canvas as HTMLCanvasElement;
+        const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < px.length; i += 4) if (px[i]! > 200 && px[i + 1]! < 140 && px[i + 2]! < 140 && px[i + 3]! > 0) n++;
+        return n;
+      });
+      expect(redPixels).toBeGreaterThan(100);
+      expect(await page.locator('[data-testid=topic-charts] .topic canvas').count()).toBeGreaterThan(1);
+      const alertItem = page.locator(`[data-alert-id="${alert.id}"]`);
+      expect(await alertItem.innerText()).toContain(alert.headlines[0]!.title);
+
+      // A new item reaches the open page without a reload: the count of items shown grows and the headline appears.
+      const shown = Number(await page.locator('[data-testid=items-in-window]').innerText());
+      const title = 'Vandelay Bank collapses into bankruptcy, wiping out shareholders';
+      const producer = kafka.producer();
+      await producer.connect();
+      const now = new Date().toISOString();
+      await producer.send({ topic: TOPIC_NAMES.raw, messages: [{ key: 'd'.repeat(32), value: JSON.stringify({
+        schema_version: 1, id: 'd'.repeat(32), source: 'test:live', source_kind: 'push', url: 'https://fixtures.example.com/live/1', title, text: title,
+        published_at: now, fetched_at: now, tickers: [],
+      }) }] });
+      await producer.disconnect();
+      await page.waitForFunction((n) => Number(document.querySelector('[data-testid=items-in-window]')?.textContent) > n, shown, { timeout: 60_000 });
+      await page.locator('[data-testid=negative-headlines]').getByText(title).waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: artifactPath('live-view.png'), fullPage: true });
+
+      // A ticker page: the two-company headline carries Goldman's own (negative) sentiment there.
+      await page.goto(new URL('/ticker/GS', live.url).toString());
+      await page.waitForSelector('[data-testid=ticker-chart] canvas', { timeout: 20_000 });
+      expect(await page.locator('h1').innerText()).toMatch(/^GS\s+.*Goldman Sachs/);
+      const mixed = page.locator('[data-testid=ticker-headlines] li', { hasText: MIXED.title });
+      expect(await mixed.locator('.badge').innerText()).toMatch(/negative/i);
+      await page.screenshot({ path: artifactPath('live-view-ticker.png'), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });

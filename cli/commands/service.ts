@@ -17,6 +17,10 @@ const SERVICES: Record<string, () => Promise<RunningService>> = {
     const m = await import('@finsent/alert');
     return m.startAlert(m.loadAlertConfig(), createLogger('alert'));
   },
+  live: async () => {
+    const m = await import('@finsent/live');
+    return m.startLive(m.loadLiveConfig(), createLogger('live'));
+  },
 };
 
 export async function run(argv: string[]): Promise<number> {

@@ -34,7 +34,8 @@ Runs the whole pipeline locally until Ctrl-C:
   --no-feeds       do not poll the configured RSS feeds (FEEDS_FILE / FEEDS)
   --fresh          delete the data folder first
 Alerts go to ALERT_WEBHOOK_URL if set, else to a local sink that prints them here.
-Service logs: <data>/logs/<service>.log. Metrics: http://127.0.0.1:9401-9404/metrics.
+Live view (charts, alerts, headlines, ticker pages): http://127.0.0.1:9405/ (LIVE_PORT).
+Service logs: <data>/logs/<service>.log. Metrics: http://127.0.0.1:9401-9405/metrics.
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -84,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
     (stopped ??= (async () => {
       shuttingDown = true;
       say('stopping (each service commits what it processed)…');
-      for (const name of ['ingest', 'classify', 'alert', 'store']) {
+      for (const name of ['live', 'ingest', 'classify', 'alert', 'store']) {
         await children.find((x) => x.name === name)?.stop();
         if (name === 'store' && store) await store.stop();
       }
@@ -137,6 +138,7 @@ export async function run(argv: string[]): Promise<number> {
       };
       children.push(service);
       await service.start();
+      return service;
     };
 
     if (process.env.CLICKHOUSE_URL) {
@@ -153,7 +155,9 @@ export async function run(argv: string[]): Promise<number> {
     say(`store up (ClickHouse ${process.env.CLICKHOUSE_URL ? 'server' : `embedded at ${join(dataDir, 'data/clickhouse')}; read-only SQL over HTTP at ${store?.readUrl}`})`);
     await Promise.all([startService('classify', 9402), startService('alert', 9404)]);
     await startService('ingest', 9401);
-    say('all services healthy: ingest :9401, classify :9402, store :9403, alert :9404 (/metrics, /healthz)');
+    const liveView = await startService('live', Number(env.LIVE_PORT ?? 9405));
+    say('all services healthy: ingest :9401, classify :9402, store :9403, alert :9404, live :9405 (/metrics, /healthz)');
+    say(`live view: http://127.0.0.1:${liveView.opsPort}/`);
 
     let lastStatus = '';
     const status = async () => {

@@ -15,6 +15,9 @@ export const SCHEMA_VERSION = 1 as const;
 export const ITEM_SCHEMA_VERSION = 2 as const;
 export const ITEM_SCHEMA_VERSIONS = [1, 2] as const;
 
+/** A ticker as the contract carries it: US symbols plain (`BRK.B`), others with an exchange suffix (`SAP.DE`). */
+export const TICKER_PATTERN = /^[A-Z][A-Z0-9.\-]{0,9}$/;
+
 /** At most this many entities per item are tagged and scored (each costs a masked mean, not an encoder pass). */
 export const MAX_ENTITIES = 16;
 
@@ -44,7 +47,7 @@ const webUrl = z.string().url().refine((u) => /^https?:\/\//i.test(u), { message
  */
 const mentionShape = {
   name: z.string().min(1).max(200),
-  ticker: z.string().regex(/^[A-Z][A-Z0-9.\-]{0,9}$/).nullable(),
+  ticker: z.string().regex(TICKER_PATTERN).nullable(),
   start: z.number().int().nonnegative(),
   end: z.number().int().positive(),
 };
@@ -80,7 +83,7 @@ export const RawItemSchema = z.object({
   lang: z.string().min(2).max(8).default('en'),
   published_at: storableTime,
   fetched_at: storableTime,
-  tickers: z.array(z.string().regex(/^[A-Z][A-Z0-9.\-]{0,9}$/)).max(50).default([]),
+  tickers: z.array(z.string().regex(TICKER_PATTERN)).max(50).default([]),
   /** Id of an earlier item this one near-duplicates (reprint, light rewording), if any. */
   duplicate_of: z.string().nullable().default(null),
   /** 1 = entirely new story, 0 = exact reprint. Alerting weights counts by it. */

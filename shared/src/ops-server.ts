@@ -1,7 +1,8 @@
 /**
  * The operations endpoint every service exposes: `GET /metrics` (Prometheus text format from
  * the service's own registry) and `GET /healthz` (200 when healthy, 503 otherwise, JSON body with
- * the checks). Extra routes (e.g. a push-ingest endpoint) can be mounted by path.
+ * the checks). Extra routes (e.g. a push-ingest endpoint) can be mounted by path, and a fallback answers the rest
+ * (the live view's pages, whose paths carry a ticker).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,6 +32,8 @@ export async function startOpsServer(opts: {
   registry: Registry;
   health: HealthCheck;
   routes?: Record<string, RouteHandler>;
+  /** Answers every path that is not /metrics, /healthz or a route; unset: 404. */
+  fallback?: RouteHandler;
 }): Promise<OpsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -54,6 +57,7 @@ export async function startOpsServer(opts: {
     }
     const route = opts.routes?.[path];
     if (route) return route(req, res);
+    if (opts.fallback) return opts.fallback(req, res);
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: 'not_found', path }));
   }

@@ -5,6 +5,7 @@ import {
   TOPIC_SPECS,
   createClickHouse,
   openEmbeddedReader,
+  READ_URL_FILE,
   createKafkajsBus,
   createLogger,
   createRegistry,
@@ -20,11 +21,10 @@ import type { StoreConfig } from './config.js';
 import { storeMetrics } from './metrics.js';
 import { migrate } from './migrations.js';
 import { ClickHouseSink } from './sink.js';
-import { READ_URL_FILE, startReadEndpoint, type ReadEndpoint } from './read-endpoint.js';
+import { startReadEndpoint, type ReadEndpoint } from './read-endpoint.js';
 
 export { loadStoreConfig, storeConfigSchema, type StoreConfig } from './config.js';
 export { migrate, MIGRATIONS } from './migrations.js';
-export { READ_URL_FILE } from './read-endpoint.js';
 
 export interface StoreService extends RunningService {
   /** The service's ClickHouse client (the only one allowed on an embedded database). */

@@ -20,8 +20,6 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { fileAccessIn, type ClickHouseClient, type Logger } from '@finsent/shared';
 
 const MAX_BODY_BYTES = 1 << 20;
-/** Where a running store advertises the endpoint, relative to FINSENT_DATA_DIR (read by `finsent query`). */
-export const READ_URL_FILE = 'clickhouse-read.url';
 const FORMAT_CLAUSE = /\bFORMAT\s+[A-Za-z0-9_]+\s*;?\s*$/i;
 
 export interface ReadEndpoint {
