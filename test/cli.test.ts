@@ -42,6 +42,11 @@ describe('finsent CLI', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('Usage: finsent <command>');
     }
+    // The same for a command's own arguments: an unknown service is named, with the list of services.
+    const service = await finsent(['service', 'frontend']);
+    expect(service.code).toBe(2);
+    expect(service.stderr).toContain('unknown service frontend');
+    expect(service.stderr).toContain('<ingest|classify|store|alert|live>');
   });
 
   it('reports a bad LOG_LEVEL like any bad value (exit 2, no stack trace) and never echoes a secret', async () => {
