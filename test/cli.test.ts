@@ -59,6 +59,20 @@ describe('finsent CLI', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  it('refuses a bad alert routing file at start with every problem and exit 2, before touching Kafka', async () => {
+    const routes = join(dir.path, 'routes.yaml');
+    writeFileSync(routes, 'receivers:\n  - name: desk\n    slack: { url_env: NOT_SET_ANYWHERE }\nroutes:\n  - match: { scope: sector }\n    receivers: [nobody]\n');
+    const r = await finsent(['service', 'alert'], { ALERT_ROUTES_FILE: routes, KAFKA_BROKERS: '127.0.0.1:1' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('invalid alert configuration');
+    expect(r.stderr).toMatch(/routes\[0\]\.match\.scope/);
+    writeFileSync(routes, 'receivers:\n  - name: desk\n    slack: { url_env: NOT_SET_ANYWHERE }\nroutes:\n  - receivers: [desk, nobody]\n');
+    const r2 = await finsent(['service', 'alert'], { ALERT_ROUTES_FILE: routes, KAFKA_BROKERS: '127.0.0.1:1' });
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('receivers[0] (desk): NOT_SET_ANYWHERE is not set');
+    expect(r2.stderr).toContain('routes[0].receivers[1]: unknown receiver "nobody"');
+  });
+
   it('keeps finsent query read-only unless --write, in the engine: nothing a hostile statement tries changes anything', async () => {
     const env = { FINSENT_DATA_DIR: join(dir.path, 'query-data') };
     expect((await finsent(['migrate'], env)).code).toBe(0);

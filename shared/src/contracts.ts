@@ -136,7 +136,7 @@ export const AlertSchema = z.object({
   headlines: z.array(z.object({ id: z.string(), title: z.string(), url: z.string().nullable() })).max(10),
   fired_at: isoTime,
   /** Where delivery stands; the alerts topic carries the final state of every alert. */
-  delivery_state: z.enum(['pending', 'delivered', 'failed', 'not_configured']).default('pending'),
+  delivery_state: z.enum(['pending', 'delivered', 'failed', 'not_configured', 'silenced']).default('pending'),
   /** Stored as UInt16. */
   delivery_attempts: z.number().int().nonnegative().max(65_535).default(0),
   delivery_error: z.string().nullable().default(null),

@@ -1,6 +1,7 @@
 /** One alert process for integration tests: the fan-out and the worker, delivering to a webhook. */
 import { createRegistry, type Bus, type Logger } from '@finsent/shared';
 import { AlertWorker, SignalFanOut, WebhookNotifier, alertMetrics } from '@finsent/alert';
+import type { Dispatcher, Notifier } from '@finsent/alert';
 
 export interface AlertTopics {
   scored: string;
@@ -14,13 +15,17 @@ export function alertTestTopics(name: string, run: number): AlertTopics {
   return { scored: `test.${name}.scored.${run}`, signals: `test.${name}.signals.${run}`, alerts: `test.${name}.alerts.${run}`, state: `test.${name}.state.${run}` };
 }
 
-/** Both stages of one alert process, in the consumer groups `<group>-fanout` and `<group>`. */
-export function alertProcess(o: { bus: Bus; logger: Logger; topics: AlertTopics; group: string; webhookUrl: string }) {
+/**
+ * Both stages of one alert process, in the consumer groups `<group>-fanout` and `<group>`, delivering to a webhook
+ * or, with `dispatch`, where its routes and silences say.
+ */
+export function alertProcess(o: { bus: Bus; logger: Logger; topics: AlertTopics; group: string; webhookUrl?: string; notifiers?: Notifier[]; dispatch?: Dispatcher }) {
   const metrics = alertMetrics(createRegistry('alert'));
   const fanOut = new SignalFanOut({ bus: o.bus, metrics, logger: o.logger, topics: o.topics, groupId: `${o.group}-fanout` });
   const worker = new AlertWorker({
     bus: o.bus, logger: o.logger, metrics, topics: o.topics, groupId: o.group,
-    notifiers: [new WebhookNotifier(o.webhookUrl, undefined, { maxAttempts: 3, timeoutMs: 5_000, baseBackoffMs: 50, logger: o.logger })],
+    notifiers: o.notifiers ?? [new WebhookNotifier(o.webhookUrl!, undefined, { maxAttempts: 3, timeoutMs: 5_000, baseBackoffMs: 50, logger: o.logger })],
+    ...(o.dispatch ? { dispatch: o.dispatch } : {}),
   });
   return {
     metrics,

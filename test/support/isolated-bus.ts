@@ -23,5 +23,6 @@ export function isolatedBus(inner: Bus, prefix: string): Bus {
     onConsumerFailure: (listener) => inner.onConsumerFailure(listener),
     ensureTopics: (topics) => inner.ensureTopics(topics.map((x) => ({ ...x, topic: t(x.topic) }))),
     lag: (groupId, topic) => inner.lag(groupId, t(topic)),
+    close: () => inner.close(),
   };
 }

@@ -8,6 +8,7 @@ export const alertConfigSchema = z.object({
   ALERT_WEBHOOK_URL: env.optionalUrl().describe('generic webhook receiving each alert as JSON'),
   SLACK_WEBHOOK_URL: env.optionalUrl().describe('Slack incoming webhook (secret: never logged)'),
   GRAFANA_URL: env.optionalUrl().describe('dashboard linked from Slack messages'),
+  ALERT_ROUTES_FILE: z.string().min(1).optional().describe('routing file (YAML): receivers and routes by scope, key, severity, watchlist; docs/alerts.md'),
   ALERT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional().describe('HMAC-SHA256 signing key'),
   ALERT_DELIVERY_ATTEMPTS: env.int(8, 1, 100),
   ALERT_DELIVERY_TIMEOUT_MS: env.int(10_000, 100, 120_000),

@@ -10,7 +10,8 @@ export function alertMetrics(registry: Registry) {
     lateItems: new Gauge({ name: 'finsent_alert_late_items', help: 'Items that arrived after their minute was evaluated', registers: [registry] }),
     futureItems: new Gauge({ name: 'finsent_alert_future_items', help: 'Items dated ahead of the clock, counted at the time they arrived', registers: [registry] }),
     alertsFired: new Counter({ name: 'finsent_alerts_fired_total', help: 'Alerts fired', labelNames: ['scope', 'severity'], registers: [registry] }),
-    deliveries: new Counter({ name: 'finsent_alert_deliveries_total', help: 'Alert deliveries by notifier and final state', labelNames: ['notifier', 'state'], registers: [registry] }),
+    silenced: new Counter({ name: 'finsent_alerts_silenced_total', help: 'Alerts a silence muted (recorded, not delivered)', labelNames: ['scope'], registers: [registry] }),
+    deliveries: new Counter({ name: 'finsent_alert_deliveries_total', help: 'Alert deliveries by receiver and final state', labelNames: ['notifier', 'state'], registers: [registry] }),
     deadLetters: deadLetterCounter(registry),
     consumerLag: consumerLagGauge(registry),
   };

@@ -109,10 +109,11 @@ export function slackMessage(alert: Alert, grafanaUrl?: string, companyNames?: R
 }
 
 export class SlackNotifier implements Notifier {
-  readonly name = 'slack';
   constructor(
     private readonly webhookUrl: string,
     private readonly o: HttpPostOptions & { grafanaUrl?: string | undefined; companyNames?: ReadonlyMap<string, string> },
+    /** The receiver's name in logs and metrics. */
+    readonly name = 'slack',
   ) {}
 
   deliver(alert: Alert, signal?: AbortSignal): Promise<DeliveryResult> {

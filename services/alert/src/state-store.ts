@@ -8,8 +8,8 @@
  * yet delivered). Compaction keeps the newest record per key, so reading the topic from the start
  * gives the state as last written.
  */
-import { randomUUID } from 'node:crypto';
 import type { Alert, Bus, BusProducer } from '@finsent/shared';
+import { readToEnd } from './compacted-topic.js';
 import type { DetectorSnapshot, KeySnapshot } from './detector.js';
 import type { SourcePositions } from './signals.js';
 
@@ -55,31 +55,18 @@ export async function saveState(producer: BusProducer, topic: string, partition:
  */
 export async function loadState(bus: Bus, topic: string, partitions: number[], timeoutMs = 60_000): Promise<Map<number, PersistedState>> {
   const found = new Map<number, PersistedState>();
-  const groupId = `finsent-alert-restore-${randomUUID()}`;
-  if (partitions.length === 0 || (await bus.lag(groupId, topic)) === 0) return found;
+  if (partitions.length === 0) return found;
   const wanted = new Set(partitions);
   const latest = new Map<number, Map<string, string>>();
-  const consumer = await bus.consumer({ groupId, topics: [topic], fromBeginning: true, maxWaitTimeMs: 100 });
-  try {
-    await consumer.run(async (batch) => {
-      for (const m of batch) {
-        const bar = m.key?.indexOf('|') ?? -1;
-        if (!m.key || !m.value || bar < 0) continue;
-        const partition = Number(m.key.slice(0, bar));
-        if (!wanted.has(partition)) continue;
-        let records = latest.get(partition);
-        if (!records) latest.set(partition, (records = new Map()));
-        records.set(m.key.slice(bar + 1), m.value.toString('utf8'));
-      }
-    });
-    const deadline = Date.now() + timeoutMs;
-    while ((await bus.lag(groupId, topic)) > 0) {
-      if (Date.now() > deadline) throw new Error(`reading ${topic} timed out`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    await consumer.close();
-  }
+  await readToEnd(bus, topic, (m) => {
+    const bar = m.key?.indexOf('|') ?? -1;
+    if (!m.key || !m.value || bar < 0) return;
+    const partition = Number(m.key.slice(0, bar));
+    if (!wanted.has(partition)) return;
+    let records = latest.get(partition);
+    if (!records) latest.set(partition, (records = new Map()));
+    records.set(m.key.slice(bar + 1), m.value.toString('utf8'));
+  }, { groupPrefix: 'finsent-alert-restore', timeoutMs });
   for (const [partition, records] of latest) {
     const metaJson = records.get(META_KEY);
     records.delete(META_KEY);

@@ -81,11 +81,12 @@ export async function postWithRetries(url: string, body: string, headers: (attem
 }
 
 export class WebhookNotifier implements Notifier {
-  readonly name = 'webhook';
   constructor(
     private readonly url: string,
     private readonly secret: string | undefined,
     private readonly o: HttpPostOptions,
+    /** The receiver's name in logs and metrics. */
+    readonly name = 'webhook',
   ) {}
 
   deliver(alert: Alert, signal?: AbortSignal): Promise<DeliveryResult> {

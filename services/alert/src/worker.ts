@@ -31,6 +31,8 @@ import {
 import { DEFAULT_DETECTOR_CONFIG, SpikeDetector, type DetectorConfig } from './detector.js';
 import type { AlertMetrics } from './metrics.js';
 import type { Notifier } from './webhook-notifier.js';
+import { silenceNote } from './silences.js';
+import type { Dispatcher } from './dispatch.js';
 import { SIGNALS_TOPIC, SignalSchema, takeIfNew, toObservation } from './signals.js';
 import { DELIVERED_IDS_KEPT, STATE_TOPIC, emptyMeta, ensureStateTopic, loadState, saveState, type PersistedMeta } from './state-store.js';
 
@@ -51,6 +53,8 @@ export class AlertWorker {
   constructor(
     private readonly o: {
       bus: Bus; notifiers: Notifier[]; logger: Logger; metrics: AlertMetrics; now?: () => number;
+      /** Routes and silences (dispatch.ts); unset: every alert to every notifier. */
+      dispatch?: Dispatcher;
       detectorConfig?: DetectorConfig;
       /** Overridable so tests can run isolated instances on one broker. */
       topics?: { signals: string; alerts: string; state: string }; groupId?: string;
@@ -171,8 +175,15 @@ export class AlertWorker {
   private async deliver(alert: Alert): Promise<void> {
     this.o.metrics.alertsFired.inc({ scope: alert.scope, severity: alert.severity });
     this.o.logger.info({ alert: { id: alert.id, scope: alert.scope, key: alert.key, severity: alert.severity, share: alert.negative_share, baseline: alert.baseline_share, z: alert.z_score, window_end: alert.window_end } }, 'negative spike');
-    let final: Alert = { ...alert, delivery_state: this.o.notifiers.length ? 'delivered' : 'not_configured' };
-    for (const n of this.o.notifiers) {
+    const { notifiers, silence } = this.o.dispatch?.(alert) ?? { notifiers: this.o.notifiers };
+    if (silence) {
+      this.o.metrics.silenced.inc({ scope: alert.scope });
+      this.o.logger.info({ alert: alert.id, silence: silence.id, by: silence.created_by, until: silence.ends_at }, 'alert silenced: recorded, not delivered');
+      const recorded: Alert = { ...alert, delivery_state: 'silenced', delivery_error: silenceNote(silence) };
+      return this.producer!.send(this.topics.alerts, [{ key: `${alert.scope}:${alert.key}`, value: JSON.stringify(recorded) }]);
+    }
+    let final: Alert = { ...alert, delivery_state: notifiers.length ? 'delivered' : 'not_configured' };
+    for (const n of notifiers) {
       const r = await n.deliver(alert, this.stopping.signal);
       // Cut short by shutdown: not a failure, it stays in the outbox for the next start.
       if (this.stopping.signal.aborted) throw new Error('stopping: alert delivery left in the outbox');

@@ -99,5 +99,7 @@ export interface Bus {
   ensureTopics(topics: readonly TopicConfig[]): Promise<void>;
   /** Sum over partitions of (end offset - committed offset) for a group. */
   lag(groupId: string, topic: string): Promise<number>;
+  /** Closes the bus's own admin connection (producers and consumers close themselves), so that a CLI can exit. */
+  close(): Promise<void>;
 }
 

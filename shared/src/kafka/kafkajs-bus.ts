@@ -93,6 +93,11 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
     });
 
   return {
+    async close() {
+      const openAdmin = admin;
+      admin = undefined;
+      if (openAdmin) await disconnectWithin('admin', () => openAdmin.disconnect(), opts.logger);
+    },
     async producer(): Promise<BusProducer> {
       const connectProducer = async (): Promise<Producer> => {
         const p = kafka.producer({
