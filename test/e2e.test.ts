@@ -5,7 +5,10 @@
  * on the dead-letter topic with their reason while valid items keep flowing. The live view, read in a real
  * headless Chromium, draws the charts and the alert and follows new items as they are stored.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { TOPICS, TOPIC_NAMES, DeadLetterSchema, type RunningService } from '@finsent/shared';
@@ -68,6 +71,10 @@ function buildFeed(start: number): FeedItem[] {
   }
   return items;
 }
+
+/** The finsent command, as an analyst runs it beside the pipeline; its stdout. */
+const cli = async (args: string[], env: Record<string, string>) =>
+  (await promisify(execFile)(process.execPath, [new URL('../bin/finsent.mjs', import.meta.url).pathname, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env } })).stdout;
 
 describe('pipeline end to end', () => {
   const dir = tempDir('e2e');
@@ -289,5 +296,44 @@ describe('pipeline end to end', () => {
     } finally {
       await browser.close();
     }
+  });
+
+  it('stores a correction made with finsent correct, shows it beside the model\'s label, and exports it for training', async () => {
+    const [mixed] = await (await store.client.query({
+      query: "SELECT id, sentiment, topic FROM v_items WHERE url LIKE '%/mixed/%'", format: 'JSONEachRow',
+    })).json<{ id: string; sentiment: string; topic: string }>();
+    const other = (label: string, of: readonly string[]) => of.find((x) => x !== label)!;
+    const first = other(mixed!.sentiment, ['neutral', 'positive', 'negative']);
+    const env = { FINSENT_DATA_DIR: dir.path, KAFKA_BROKERS: brokers() };
+    const out = await cli(['correct', mixed!.id, '--sentiment', first, '--entity', 'GS', '--entity-sentiment', 'neutral', '--by', 'e2e-analyst', '--note', 'test'], env);
+    expect(out).toMatch(new RegExp(`sentiment ${mixed!.sentiment} → ${first}`));
+    // A second look: the newest correction of a label is the one that counts, and the item still counts once.
+    const second = other(first, ['negative', 'neutral', 'positive'].filter((x) => x !== mixed!.sentiment));
+    await cli(['correct', mixed!.id, '--sentiment', second, '--by', 'e2e-lead'], env);
+    const latest = await waitFor('both sentiment corrections in ClickHouse', async () => {
+      const rows = await (await store.client.query({
+        query: "SELECT label, model_label, corrected_by, corrections FROM v_corrections_latest WHERE item_id = {id:String} AND field = 'sentiment'",
+        query_params: { id: mixed!.id }, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+      })).json<{ label: string; model_label: string; corrected_by: string; corrections: number }>();
+      return rows[0]?.corrections === 2 ? rows[0] : undefined;
+    });
+    expect(latest).toEqual({ label: second, model_label: mixed!.sentiment, corrected_by: 'e2e-lead', corrections: 2 });
+    const [beside] = await (await store.client.query({
+      query: 'SELECT model_sentiment, corrected_sentiment, sentiment FROM v_items_corrected WHERE id = {id:String}', query_params: { id: mixed!.id }, format: 'JSONEachRow',
+    })).json<{ model_sentiment: string; corrected_sentiment: string; sentiment: string }>();
+    expect(beside).toEqual({ model_sentiment: mixed!.sentiment, corrected_sentiment: second, sentiment: second });
+    const [counted] = await (await store.client.query({
+      query: 'SELECT (SELECT sum(total) FROM v_topic_sentiment_minute_corrected) AS corrected, (SELECT count() FROM v_items) AS items', format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    })).json<{ corrected: number; items: number }>();
+    expect(counted!.corrected).toBe(counted!.items);
+
+    const file = `${dir.path}/corrections.ndjson`;
+    await cli(['export-training', '--out', file, '--since', '1h'], env);
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; sentiment: string; entities: Array<{ name: string; sentiment: string; start: number }> });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.id).toBe(`correction-${mixed!.id}`);
+    expect(lines[0]!.sentiment).toBe(second);
+    expect(lines[0]!.entities).toEqual([expect.objectContaining({ sentiment: 'neutral', start: MIXED.title.indexOf('Goldman') })]);
   });
 });

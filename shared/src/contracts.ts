@@ -143,6 +143,36 @@ export const AlertSchema = z.object({
 });
 export type Alert = z.infer<typeof AlertSchema>;
 
+/** What an analyst can say the model got wrong: the whole text's sentiment, its topic, or one entity's sentiment. */
+export const CORRECTION_FIELDS = ['sentiment', 'topic', 'entity_sentiment'] as const;
+
+/**
+ * An analyst's correction of one label of one scored item (`finsent correct`), with who, when, the model version it
+ * corrects and the label it replaces. The id is drawn once per correction, so a resend is the same correction.
+ */
+export const CorrectionSchema = z
+  .object({
+    schema_version: z.literal(SCHEMA_VERSION),
+    id: z.string().regex(/^[0-9a-f]{32}$/, 'id must be 32 lowercase hex chars'),
+    item_id: z.string().regex(/^[0-9a-f]{32}$/, 'item_id must be 32 lowercase hex chars'),
+    field: z.enum(CORRECTION_FIELDS),
+    /** The entity's name as the item carries it (entity_sentiment only). */
+    entity: z.string().min(1).max(200).nullable().default(null),
+    ticker: z.string().regex(TICKER_PATTERN).nullable().default(null),
+    old_label: z.string().nullable(),
+    new_label: z.string(),
+    model_version: z.string().nullable(),
+    created_by: z.string().min(1).max(100),
+    created_at: storableTime,
+    note: z.string().max(1_000).nullable().default(null),
+  })
+  .superRefine((c, ctx) => {
+    const allowed: readonly string[] = c.field === 'topic' ? TOPICS : SENTIMENTS;
+    if (!allowed.includes(c.new_label)) ctx.addIssue({ code: 'custom', path: ['new_label'], message: `must be one of ${allowed.join(', ')}` });
+    if ((c.field === 'entity_sentiment') !== (c.entity !== null)) ctx.addIssue({ code: 'custom', path: ['entity'], message: 'an entity_sentiment correction names its entity, no other does' });
+  });
+export type Correction = z.infer<typeof CorrectionSchema>;
+
 /**
  * Dead letters keep at most this much of the original payload: base64 makes it a third larger, and one dead
  * letter must stay well inside the dead-letter topic's message limit (Kafka's default, 1 MiB).

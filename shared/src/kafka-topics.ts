@@ -8,6 +8,8 @@ export const TOPIC_NAMES = {
   scored: 'finsent.scored.v1',
   alerts: 'finsent.alerts.v1',
   deadLetter: 'finsent.deadletter.v1',
+  /** Analysts' corrections of labels (`finsent correct`), stored by the store. */
+  corrections: 'finsent.corrections.v1',
 } as const;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -29,6 +31,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { topic: TOPIC_NAMES.scored, partitions: 6, retentionMs: 7 * DAY_MS, maxMessageBytes: 16 * 1024 * 1024 },
   { topic: TOPIC_NAMES.alerts, partitions: 3, retentionMs: 30 * DAY_MS, maxMessageBytes: 16 * 1024 * 1024 },
   { topic: TOPIC_NAMES.deadLetter, partitions: 3, retentionMs: 30 * DAY_MS },
+  { topic: TOPIC_NAMES.corrections, partitions: 3, retentionMs: 30 * DAY_MS },
 ];
 
 /** Consumer groups: one per role, so adding hosts of a role splits its partitions between them. */

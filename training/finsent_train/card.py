@@ -48,8 +48,12 @@ def _heads(rec: dict, key: str) -> str:
 def write_card(model_dir: Path, metrics: dict, labels: dict) -> None:
     v = metrics["validation"]
     name = model_name(labels["model_version"])
+    corrections = metrics.get("recipe", {}).get("train_counts", {}).get("corrections", {})
     lines = [f"# {name} — model card\n", f"**Model version:** `{labels['model_version']}`  ", f"**Normalisation:** `{labels['normalisation']}`  ",
-             f"**Max length:** {labels['max_length']} tokens\n"]
+             f"**Max length:** {labels['max_length']} tokens  ",
+             f"**Analysts' corrections trained on** (`finsent export-training`, `--corrections`): "
+             f"{sum(corrections.values()) if corrections else 0}"
+             + (f" ({corrections['sentiment_or_entities']} sentiment or entity, {corrections['topic']} topic)" if corrections else "") + "\n"]
     lines.append("## Validation metrics (official twitter-financial-news validation splits, onnxruntime CPU)\n")
     lines.append("| model | sentiment acc | sentiment macro-F1 | topic acc | topic macro-F1 | news_sanity sentiment acc | news_sanity topic acc |")
     lines.append("|---|---|---|---|---|---|---|")

@@ -186,6 +186,20 @@ def load_written_news(split: str) -> list[NewsItem]:
     return read_news(path, "written") if path.exists() else []
 
 
+def read_corrections(path: Path, topics: list[str]) -> tuple[list[NewsItem], list[str], list[int]]:
+    """Analysts' corrections exported by `finsent export-training` (news-entities shape plus `topic`): the items with a
+    corrected sentiment or entity, and the texts with a corrected topic (normalised) with their label ids."""
+    import json
+
+    items = [it for it in read_news(path, "correction") if it.entities or it.sentiment is not None]
+    texts, labels = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and (topic := json.loads(line).get("topic")):
+            texts.append(normalise(json.loads(line)["text"]))
+            labels.append(topics.index(topic))
+    return items, texts, labels
+
+
 def news_topics_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "data" / "news-topics"
 

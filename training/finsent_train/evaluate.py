@@ -212,7 +212,8 @@ def main() -> None:
         import torch
 
         meta = torch.load(a.ckpt, map_location="cpu", weights_only=False)["meta"]
-        hist, recipe = meta["history"], meta["args"]
+        # The recipe carries what the model was trained on: its arguments and how many items of each kind.
+        hist, recipe = meta["history"], {**meta["args"], "train_counts": meta.get("train_counts", {})}
     m = evaluate_dir(a.model_dir, a.data_dir, a.threads, history=hist, recipe=recipe, bench_seconds=a.bench_seconds)
     for v, r in m["validation"].items():
         nv = m["news_validation"][v]["sentfin+finentity"]

@@ -32,7 +32,7 @@ from tokenizers import Tokenizer
 from torch import nn
 
 from .data import (NewsItem, default_data_dir, load_news, load_raw_train, load_tasks, load_written_news, make_variants,
-                   news_topics_dir, pick_texts, read_news_topics)
+                   news_topics_dir, pick_texts, read_corrections, read_news_topics)
 from .model import FinSentModel
 
 KINDS = ("tweet_sentiment", "tweet_topic", "news", "news_topic")
@@ -236,6 +236,9 @@ def parse_args() -> argparse.Namespace:
                     help="train a second entity head with an entity-queried attention read (ctx) beside span pooling")
     ap.add_argument("--news-topic-repeat", type=int, default=3, help="passes over the news-topic training set per epoch")
     ap.add_argument("--no-news", action="store_true", help="tweets only (the earlier recipe)")
+    ap.add_argument("--corrections", type=Path, action="append", default=[],
+                    help="analysts' corrections from `finsent export-training` (repeatable): trained on beside the shipped "
+                         "data; held-out sets are untouched")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-steps", type=int, default=0, help="stop early (smoke tests)")
     ap.add_argument("--no-export", action="store_true")
@@ -262,10 +265,16 @@ def main() -> None:
     topics = tasks["topic"].labels
     news_train = [] if a.no_news else [it for items in [*load_news(data_dir, "train").values(), load_written_news("train")]
                                       for it in items if it.entities or it.sentiment is not None]
-    conflicting = [j for j, it in enumerate(news_train) if it.sentiment is None]
     news_valid = load_news(data_dir, "valid")
     written_heldout = load_written_news("heldout")
     nt_train = ([], []) if a.no_news else read_news_topics(news_topics_dir() / "train.csv", topics)
+    corrected_items, corrected_topics = 0, 0
+    for path in a.corrections:
+        c_items, c_texts, c_labels = read_corrections(path, topics)
+        news_train += c_items
+        nt_train = (nt_train[0] + c_texts, nt_train[1] + c_labels)
+        corrected_items, corrected_topics = corrected_items + len(c_items), corrected_topics + len(c_texts)
+    conflicting = [j for j, it in enumerate(news_train) if it.sentiment is None]
     heldout_path = news_topics_dir() / "heldout.csv"
     nt_heldout = read_news_topics(heldout_path, topics) if heldout_path.exists() else ([], [])
     tok = make_tokenizer(base, a.max_length)
@@ -314,7 +323,8 @@ def main() -> None:
         "train_counts": {"tweet_sentiment": len(tasks["sentiment"].train_texts), "tweet_topic": len(tasks["topic"].train_texts),
                          "news_items": len(news_train), "news_entities": sum(len(it.entities) for it in news_train),
                          "news_conflicting": len(conflicting), "news_written": sum(it.source == "written" for it in news_train),
-                         "news_topic": len(nt_train[0])},
+                         "news_topic": len(nt_train[0]),
+                         "corrections": {"sentiment_or_entities": corrected_items, "topic": corrected_topics}},
         "history": [],
     }
     a.ckpt_dir.mkdir(parents=True, exist_ok=True)

@@ -42,3 +42,23 @@ def test_entity_token_range_counts_tokens_before_and_through_the_span():
     assert entity_token_range(tok, text, 14, 23) == (4, 6)
     m, visible = entity_token_mask([(4, 6), (9, 10)], 8)  # the second span was truncated away
     assert m[0].tolist() == [0, 0, 0, 0, 1, 1, 0, 0] and m[1].tolist() == [0] * 8 and visible == [True, False]
+
+
+def test_read_corrections_takes_corrected_sentiments_entities_and_topics(tmp_path):
+    """The lines `finsent export-training` writes: entity spans found, a null label left out, topics by label id."""
+    import json
+
+    from finsent_train.data import SENTIMENT_LABELS, read_corrections
+
+    path = tmp_path / "corrections.ndjson"
+    lines = [
+        {"id": "correction-a", "text": "JPMorgan beats as Goldman slumps", "sentiment": None, "topic": "Earnings",
+         "entities": [{"name": "Goldman", "sentiment": "negative", "start": 18, "end": 25}]},
+        {"id": "correction-b", "text": "Fed holds rates steady", "sentiment": "neutral", "topic": None, "entities": []},
+    ]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    items, texts, labels = read_corrections(path, ["Earnings", "Fed | Central Banks"])
+    assert [(it.id, it.sentiment) for it in items] == [("correction-a", None), ("correction-b", SENTIMENT_LABELS.index("neutral"))]
+    span = items[0].entities[0]
+    assert (items[0].text[span.start:span.end], span.label) == ("Goldman", SENTIMENT_LABELS.index("negative"))
+    assert (texts, labels) == (["JPMorgan beats as Goldman slumps"], [0])

@@ -270,6 +270,53 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE OR REPLACE VIEW v_items AS SELECT * FROM items FINAL`,
     ],
   },
+  {
+    version: 5,
+    name: 'analysts\' corrections of labels, and the labels as corrected',
+    // Corrections arrive through Kafka (finsent.corrections.v1) and are kept forever: each is stored once (its id
+    // orders the table, FINAL collapses a redelivery), and the newest correction of a label is the one that counts,
+    // so correcting a correction never counts an item twice.
+    statements: () => [
+      `CREATE TABLE IF NOT EXISTS corrections (
+        id String,
+        item_id String,
+        field LowCardinality(String),
+        entity Nullable(String),
+        ticker Nullable(String),
+        old_label Nullable(String),
+        new_label LowCardinality(String),
+        model_version Nullable(String),
+        created_by String,
+        created_at DateTime64(3, 'UTC'),
+        note Nullable(String),
+        stored_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = ReplacingMergeTree(stored_at)
+      ORDER BY id`,
+      `CREATE VIEW IF NOT EXISTS v_corrections AS SELECT * FROM corrections FINAL`,
+      // The label each corrected (item, field, entity) has now, with how many corrections it took.
+      `CREATE VIEW IF NOT EXISTS v_corrections_latest AS
+        SELECT item_id, field, ifNull(entity, '') AS entity, argMax(new_label, created_at) AS label,
+          argMax(old_label, created_at) AS model_label, argMax(model_version, created_at) AS model_version,
+          argMax(created_by, created_at) AS corrected_by, max(created_at) AS corrected_at, count() AS corrections
+        FROM v_corrections GROUP BY item_id, field, entity`,
+      // Every item with the model's labels and, beside them, the corrected ones (NULL where nobody corrected).
+      `CREATE VIEW IF NOT EXISTS v_items_corrected AS
+        SELECT i.id AS id, i.published_at AS published_at, i.source AS source, i.title AS title, i.url AS url,
+          i.model_version AS model_version, i.tickers AS tickers,
+          i.sentiment AS model_sentiment, nullIf(s.label, '') AS corrected_sentiment, ifNull(corrected_sentiment, model_sentiment) AS sentiment,
+          i.topic AS model_topic, nullIf(t.label, '') AS corrected_topic, ifNull(corrected_topic, model_topic) AS topic
+        FROM v_items AS i
+        LEFT JOIN (SELECT item_id, label FROM v_corrections_latest WHERE field = 'sentiment') AS s ON s.item_id = i.id
+        LEFT JOIN (SELECT item_id, label FROM v_corrections_latest WHERE field = 'topic') AS t ON t.item_id = i.id`,
+      // Trends read the corrected way (computed from the items, not the pre-aggregated trend tables).
+      `CREATE VIEW IF NOT EXISTS v_topic_sentiment_minute_corrected AS
+        SELECT toStartOfMinute(published_at) AS minute, topic,
+          countIf(sentiment = 'negative') AS negative, countIf(sentiment = 'neutral') AS neutral,
+          countIf(sentiment = 'positive') AS positive, count() AS total, negative / total AS negative_share
+        FROM v_items_corrected GROUP BY minute, topic`,
+    ],
+  },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -1,5 +1,5 @@
 /** Mapping from pipeline messages to ClickHouse rows (pure, unit-tested). */
-import type { Alert, ScoredItem } from '@finsent/shared';
+import type { Alert, Correction, ScoredItem } from '@finsent/shared';
 
 /** ClickHouse's DateTime64 input wants 'YYYY-MM-DD hh:mm:ss.sss' (UTC) with default settings. */
 export function toClickHouseTime(iso: string): string {
@@ -38,6 +38,22 @@ function sentimentColumns(s: Pick<ScoredItem, 'sentiment' | 'sentiment_scores'>)
     p_negative: s.sentiment_scores.negative ?? 0,
     p_neutral: s.sentiment_scores.neutral ?? 0,
     p_positive: s.sentiment_scores.positive ?? 0,
+  };
+}
+
+export function correctionRow(c: Correction) {
+  return {
+    id: c.id,
+    item_id: c.item_id,
+    field: c.field,
+    entity: c.entity,
+    ticker: c.ticker,
+    old_label: c.old_label,
+    new_label: c.new_label,
+    model_version: c.model_version,
+    created_by: c.created_by,
+    created_at: toClickHouseTime(c.created_at),
+    note: c.note,
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * ClickHouse sink: scored items and alerts from Kafka into their tables, in batches bounded by
+ * ClickHouse sink: scored items, alerts and analysts' corrections from Kafka into their tables, in batches bounded by
  * size and time. Offsets are committed only after the insert holding a message succeeded; while
  * ClickHouse is unreachable the insert is retried with backoff and consumption stalls (nothing is
  * dropped, Kafka holds the backlog). Redelivered rows are harmless: see migrations.ts.
@@ -11,6 +11,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import {
   AlertSchema,
   CONSUMER_GROUPS,
+  CorrectionSchema,
   MicroBatcher,
   ScoredItemSchema,
   TOPIC_NAMES,
@@ -25,7 +26,7 @@ import {
   type Logger,
   type Rejection,
 } from '@finsent/shared';
-import { alertRow, itemRow, monthOf, splitByPartition, toClickHouseTime } from './rows.js';
+import { alertRow, correctionRow, itemRow, monthOf, splitByPartition, toClickHouseTime } from './rows.js';
 import type { StoreMetrics } from './metrics.js';
 import { isDeterministicInsertError } from './insert-errors.js';
 
@@ -38,6 +39,16 @@ interface Pending {
 
 /** The column each monthly-partitioned table is partitioned on (migrations.ts). */
 const PARTITION_COLUMN: Record<string, string | undefined> = { items: 'published_at', alerts: 'fired_at' };
+
+type Table = 'items' | 'alerts' | 'corrections';
+type ParsedRow = { ok: true; row: Row } | { ok: false; reasonCode: string; reason: string };
+const rowOf = <T>(p: { ok: true; value: T } | { ok: false; reasonCode: string; reason: string }, toRow: (v: T) => Row): ParsedRow =>
+  (p.ok ? { ok: true, row: toRow(p.value) } : p);
+/** The topics whose messages become one row each, as they come: their table, contract and row. */
+const ROW_TOPICS: Record<string, { table: Table; parse: (m: BusMessage) => ParsedRow }> = {
+  [TOPIC_NAMES.alerts]: { table: 'alerts', parse: (m) => rowOf(parseMessage(m, AlertSchema), alertRow) },
+  [TOPIC_NAMES.corrections]: { table: 'corrections', parse: (m) => rowOf(parseMessage(m, CorrectionSchema), correctionRow) },
+};
 
 export interface SinkOptions {
   bus: Bus;
@@ -52,13 +63,13 @@ export class ClickHouseSink {
   private consumer: BusConsumer | undefined;
   private producer: BusProducer | undefined;
   private readonly stopping = new AbortController();
-  private readonly batchers: Record<'items' | 'alerts', MicroBatcher<Pending, void>>;
+  private readonly batchers: Record<Table, MicroBatcher<Pending, void>>;
   private readonly knownModels = new Set<string>();
   /** Since when inserts have been failing (undefined while healthy), for /healthz. */
   failingSince: number | undefined;
 
   constructor(private readonly o: SinkOptions) {
-    const batcher = (table: 'items' | 'alerts') =>
+    const batcher = (table: Table) =>
       new MicroBatcher<Pending, void>({
         maxItems: o.batchMax,
         maxWaitMs: o.batchWaitMs,
@@ -68,14 +79,14 @@ export class ClickHouseSink {
           return pending.map(() => undefined);
         },
       });
-    this.batchers = { items: batcher('items'), alerts: batcher('alerts') };
+    this.batchers = { items: batcher('items'), alerts: batcher('alerts'), corrections: batcher('corrections') };
   }
 
   async start(): Promise<void> {
     this.producer = await this.o.bus.producer();
     this.consumer = await this.o.bus.consumer({
       groupId: CONSUMER_GROUPS.store,
-      topics: [TOPIC_NAMES.scored, TOPIC_NAMES.alerts],
+      topics: [TOPIC_NAMES.scored, ...Object.keys(ROW_TOPICS)],
       partitionsConsumedConcurrently: 6,
       maxWaitTimeMs: 200,
     });
@@ -84,10 +95,11 @@ export class ClickHouseSink {
       const rejections: Rejection[] = [];
       const rows: Pending[] = [];
       const now = Date.now();
-      if (topic === TOPIC_NAMES.alerts) {
+      const asRows = ROW_TOPICS[topic];
+      if (asRows) {
         for (const m of batch) {
-          const p = parseMessage(m, AlertSchema);
-          if (p.ok) rows.push({ row: alertRow(p.value), message: m });
+          const p = asRows.parse(m);
+          if (p.ok) rows.push({ row: p.row, message: m });
           else rejections.push({ message: m, reasonCode: p.reasonCode, reason: p.reason });
         }
       } else {
@@ -108,7 +120,7 @@ export class ClickHouseSink {
         if (newModels.length) await this.insert('model_versions', newModels);
       }
       await publishDeadLetters(this.producer!, 'store', rejections, { counter: this.o.metrics.deadLetters, logger: this.o.logger });
-      if (rows.length) await this.batchers[topic === TOPIC_NAMES.alerts ? 'alerts' : 'items'].submit(rows);
+      if (rows.length) await this.batchers[asRows?.table ?? 'items'].submit(rows);
     });
   }
 

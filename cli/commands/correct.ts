@@ -1,0 +1,115 @@
+/** finsent correct: an analyst says which label of an item the model got wrong, and what is right. */
+import { randomBytes } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import {
+  CorrectionSchema, SENTIMENTS, TOPICS, TOPIC_NAMES, TOPIC_SPECS, createKafkajsBus, createLogger, errorMessage, type Correction,
+} from '@finsent/shared';
+import { loadStoreConfig } from '@finsent/store';
+import { withReadClient } from '../read-path.js';
+
+const HELP = `Usage: finsent correct ITEM_ID [--sentiment S] [--topic T] [--entity NAME --entity-sentiment S] [--by WHO] [--note TEXT]
+
+Records that the model got a label of a scored item wrong, and the right one: the whole text's sentiment, its topic,
+or the sentiment of one company it names (--entity: the name or ticker the item carries). Each correction keeps who,
+when, the model version it corrects and the label it replaces. It goes through Kafka (finsent.corrections.v1,
+KAFKA_BROKERS) to the store, which keeps it in ClickHouse (v_corrections; v_items_corrected shows corrected labels
+beside the model's); the newest correction of a label is the one that counts. finsent export-training writes them
+in the training format.
+  S: ${SENTIMENTS.join(' | ')}
+  T: one of the 20 topics, e.g. "Earnings" (finsent eval --help lists them all)
+  --by WHO     who corrects (default: user@host)
+  --note TEXT  why, for the next person
+`;
+
+const usage = (msg: string) => (process.stderr.write(`finsent correct: ${msg}\n\n${HELP}`), 2);
+
+interface StoredItem {
+  sentiment: string;
+  topic: string;
+  model_version: string;
+  names: string[];
+  tickers: Array<string | null>;
+  sentiments: string[];
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        sentiment: { type: 'string' }, topic: { type: 'string' }, entity: { type: 'string' }, 'entity-sentiment': { type: 'string' },
+        by: { type: 'string' }, note: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    return usage(errorMessage(err));
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) return process.stdout.write(HELP), 0;
+  const [itemId, ...extra] = positionals;
+  if (!itemId || extra.length) return usage(itemId ? `unexpected argument ${extra[0]}` : 'which item? (its id: finsent query "SELECT id, title FROM v_items …")');
+  if (!/^[0-9a-f]{32}$/.test(itemId)) return usage(`${itemId}: an item id is 32 lowercase hex characters`);
+  if (v.sentiment === undefined && v.topic === undefined && v.entity === undefined) return usage('nothing to correct: give --sentiment, --topic or --entity');
+  if ((v.entity === undefined) !== (v['entity-sentiment'] === undefined)) return usage('--entity and --entity-sentiment go together');
+  for (const [flag, value] of [['--sentiment', v.sentiment], ['--entity-sentiment', v['entity-sentiment']]] as const) {
+    if (value !== undefined && !SENTIMENTS.includes(value as never)) return usage(`${flag} ${value}: expected ${SENTIMENTS.join(', ')}`);
+  }
+  if (v.topic !== undefined && !TOPICS.includes(v.topic as never)) return usage(`--topic ${v.topic}: expected one of ${TOPICS.join(', ')}`);
+  const by = v.by ?? `${userInfo().username}@${hostname()}`;
+
+  let item: StoredItem | undefined;
+  const read = await withReadClient('correct', async (client) => {
+    [item] = await (await client.query({
+      query: `SELECT sentiment, topic, model_version, arrayMap(e -> e.name, entities) AS names, arrayMap(e -> e.ticker, entities) AS tickers,
+                arrayMap(e -> e.sentiment, entities) AS sentiments FROM v_items WHERE id = {id:String}`,
+      query_params: { id: itemId },
+      format: 'JSONEachRow',
+    })).json<StoredItem>();
+    return 0;
+  });
+  if (read !== 0) return read;
+  if (!item) return process.stderr.write(`finsent correct: no item ${itemId} in ClickHouse\n`), 1;
+
+  const base = { schema_version: 1 as const, item_id: itemId, model_version: item.model_version, created_by: by, created_at: new Date().toISOString(), note: v.note ?? null, entity: null, ticker: null };
+  const corrections: Correction[] = [];
+  const add = (c: Pick<Correction, 'field' | 'old_label' | 'new_label'> & Partial<Pick<Correction, 'entity' | 'ticker'>>) =>
+    corrections.push(CorrectionSchema.parse({ ...base, ...c, id: randomBytes(16).toString('hex') }));
+  if (v.sentiment !== undefined) add({ field: 'sentiment', old_label: item.sentiment, new_label: v.sentiment });
+  if (v.topic !== undefined) add({ field: 'topic', old_label: item.topic, new_label: v.topic });
+  if (v.entity !== undefined) {
+    const wanted = v.entity.toLowerCase();
+    const i = item.names.findIndex((n, j) => n.toLowerCase() === wanted || item!.tickers[j]?.toLowerCase() === wanted);
+    if (i < 0) {
+      const named = item.names.map((n, j) => (item!.tickers[j] ? `${n} (${item!.tickers[j]})` : n));
+      return usage(`--entity ${v.entity}: the item names ${named.length ? named.join(', ') : 'no company'}`);
+    }
+    add({ field: 'entity_sentiment', entity: item.names[i]!, ticker: item.tickers[i] ?? null, old_label: item.sentiments[i]!, new_label: v['entity-sentiment']! });
+  }
+  const same = corrections.find((c) => c.old_label === c.new_label);
+  if (same) return usage(`the model already says ${same.new_label} for ${same.entity ?? same.field}; nothing to correct`);
+
+  const config = loadStoreConfig();
+  const logger = createLogger('correct', process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn');
+  const bus = createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: 'finsent-correct', logger });
+  try {
+    await bus.ensureTopics(TOPIC_SPECS.filter((t) => t.topic === TOPIC_NAMES.corrections));
+    const producer = await bus.producer();
+    try {
+      await producer.send(TOPIC_NAMES.corrections, corrections.map((c) => ({ key: c.item_id, value: JSON.stringify(c) })));
+    } finally {
+      await producer.close();
+    }
+  } catch (err) {
+    process.stderr.write(`finsent correct: could not send the correction to Kafka (${config.KAFKA_BROKERS.join(',')}): ${errorMessage(err)}\n`);
+    return 1;
+  } finally {
+    await bus.close();
+  }
+  for (const c of corrections) {
+    process.stdout.write(`correction ${c.id}: ${c.entity ? `${c.entity} ` : ''}${c.field} ${c.old_label} → ${c.new_label} (model ${c.model_version}, by ${c.created_by})\n`);
+  }
+  return 0;
+}
