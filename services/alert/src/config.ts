@@ -29,7 +29,6 @@ export const alertConfigSchema = z.object({
   ALERT_CUSUM_SHIFT_SIGMA: env.num(D.cusumShiftSigma, 0.5, 20).describe('shift the CUSUM is tuned to, in sds of one minute of the key'),
   ALERT_CUSUM_MIN_Z: env.num(D.cusumMinZ, 0, 20).describe('z the items since the estimated onset must reach for the CUSUM to fire'),
   ALERT_RATE_CUSUM_THRESHOLD: env.num(D.rateCusumThreshold, 0, 1_000).describe('negative-volume CUSUM decision threshold (log-likelihood); 0 turns it off'),
-  ALERT_RATE_CUSUM_SHIFT_SIGMA: env.num(D.rateCusumShiftSigma, 0.5, 50).describe('rise of the negative rate it is tuned to, in Poisson sds of one minute'),
   ALERT_RATE_CUSUM_SHARE_Z: env.num(D.rateCusumShareZ, 0, 20).describe('z of the negative share the items since its onset must also reach'),
 });
 export type AlertConfig = z.infer<typeof alertConfigSchema>;
@@ -56,7 +55,6 @@ export function detectorConfig(c: AlertConfig): DetectorConfig {
     cusumShiftSigma: c.ALERT_CUSUM_SHIFT_SIGMA,
     cusumMinZ: c.ALERT_CUSUM_MIN_Z,
     rateCusumThreshold: c.ALERT_RATE_CUSUM_THRESHOLD,
-    rateCusumShiftSigma: c.ALERT_RATE_CUSUM_SHIFT_SIGMA,
     rateCusumShareZ: c.ALERT_RATE_CUSUM_SHARE_Z,
   };
 }

@@ -18,7 +18,8 @@
  *
  * Alongside the windows, each key runs a Bernoulli CUSUM on its items as they arrive (see
  * cusumStep): it adapts to the onset of a spike instead of waiting for minutes to fill, which is
- * what detection within two minutes on a low-volume key needs.
+ * what detection within two minutes on a low-volume key needs; and a share-and-volume CUSUM (see
+ * rateCusumStep) that also weighs how fast the stories come.
  *
  * For a window after the market key fires (until it re-arms), its topics' alerts are suppressed:
  * they are its children, part of the same story.
@@ -69,13 +70,11 @@ export interface DetectorConfig {
   /** z the items since the CUSUM's estimated onset must reach (with the other window bars) for it to fire. */
   cusumMinZ: number;
   /**
-   * Decision threshold of the negative-volume CUSUM (log-likelihood units; 0: off). Each key also runs
-   * a Poisson CUSUM on the arrival rate of its negative items: a burst of negative stories is
-   * evidence even while the share, over few items, is not yet conclusive.
+   * Decision threshold of the share-and-volume CUSUM (log-likelihood units; 0: off). Each key also runs a
+   * marked Poisson CUSUM on its items' arrivals and sentiment together: a burst of stories, mostly negative, is
+   * evidence even while the share alone, over few items, is not yet conclusive.
    */
   rateCusumThreshold: number;
-  /** The rise of the negative rate that CUSUM is tuned to, in Poisson sds of one minute's count of negatives. */
-  rateCusumShiftSigma: number;
   /** z of the negative share the items since its onset must also reach: more negative news, not just more news. */
   rateCusumShareZ: number;
   latenessMs: number;
@@ -105,8 +104,7 @@ export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = {
   cusumShiftSigma: 3,
   cusumMinZ: 3.5,
   rateCusumThreshold: 10,
-  rateCusumShiftSigma: 4,
-  rateCusumShareZ: 3,
+  rateCusumShareZ: 2.5,
   latenessMs: 5_000,
   partitionIdleMs: 5_000,
   idleFlushMs: 10_000,
@@ -169,6 +167,26 @@ const MINUTE = 60_000;
 const RATE_ALPHA = 0.05;
 /** Holt trend weight: the rate ramps up every morning, and a level that lags the ramp underestimates it. */
 const RATE_TREND_BETA = 0.02;
+/**
+ * The rise of the volume the share-and-volume CUSUM is tuned to: bad news brings stories. Measured (docs/alerts.md)
+ * against a rise of k Poisson sds (1 + k/√λ0: 2–4): as many spikes caught, more false alarms on quiet keys, where
+ * that design asks for a five-fold rise and a few items close together look like one.
+ */
+export const RATE_CUSUM_VOLUME_RATIO = 2;
+
+/**
+ * The share-and-volume CUSUM's increments for a key at `rate` items a minute and baseline share `mean`: the drain
+ * per minute between items, and what a negative and another item add (log-likelihood ratios of a marked Poisson
+ * process, the change being RATE_CUSUM_VOLUME_RATIO× the volume and the share CUSUM's shift of the share).
+ */
+export function volumeCusumLlr(rate: number, mean: number, c: Pick<DetectorConfig, 'minLift' | 'cusumShiftSigma'>) {
+  const lambda0 = Math.max(0.05, rate);
+  const p0 = Math.min(0.99, Math.max(0.01, mean));
+  const p1 = Math.min(0.99, p0 + Math.max(c.minLift, c.cusumShiftSigma * Math.sqrt((p0 * (1 - p0)) / Math.max(1, lambda0))));
+  const volume = Math.log(RATE_CUSUM_VOLUME_RATIO);
+  return { drainPerMinute: (RATE_CUSUM_VOLUME_RATIO - 1) * lambda0, negative: volume + Math.log(p1 / p0), other: volume + Math.log((1 - p1) / (1 - p0)) };
+}
+
 /** Adds a negative item's headline to `list`, keeping the five most negative. */
 function keepTopHeadline(list: Bucket['headlines'], o: Observation): void {
   list.push({ id: o.id, title: o.title, url: o.url, p: o.pNegative });
@@ -325,31 +343,32 @@ export class SpikeDetector {
   }
 
   /**
-   * One item into the key's negative-volume CUSUM, a Poisson CUSUM on the arrival of negative items:
-   * between arrivals the statistic drains by (λ1 - λ0) per minute of event time, each negative item
-   * adds log(λ1 / λ0), where λ0 is the key's usual negative rate (rate × baseline share) and λ1 =
-   * λ0 + rateCusumShiftSigma·√λ0. This is the likelihood ratio of "more negative stories, the rest unchanged",
-   * so it uses what the share test ignores: how fast the negatives come. It fires under the same
-   * guards as the share CUSUM, once the run since its onset shows a raised share (rateCusumShareZ).
+   * One item into the key's share-and-volume CUSUM: Page's test on the likelihood ratio of a marked Poisson
+   * process (volumeCusumLlr). Before a change, items come at the key's usual rate λ0 with its baseline share p0;
+   * after it, at RATE_CUSUM_VOLUME_RATIO·λ0 with the share shifted as the share CUSUM's (p1). Between items the
+   * statistic drains by (ratio − 1)·λ0 per minute of event time; each item adds log(ratio) plus its share term.
+   * It uses what the share test ignores, how fast the stories come, and weighs it against their sentiment, as the
+   * oracle of the backtest does with the true λ0 and p0. It fires under the same guards as the share CUSUM, once
+   * the run since its onset shows a raised share (rateCusumShareZ): more news at the usual share is not bad news.
    */
   private rateCusumStep(state: KeyState, o: Observation, weight: number, minute: number, nowMs: number): Alert | null {
     const c = this.config;
     if (c.rateCusumThreshold <= 0 || state.learned < c.warmupItems || state.rateMinute === null) return null;
     // The rate is learnt from the minute leaving the window: project its trend to now.
     const rateNow = Math.max(state.rate * 0.5, state.rate + state.rateTrend * (c.windowMinutes + 0.5));
-    const lambda0 = Math.max(1e-3, rateNow * Math.min(0.99, Math.max(0.01, state.mean)));
-    // Tuned to a shift of rateCusumShiftSigma Poisson sds of one minute's count: a large relative
-    // rise for a quiet topic, a smaller one for the busy market key (as the share CUSUM's design).
-    const lambda1 = lambda0 + c.rateCusumShiftSigma * Math.sqrt(lambda0);
+    const llr = volumeCusumLlr(rateNow, state.mean, c);
     // Partitions interleave, so event time can step back a little: never drain for negative time.
     const elapsedMinutes = Math.max(0, o.publishedAtMs - state.rateCusumAtMs) / MINUTE;
     state.rateCusumAtMs = Math.max(state.rateCusumAtMs, o.publishedAtMs);
-    state.rateCusum = Math.max(0, state.rateCusum - (lambda1 - lambda0) * Math.min(elapsedMinutes, 24 * 60));
+    state.rateCusum = Math.max(0, state.rateCusum - llr.drainPerMinute * Math.min(elapsedMinutes, 24 * 60));
     if (state.rateCusum === 0) state.rateRun = emptyRun();
     // Reprints are not fresh evidence here either (see cusumStep).
     if (weight < 0.5) return null;
-    if (o.negative) state.rateCusum += weight * Math.log(lambda1 / lambda0);
-    if (state.rateCusum === 0) return null;
+    state.rateCusum = Math.max(0, state.rateCusum + weight * (o.negative ? llr.negative : llr.other));
+    if (state.rateCusum === 0) {
+      state.rateRun = emptyRun();
+      return null;
+    }
     extendRun(state.rateRun, o, weight, minute);
     if (state.rateCusum < c.rateCusumThreshold) return null;
     const w = this.runStats(state, state.rateRun, minute);
