@@ -8,12 +8,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { TOPICS, TOPIC_NAMES, DeadLetterSchema, type RunningService } from '@finsent/shared';
 import { loadIngestConfig, startIngest } from '@finsent/ingest';
-import { loadClassifyConfig, startClassify } from '@finsent/classify';
+import { inSample, loadClassifyConfig, startClassify } from '@finsent/classify';
 import { loadStoreConfig, startStore, type StoreService } from '@finsent/store';
 import { loadAlertConfig, startAlert } from '@finsent/alert';
 import { loadLiveConfig, startLive, type LiveService } from '@finsent/live';
@@ -104,6 +105,9 @@ describe('pipeline end to end', () => {
       FEED_ALLOW_PRIVATE_HOSTS: '127.0.0.1',
       FEED_POLL_INTERVAL_S: '2',
       ORT_INTRA_OP_THREADS: '2',
+      // The earlier shipped model as a candidate, scoring half the items in shadow.
+      SHADOW_MODEL_DIR: fileURLToPath(new URL('../models/finsent-minilm/', import.meta.url)),
+      SHADOW_SAMPLE: '0.5',
       // Lets a candidate model be tried end to end: MODEL_DIR=… npm test
       ...(process.env.MODEL_DIR ? { MODEL_DIR: process.env.MODEL_DIR } : {}),
     };
@@ -335,5 +339,28 @@ describe('pipeline end to end', () => {
     expect(lines[0]!.id).toBe(`correction-${mixed!.id}`);
     expect(lines[0]!.sentiment).toBe(second);
     expect(lines[0]!.entities).toEqual([expect.objectContaining({ sentiment: 'neutral', start: MIXED.title.indexOf('Goldman') })]);
+  });
+
+  it('scores the sampled share with a candidate model in shadow, and compare-models reports on it', async () => {
+    const ids = (await (await store.client.query({ query: 'SELECT id FROM v_items', format: 'JSONEachRow' })).json<{ id: string }>()).map((r) => r.id);
+    const sampled = ids.filter((id) => inSample(id, 0.5));
+    expect(sampled.length).toBeGreaterThan(ids.length / 4);
+    const shadow = await waitFor('a candidate label for every sampled item', async () => {
+      const rows = await (await store.client.query({ query: 'SELECT item_id, model_version, live_model_version FROM v_shadow_labels', format: 'JSONEachRow' }))
+        .json<{ item_id: string; model_version: string; live_model_version: string }>();
+      return rows.length >= sampled.length ? rows : undefined;
+    }, 60_000);
+    // Exactly the sample, once each: the live model's labels stay as they were, beside the candidate's.
+    expect(shadow.map((r) => r.item_id).sort()).toEqual([...sampled].sort());
+    expect(new Set(shadow.map((r) => r.model_version))).toEqual(new Set([expect.stringMatching(/^finsent-minilm-/)]));
+    expect(shadow[0]!.live_model_version).toMatch(/^finsent-bge-small-/);
+    const report = JSON.parse(await cli(['compare-models', '--since', '1d', '--json'], { FINSENT_DATA_DIR: dir.path, KAFKA_BROKERS: brokers() })) as {
+      items: number; sentiment: { agreement: number; shifts: unknown[] }; topic: { agreement: number }; verdict: string;
+    };
+    expect(report.items).toBe(sampled.length);
+    expect(report.sentiment.agreement).toBeGreaterThan(0.3);
+    expect(report.sentiment.agreement).toBeLessThanOrEqual(1);
+    expect(report.sentiment.shifts).toHaveLength(3);
+    expect(report.verdict).toMatch(/corrected/);
   });
 });

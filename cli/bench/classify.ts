@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { ITEM_SCHEMA_VERSION, TOPIC_NAMES, TOPIC_SPECS, createKafkajsBus, createLogger, errorMessage, sleep, type EntityMention } from '@finsent/shared';
-import { ClassifierModel, loadClassifyConfig, type EncodedText } from '@finsent/classify';
+import { ClassifierModel, inSample, loadClassifyConfig, type EncodedText } from '@finsent/classify';
 import { TickerExtractor, stableId } from '@finsent/ingest';
 import { ensureKafkaJars, startKafkaBroker } from '../../infra/kafka/broker.js';
 import { runCommand } from '../../infra/run-command.js';
@@ -28,7 +28,7 @@ import { tempDirFor } from '../temp.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-const HELP = `Usage: finsent bench classify [--items N] [--seconds S] [--batch B] [--threads T]
+const HELP = `Usage: finsent bench classify [--items N] [--seconds S] [--batch B] [--threads T] [--shadow DIR [--shadow-sample X]]
 
 Measures (a) bare onnxruntime-node throughput on pre-tokenised headline-length input and (b) the
 classify service end to end (own process, Kafka in → Kafka out) at saturation, then p50/p99
@@ -40,11 +40,14 @@ Inputs: the sample headlines that name one or two companies, each with its tagge
 model is timed with entity scoring on and off on the same texts, the service with it on.
 Last line: {"model","provider","entities_per_item","bare_no_entities_items_per_s","bare_items_per_s",
 "service_items_per_s","ratio","p50_ms","p99_ms","torch_items_per_s","service_vs_torch"} (ratio: service
-over bare, both with entities; the torch fields are null when it was not run).
+over bare, both with entities; the torch fields are null when it was not run). With --shadow, a second
+saturation run scores a candidate model (DIR) in shadow on a share X of the items (default 0.1) and the line
+adds "service_with_shadow_items_per_s", "shadow_ratio" (with over without) and "shadow_items".
   --items N     backlog size for the saturation run (default 6000)
   --seconds S   duration of the bare run and of the latency run (default 10)
   --batch B     batch size (default CLASSIFY_BATCH_MAX or 64)
   --threads T   intra-op threads (default ORT_INTRA_OP_THREADS or cores)
+  --shadow DIR  also measure the live throughput while a candidate model scores a sample in shadow
 `;
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -115,7 +118,10 @@ function rawItem(i: number, h: BenchText) {
 export async function benchClassify(argv: string[]): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args: argv, options: { items: { type: 'string', default: '6000' }, seconds: { type: 'string', default: '10' }, batch: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
+    values = parseArgs({ args: argv, options: {
+      items: { type: 'string', default: '6000' }, seconds: { type: 'string', default: '10' }, batch: { type: 'string' }, threads: { type: 'string' },
+      shadow: { type: 'string' }, 'shadow-sample': { type: 'string', default: '0.1' }, help: { type: 'boolean', short: 'h' },
+    } }).values;
   } catch (err) {
     process.stderr.write(`finsent bench classify: ${errorMessage(err)}\n\n${HELP}`);
     return 2;
@@ -151,9 +157,14 @@ export async function benchClassify(argv: string[]): Promise<number> {
   const kafka = new Kafka({ brokers: [broker.brokers], clientId: 'bench-io', logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
-  for (let i = 0; i < nItems; i += 500) {
-    await producer.send({ topic: TOPIC_NAMES.raw, messages: Array.from({ length: Math.min(500, nItems - i) }, (_, k) => ({ key: String(i + k), value: JSON.stringify(rawItem(i + k, texts[(i + k) % texts.length]!)) })) });
-  }
+  /** A backlog of `nItems` raw items numbered from `first`. */
+  const produceBacklog = async (first: number) => {
+    for (let i = 0; i < nItems; i += 500) {
+      const batch = Array.from({ length: Math.min(500, nItems - i) }, (_, k) => rawItem(first + i + k, texts[(i + k) % texts.length]!));
+      await producer.send({ topic: TOPIC_NAMES.raw, messages: batch.map((item) => ({ key: item.id, value: JSON.stringify(item) })) });
+    }
+  };
+  await produceBacklog(0);
   log(`backlog of ${nItems} raw items produced; starting the classify service`);
   const arrivals: number[] = [];
   const latencies: number[] = [];
@@ -171,19 +182,23 @@ export async function benchClassify(argv: string[]): Promise<number> {
       }
     },
   });
-  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}services/classify/src/main.ts`], {
+  const startService = (extraEnv: Record<string, string> = {}) => spawn(process.execPath, ['--import', 'tsx', `${ROOT}services/classify/src/main.ts`], {
     cwd: ROOT,
-    env: { ...env, KAFKA_BROKERS: broker.brokers, CLASSIFY_PORT: '0', LOG_LEVEL: 'warn' },
+    env: { ...env, KAFKA_BROKERS: broker.brokers, CLASSIFY_PORT: '0', LOG_LEVEL: 'warn', ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  try {
-    while (arrivals.length < nItems) {
-      if (child.exitCode !== null) throw new Error(`classify exited with code ${child.exitCode}`);
+  /** Items/s of the backlog whose first arrival is arrivals[from], between its 5th and 95th percentile arrivals (no model load, no drain tail). */
+  const saturation = async (service: ReturnType<typeof startService>, from: number) => {
+    while (arrivals.length < from + nItems) {
+      if (service.exitCode !== null) throw new Error(`classify exited with code ${service.exitCode}`);
       await sleep(100);
     }
-    // Saturation rate measured between the 5th and 95th percentile arrivals: excludes model load and the drain tail.
-    const a = arrivals.slice(Math.floor(nItems * 0.05), Math.floor(nItems * 0.95));
-    const service = (a.length - 1) / ((a[a.length - 1]! - a[0]!) / 1000);
+    const a = arrivals.slice(from + Math.floor(nItems * 0.05), from + Math.floor(nItems * 0.95));
+    return (a.length - 1) / ((a[a.length - 1]! - a[0]!) / 1000);
+  };
+  let child = startService();
+  try {
+    const service = await saturation(child, 0);
     log(`classify service, Kafka → Kafka at saturation: ${service.toFixed(0)} items/s`);
 
     const rate = Math.max(1, Math.round(service / 2));
@@ -203,8 +218,21 @@ export async function benchClassify(argv: string[]): Promise<number> {
     }
     while (latencies.length < sentCount) await sleep(50);
     latencies.sort((x, y) => x - y);
-    child.kill('SIGTERM'); // (c) gets the CPU to itself
+    child.kill('SIGTERM'); // the next run gets the CPU to itself
     await new Promise((r) => child.once('exit', r));
+    let shadow: { service_with_shadow_items_per_s: number; shadow_ratio: number; shadow_items: number } | undefined;
+    if (values.shadow) {
+      // The same backlog size again, for a service that also scores a sample with the candidate.
+      const from = arrivals.length;
+      await produceBacklog(nItems + sentCount);
+      child = startService({ SHADOW_MODEL_DIR: values.shadow, SHADOW_SAMPLE: values['shadow-sample']! });
+      const withShadow = await saturation(child, from);
+      const shadowItems = Array.from({ length: nItems }, (_, i) => rawItem(nItems + sentCount + i, texts[i % texts.length]!)).filter((x) => inSample(x.id, Number(values['shadow-sample']))).length;
+      log(`with a shadow model on ${shadowItems} of ${nItems} items: ${withShadow.toFixed(0)} items/s`);
+      shadow = { service_with_shadow_items_per_s: Math.round(withShadow), shadow_ratio: Math.round((withShadow / service) * 100) / 100, shadow_items: shadowItems };
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
     const torch = await torchItemsPerSecond({ modelVersion: model.version, batch: config.CLASSIFY_BATCH_MAX, threads: config.ORT_INTRA_OP_THREADS, seconds, log });
     const result = {
       model: model.version,
@@ -218,6 +246,7 @@ export async function benchClassify(argv: string[]): Promise<number> {
       p99_ms: Math.round(percentile(latencies, 99) * 10) / 10,
       torch_items_per_s: torch === null ? null : Math.round(torch),
       service_vs_torch: torch === null ? null : Math.round((service / torch) * 100) / 100,
+      ...shadow,
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;

@@ -174,6 +174,25 @@ export const CorrectionSchema = z
 export type Correction = z.infer<typeof CorrectionSchema>;
 
 /**
+ * A candidate model's labels for one item, scored in shadow beside the live model (classify's SHADOW_MODEL_DIR) and
+ * stored next to the live labels, so that `finsent compare-models` can tell how the candidate would have done.
+ */
+export const ShadowLabelsSchema = z.object({
+  schema_version: z.literal(SCHEMA_VERSION),
+  item_id: z.string().regex(/^[0-9a-f]{32}$/, 'item_id must be 32 lowercase hex chars'),
+  published_at: storableTime,
+  model_version: z.string().min(1),
+  live_model_version: z.string().min(1),
+  sentiment: z.enum(SENTIMENTS),
+  sentiment_scores: probabilities(SENTIMENTS),
+  topic: z.enum(TOPICS),
+  topic_score: z.number().min(0).max(1),
+  entities: z.array(z.object({ name: z.string(), ticker: z.string().nullable(), sentiment: z.enum(SENTIMENTS) })).max(MAX_ENTITIES),
+  scored_at: storableTime,
+});
+export type ShadowLabels = z.infer<typeof ShadowLabelsSchema>;
+
+/**
  * Dead letters keep at most this much of the original payload: base64 makes it a third larger, and one dead
  * letter must stay well inside the dead-letter topic's message limit (Kafka's default, 1 MiB).
  */

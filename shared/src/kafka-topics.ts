@@ -10,6 +10,8 @@ export const TOPIC_NAMES = {
   deadLetter: 'finsent.deadletter.v1',
   /** Analysts' corrections of labels (`finsent correct`), stored by the store. */
   corrections: 'finsent.corrections.v1',
+  /** A candidate model's labels for a sample of items, scored in shadow by classify. */
+  shadowScored: 'finsent.shadow-scored.v1',
 } as const;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -32,6 +34,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { topic: TOPIC_NAMES.alerts, partitions: 3, retentionMs: 30 * DAY_MS, maxMessageBytes: 16 * 1024 * 1024 },
   { topic: TOPIC_NAMES.deadLetter, partitions: 3, retentionMs: 30 * DAY_MS },
   { topic: TOPIC_NAMES.corrections, partitions: 3, retentionMs: 30 * DAY_MS },
+  { topic: TOPIC_NAMES.shadowScored, partitions: 3, retentionMs: 7 * DAY_MS },
 ];
 
 /** Consumer groups: one per role, so adding hosts of a role splits its partitions between them. */

@@ -8,17 +8,20 @@ import {
   reportConsumerLag,
   startOpsServer,
   watchConsumers,
+  type Bus,
   type Logger,
   type RunningService,
 } from '@finsent/shared';
 import type { ClassifyConfig } from './config.js';
-import { classifyMetrics } from './metrics.js';
+import { classifyMetrics, type ClassifyMetrics } from './metrics.js';
 import { ClassifierModel } from './model.js';
 import { ClassifyWorker } from './worker.js';
+import { ShadowScorer } from './shadow.js';
 
 export { loadClassifyConfig, classifyConfigSchema, DEFAULT_MODEL_DIR, type ClassifyConfig } from './config.js';
 export { ClassifierModel, type EncodedText } from './model.js';
 export { findTargets, type CharSpan } from './entity-spans.js';
+export { inSample } from './shadow.js';
 
 export function loadModel(config: ClassifyConfig, logger: Logger): Promise<ClassifierModel> {
   return ClassifierModel.load({
@@ -36,11 +39,12 @@ export async function startClassify(config: ClassifyConfig, logger: Logger = cre
   const model = await loadModel(config, logger);
   const registry = createRegistry('classify');
   const metrics = classifyMetrics(registry);
-  metrics.modelInfo.set({ model_version: model.version, provider: model.provider }, 1);
+  metrics.modelInfo.set({ model_version: model.version, provider: model.provider, role: 'live' }, 1);
   const bus = createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-classify', logger });
   await bus.ensureTopics(TOPIC_SPECS);
   const consumers = watchConsumers(bus);
-  const worker = new ClassifyWorker({ bus, model, logger, metrics, batchMax: config.CLASSIFY_BATCH_MAX, batchWaitMs: config.CLASSIFY_BATCH_WAIT_MS });
+  const shadow = config.SHADOW_MODEL_DIR ? await startShadow(config, model.version, bus, metrics, logger) : undefined;
+  const worker = new ClassifyWorker({ bus, model, logger, metrics, batchMax: config.CLASSIFY_BATCH_MAX, batchWaitMs: config.CLASSIFY_BATCH_WAIT_MS, shadow: shadow?.scorer });
   await worker.start();
   const stopLagReports = reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.classify, [TOPIC_NAMES.raw]);
   const ops = await startOpsServer({
@@ -49,7 +53,10 @@ export async function startClassify(config: ClassifyConfig, logger: Logger = cre
     registry,
     health: () => {
       const kafka = consumers.health();
-      return { ...kafka, ok: model.alive && kafka.ok, model: model.version, provider: model.provider, inferenceThread: model.alive ? 'running' : 'dead' };
+      return {
+        ...kafka, ok: model.alive && kafka.ok, model: model.version, provider: model.provider, inferenceThread: model.alive ? 'running' : 'dead',
+        ...(shadow ? { shadowModel: shadow.scorer.modelVersion, shadowSample: config.SHADOW_SAMPLE } : {}),
+      };
     },
   });
   return {
@@ -59,7 +66,33 @@ export async function startClassify(config: ClassifyConfig, logger: Logger = cre
     async stop() {
       stopLagReports();
       await worker.stop();
+      await shadow?.stop();
       await ops.close();
+      await model.close();
+    },
+  };
+}
+
+/** The candidate model, its producer and its scorer; it gets few threads, so the live model keeps the cores. */
+async function startShadow(config: ClassifyConfig, liveModelVersion: string, bus: Bus, metrics: ClassifyMetrics, logger: Logger) {
+  const model = await ClassifierModel.load({
+    modelDir: config.SHADOW_MODEL_DIR!,
+    modelFile: config.SHADOW_MODEL_FILE,
+    provider: config.ORT_PROVIDER,
+    intraOpThreads: config.SHADOW_INTRA_OP_THREADS,
+    spinWait: false,
+    maxItemsPerRun: config.CLASSIFY_BATCH_MAX,
+    logger,
+  });
+  metrics.modelInfo.set({ model_version: model.version, provider: model.provider, role: 'shadow' }, 1);
+  const producer = await bus.producer();
+  const scorer = new ShadowScorer({ model, liveModelVersion, share: config.SHADOW_SAMPLE, maxQueue: config.SHADOW_MAX_QUEUE, batchMax: config.CLASSIFY_BATCH_MAX, producer, metrics, logger });
+  logger.info({ shadow: model.version, live: liveModelVersion, sample: config.SHADOW_SAMPLE }, 'scoring a candidate model in shadow');
+  return {
+    scorer,
+    async stop() {
+      await scorer.stop();
+      await producer.close();
       await model.close();
     },
   };

@@ -24,6 +24,7 @@ import {
 import type { ClassifierModel, EncodedText } from './model.js';
 import type { ClassifyMetrics } from './metrics.js';
 import type { Prediction } from './scoring.js';
+import type { ShadowScorer } from './shadow.js';
 
 export interface WorkerOptions {
   bus: Bus;
@@ -32,6 +33,8 @@ export interface WorkerOptions {
   metrics: ClassifyMetrics;
   batchMax: number;
   batchWaitMs: number;
+  /** A candidate model scoring a sample in shadow, after the live batch is published. */
+  shadow?: ShadowScorer | undefined;
 }
 
 interface Classifiable {
@@ -127,6 +130,7 @@ export class ClassifyWorker {
       this.o.metrics.itemLatencySeconds.observe(Math.max(0, now - message.timestamp) / 1000);
       this.o.metrics.itemsScored.inc({ sentiment: scored[i]!.sentiment, topic: scored[i]!.topic });
     });
+    this.o.shadow?.offer(items.map((x) => x.item));
   }
 
   async stop(): Promise<void> {

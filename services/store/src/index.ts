@@ -59,7 +59,7 @@ export async function startStore(config: StoreConfig, logger: Logger = createLog
   const sink = new ClickHouseSink({ bus, client, logger, metrics, batchMax: config.STORE_BATCH_MAX, batchWaitMs: config.STORE_BATCH_WAIT_MS });
   await sink.start();
 
-  const stopLagReports = reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.store, [TOPIC_NAMES.scored, TOPIC_NAMES.alerts, TOPIC_NAMES.corrections]);
+  const stopLagReports = reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.store, [TOPIC_NAMES.scored, TOPIC_NAMES.alerts, TOPIC_NAMES.corrections, TOPIC_NAMES.shadowScored]);
 
   const ops = await startOpsServer({
     port: config.STORE_PORT,

@@ -317,6 +317,32 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM v_items_corrected GROUP BY minute, topic`,
     ],
   },
+  {
+    version: 6,
+    name: 'labels of a candidate model scored in shadow',
+    // One row per item and candidate version: a redelivery or a re-run collapses under FINAL.
+    statements: () => [
+      `CREATE TABLE IF NOT EXISTS shadow_labels (
+        item_id String,
+        published_at DateTime64(3, 'UTC'),
+        model_version LowCardinality(String),
+        live_model_version LowCardinality(String),
+        sentiment LowCardinality(String),
+        p_negative Float32,
+        p_neutral Float32,
+        p_positive Float32,
+        topic LowCardinality(String),
+        topic_score Float32,
+        entities Array(Tuple(name String, ticker Nullable(String), sentiment LowCardinality(String))),
+        scored_at DateTime64(3, 'UTC'),
+        stored_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      )
+      ENGINE = ReplacingMergeTree(stored_at)
+      PARTITION BY toYYYYMM(published_at)
+      ORDER BY (item_id, model_version)`,
+      `CREATE VIEW IF NOT EXISTS v_shadow_labels AS SELECT * FROM shadow_labels FINAL`,
+    ],
+  },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

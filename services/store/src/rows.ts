@@ -1,5 +1,5 @@
 /** Mapping from pipeline messages to ClickHouse rows (pure, unit-tested). */
-import type { Alert, Correction, ScoredItem } from '@finsent/shared';
+import type { Alert, Correction, ScoredItem, ShadowLabels } from '@finsent/shared';
 
 /** ClickHouse's DateTime64 input wants 'YYYY-MM-DD hh:mm:ss.sss' (UTC) with default settings. */
 export function toClickHouseTime(iso: string): string {
@@ -54,6 +54,23 @@ export function correctionRow(c: Correction) {
     created_by: c.created_by,
     created_at: toClickHouseTime(c.created_at),
     note: c.note,
+  };
+}
+
+export function shadowRow(l: ShadowLabels) {
+  return {
+    item_id: l.item_id,
+    published_at: toClickHouseTime(l.published_at),
+    model_version: l.model_version,
+    live_model_version: l.live_model_version,
+    sentiment: l.sentiment,
+    p_negative: l.sentiment_scores.negative ?? 0,
+    p_neutral: l.sentiment_scores.neutral ?? 0,
+    p_positive: l.sentiment_scores.positive ?? 0,
+    topic: l.topic,
+    topic_score: l.topic_score,
+    entities: l.entities.map((e) => ({ name: e.name, ticker: e.ticker, sentiment: e.sentiment })),
+    scored_at: toClickHouseTime(l.scored_at),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * ClickHouse sink: scored items, alerts and analysts' corrections from Kafka into their tables, in batches bounded by
- * size and time. Offsets are committed only after the insert holding a message succeeded; while
+ * ClickHouse sink: scored items, alerts, analysts' corrections and a candidate model's shadow labels from Kafka into
+ * their tables, in batches bounded by size and time. Offsets are committed only after the insert holding a message succeeded; while
  * ClickHouse is unreachable the insert is retried with backoff and consumption stalls (nothing is
  * dropped, Kafka holds the backlog). Redelivered rows are harmless: see migrations.ts.
  * A row ClickHouse refuses outright (a parse or type error, insert-errors.ts) is not retried: the
@@ -12,6 +12,7 @@ import {
   AlertSchema,
   CONSUMER_GROUPS,
   CorrectionSchema,
+  ShadowLabelsSchema,
   MicroBatcher,
   ScoredItemSchema,
   TOPIC_NAMES,
@@ -26,7 +27,7 @@ import {
   type Logger,
   type Rejection,
 } from '@finsent/shared';
-import { alertRow, correctionRow, itemRow, monthOf, splitByPartition, toClickHouseTime } from './rows.js';
+import { alertRow, correctionRow, itemRow, shadowRow, monthOf, splitByPartition, toClickHouseTime } from './rows.js';
 import type { StoreMetrics } from './metrics.js';
 import { isDeterministicInsertError } from './insert-errors.js';
 
@@ -38,9 +39,9 @@ interface Pending {
 }
 
 /** The column each monthly-partitioned table is partitioned on (migrations.ts). */
-const PARTITION_COLUMN: Record<string, string | undefined> = { items: 'published_at', alerts: 'fired_at' };
+const PARTITION_COLUMN: Record<string, string | undefined> = { items: 'published_at', alerts: 'fired_at', shadow_labels: 'published_at' };
 
-type Table = 'items' | 'alerts' | 'corrections';
+type Table = 'items' | 'alerts' | 'corrections' | 'shadow_labels';
 type ParsedRow = { ok: true; row: Row } | { ok: false; reasonCode: string; reason: string };
 const rowOf = <T>(p: { ok: true; value: T } | { ok: false; reasonCode: string; reason: string }, toRow: (v: T) => Row): ParsedRow =>
   (p.ok ? { ok: true, row: toRow(p.value) } : p);
@@ -48,6 +49,7 @@ const rowOf = <T>(p: { ok: true; value: T } | { ok: false; reasonCode: string; r
 const ROW_TOPICS: Record<string, { table: Table; parse: (m: BusMessage) => ParsedRow }> = {
   [TOPIC_NAMES.alerts]: { table: 'alerts', parse: (m) => rowOf(parseMessage(m, AlertSchema), alertRow) },
   [TOPIC_NAMES.corrections]: { table: 'corrections', parse: (m) => rowOf(parseMessage(m, CorrectionSchema), correctionRow) },
+  [TOPIC_NAMES.shadowScored]: { table: 'shadow_labels', parse: (m) => rowOf(parseMessage(m, ShadowLabelsSchema), shadowRow) },
 };
 
 export interface SinkOptions {
@@ -79,7 +81,7 @@ export class ClickHouseSink {
           return pending.map(() => undefined);
         },
       });
-    this.batchers = { items: batcher('items'), alerts: batcher('alerts'), corrections: batcher('corrections') };
+    this.batchers = { items: batcher('items'), alerts: batcher('alerts'), corrections: batcher('corrections'), shadow_labels: batcher('shadow_labels') };
   }
 
   async start(): Promise<void> {
