@@ -18,6 +18,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   ticker: { summary: "a ticker's own sentiment by hour and its latest headlines (--since 1d)", load: () => import('./commands/ticker.js') },
   correct: { summary: "record that the model got an item's sentiment, topic or an entity's sentiment wrong, and the right label", load: () => import('./commands/correct.js') },
   'export-training': { summary: 'write analysts\' corrections as training data (NDJSON, the training format)', load: () => import('./commands/export-training.js') },
+  'drift-reference': { summary: "store beside a model the training distribution its live drift is measured against", load: () => import('./commands/drift-reference.js') },
   'compare-models': { summary: 'a candidate model scored in shadow against the live one: agreement, label shifts, who is right on corrections', load: () => import('./commands/compare-models.js') },
   silence: { summary: 'mute alerts on a key or pattern until a time: add | list | remove (shared by every alert process)', load: () => import('./commands/silence.js') },
   dashboards: { summary: 'regenerate the Grafana dashboards and provisioning under infra/grafana/ (--check)', load: () => import('./commands/dashboards.js') },

@@ -260,6 +260,29 @@ export function pipelineHealth(): dashboard.Dashboard {
     .withPanel(promTimeseries('Dead letters', 'ops', promQuery('sum by (stage, reason) (rate(finsent_dead_letters_total[$__rate_interval]))', '{{stage}}: {{reason}}')))
     .withPanel(promTimeseries('Feed consecutive failures', 'short', promQuery('max by (feed) (finsent_feed_consecutive_failures)', '{{feed}}')))
     .withPanel(promTimeseries('Alerts fired', 'short', promQuery('sum by (scope, severity) (increase(finsent_alerts_fired_total[$__rate_interval]))', '{{scope}} {{severity}}')))
+    .withRow(new dashboard.RowBuilder('Drift: live text against the training data'))
+    .withPanel(promTimeseries('PSI of confidence and unknown tokens (alert above 0.25)', 'short',
+      promQuery('max by (source, feature) (finsent_classify_drift_psi{feature=~"confidence|unknown_tokens"})', '{{source}}: {{feature}}')))
+    .withPanel(promTimeseries('PSI of length and labels (shown, not alerted on)', 'short',
+      promQuery('max by (source, feature) (finsent_classify_drift_psi{feature=~"tokens|sentiment|topic"})', '{{source}}: {{feature}}')))
+    .withPanel(
+      promTimeseries(
+        'Confidence',
+        'percentunit',
+        promQuery('max by (source, model_version) (finsent_classify_drift_mean_confidence)', 'mean: {{source}} ({{model_version}})', 'A'),
+        promQuery('max by (source, model_version) (finsent_classify_drift_low_confidence_share)', 'below 0.6: {{source}}', 'B'),
+      ),
+    )
+    .withPanel(promTimeseries('Negative share by source', 'percentunit', promQuery('max by (source) (finsent_classify_drift_label_share{sentiment="negative"})', '{{source}}')))
+    .withPanel(
+      promTimeseries(
+        'Text',
+        'short',
+        promQuery('max by (source) (finsent_classify_drift_mean_tokens)', 'mean tokens: {{source}}', 'A'),
+        promQuery('max by (source) (finsent_classify_drift_unknown_token_share)', 'unknown-token share: {{source}}', 'B'),
+      ),
+    )
+    .withPanel(promTimeseries('Languages', 'percentunit', promQuery('max by (source, lang) (finsent_classify_drift_language_share)', '{{source}}: {{lang}}')))
     .build();
 }
 

@@ -10,6 +10,8 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { alertMetrics } from '../../services/alert/src/metrics.js';
 import { classifyMetrics } from '../../services/classify/src/metrics.js';
+import { driftGauges } from '../../services/classify/src/drift-monitor.js';
+import { liveMetrics } from '../../services/live/src/metrics.js';
 import { ingestMetrics } from '../../services/ingest/src/metrics.js';
 import { storeMetrics } from '../../services/store/src/metrics.js';
 import { renderGrafanaFiles } from '../grafana/dashboards.js';
@@ -29,7 +31,7 @@ function promtool(...args: string[]): string {
 /** Names the services register, histograms included under their _bucket/_sum/_count series. */
 function exportedSeries(): Set<string> {
   const names = new Set<string>();
-  for (const factory of [ingestMetrics, classifyMetrics, storeMetrics, alertMetrics]) {
+  for (const factory of [ingestMetrics, classifyMetrics, driftGauges, storeMetrics, alertMetrics, liveMetrics]) {
     const registry = new Registry();
     factory(registry);
     for (const m of registry.getMetricsAsArray()) {

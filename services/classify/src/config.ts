@@ -16,6 +16,7 @@ export const classifyConfigSchema = z.object({
   ORT_SPIN_WAIT: env.bool(false).describe('let onnxruntime threads busy-wait between runs (see docs/performance.md)'),
   CLASSIFY_BATCH_MAX: env.int(64, 1, 4_096).describe('items per model call at most'),
   CLASSIFY_BATCH_WAIT_MS: env.int(25, 0, 10_000).describe('longest an item waits for a batch to fill'),
+  DRIFT_WINDOW_ITEMS: env.int(1_000, 50, 100_000).describe('items per source in the drift window (docs/operations.md, Drift)'),
   SHADOW_MODEL_DIR: z.string().min(1).optional().describe('a candidate model scored in shadow beside the live one (docs/operations.md, Shadow scoring); unset: none'),
   SHADOW_MODEL_FILE: z.string().min(1).optional().describe('file in SHADOW_MODEL_DIR; unset: chosen as for MODEL_FILE'),
   SHADOW_SAMPLE: env.num(0.1, 0, 1).describe('share of items the candidate scores, chosen by item id'),

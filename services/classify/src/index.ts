@@ -17,11 +17,14 @@ import { classifyMetrics, type ClassifyMetrics } from './metrics.js';
 import { ClassifierModel } from './model.js';
 import { ClassifyWorker } from './worker.js';
 import { ShadowScorer } from './shadow.js';
+import { DriftMonitor, loadDriftReference } from './drift-monitor.js';
 
 export { loadClassifyConfig, classifyConfigSchema, DEFAULT_MODEL_DIR, type ClassifyConfig } from './config.js';
 export { ClassifierModel, type EncodedText } from './model.js';
 export { findTargets, type CharSpan } from './entity-spans.js';
 export { inSample } from './shadow.js';
+export { DRIFT_REFERENCE_FILE, DriftMonitor } from './drift-monitor.js';
+export { DriftWindow, referenceOf, type DriftObservation, type DriftReference } from './drift.js';
 
 export function loadModel(config: ClassifyConfig, logger: Logger): Promise<ClassifierModel> {
   return ClassifierModel.load({
@@ -44,7 +47,9 @@ export async function startClassify(config: ClassifyConfig, logger: Logger = cre
   await bus.ensureTopics(TOPIC_SPECS);
   const consumers = watchConsumers(bus);
   const shadow = config.SHADOW_MODEL_DIR ? await startShadow(config, model.version, bus, metrics, logger) : undefined;
-  const worker = new ClassifyWorker({ bus, model, logger, metrics, batchMax: config.CLASSIFY_BATCH_MAX, batchWaitMs: config.CLASSIFY_BATCH_WAIT_MS, shadow: shadow?.scorer });
+  const drift = new DriftMonitor({ registry, modelVersion: model.version, reference: loadDriftReference(config.MODEL_DIR, logger), windowItems: config.DRIFT_WINDOW_ITEMS });
+  drift.start();
+  const worker = new ClassifyWorker({ bus, model, logger, metrics, batchMax: config.CLASSIFY_BATCH_MAX, batchWaitMs: config.CLASSIFY_BATCH_WAIT_MS, shadow: shadow?.scorer, drift });
   await worker.start();
   const stopLagReports = reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.classify, [TOPIC_NAMES.raw]);
   const ops = await startOpsServer({
@@ -66,6 +71,7 @@ export async function startClassify(config: ClassifyConfig, logger: Logger = cre
     async stop() {
       stopLagReports();
       await worker.stop();
+      drift.stop();
       await shadow?.stop();
       await ops.close();
       await model.close();

@@ -69,6 +69,8 @@ export class ClassifierModel {
     private readonly clsId: number,
     private readonly sepId: number,
     private readonly padId: number,
+    /** The tokenizer's [UNK]: the share of it in a text is one of the drift measures. */
+    readonly unknownId: number,
   ) {}
 
   get version(): string {
@@ -119,7 +121,7 @@ export class ClassifierModel {
       }
     }
     o.logger.info({ model: labels.model_version, file: modelFile, provider, threads: o.intraOpThreads, spinWait: o.spinWait, maxLength: labels.max_length }, 'model loaded');
-    return new ClassifierModel(session, tokenizer, labels, provider, modelFile, o.maxItemsPerRun, idOf('[CLS]'), idOf('[SEP]'), idOf('[PAD]'));
+    return new ClassifierModel(session, tokenizer, labels, provider, modelFile, o.maxItemsPerRun, idOf('[CLS]'), idOf('[SEP]'), idOf('[PAD]'), idOf('[UNK]'));
   }
 
   /** Token ids ([CLS] … [SEP]) of one text, truncated to the model's max length, and its entities' token ranges. */

@@ -25,6 +25,7 @@ import type { ClassifierModel, EncodedText } from './model.js';
 import type { ClassifyMetrics } from './metrics.js';
 import type { Prediction } from './scoring.js';
 import type { ShadowScorer } from './shadow.js';
+import type { DriftMonitor } from './drift-monitor.js';
 
 export interface WorkerOptions {
   bus: Bus;
@@ -35,6 +36,8 @@ export interface WorkerOptions {
   batchWaitMs: number;
   /** A candidate model scoring a sample in shadow, after the live batch is published. */
   shadow?: ShadowScorer | undefined;
+  /** What the live model saw, per source, against its training distribution. */
+  drift?: DriftMonitor | undefined;
 }
 
 interface Classifiable {
@@ -126,9 +129,16 @@ export class ClassifyWorker {
       scored.map((s) => ({ key: s.id, value: JSON.stringify(s) })),
     );
     const now = Date.now();
-    items.forEach(({ message }, i) => {
+    const unknownId = this.o.model.unknownId;
+    items.forEach(({ message, item, encoded }, i) => {
+      const s = scored[i]!;
       this.o.metrics.itemLatencySeconds.observe(Math.max(0, now - message.timestamp) / 1000);
-      this.o.metrics.itemsScored.inc({ sentiment: scored[i]!.sentiment, topic: scored[i]!.topic });
+      this.o.metrics.itemsScored.inc({ sentiment: s.sentiment, topic: s.topic });
+      const tokens = encoded.ids.length - 2;
+      this.o.drift?.observe(item.source, {
+        confidence: s.sentiment_scores[s.sentiment], tokens, unknownShare: encoded.ids.filter((id) => id === unknownId).length / Math.max(tokens, 1),
+        sentiment: s.sentiment, topic: s.topic, lang: item.lang,
+      });
     });
     this.o.shadow?.offer(items.map((x) => x.item));
   }

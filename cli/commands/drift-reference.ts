@@ -1,0 +1,67 @@
+/** finsent drift-reference: the training distribution a model's drift is measured against, stored beside it. */
+import { writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger, errorMessage } from '@finsent/shared';
+import { ClassifierModel, DRIFT_REFERENCE_FILE, loadClassifyConfig, referenceOf, type DriftObservation } from '@finsent/classify';
+import { checkReadable, detectFormat, readRecords } from '../input-records.js';
+import { progressBar } from '../progress.js';
+
+const HELP = `Usage: finsent drift-reference --in FILE [--in FILE …] [--every N] [--model-dir DIR]
+
+Scores texts like those the model was trained on (NDJSON with a "text" field, or CSV with a "text" column) and
+writes, beside the model, drift-reference.json: the distribution of its confidence, of the length in tokens, of the
+share of unknown tokens and of its labels. Classify compares live text with it (docs/operations.md, Drift).
+  --in FILE       a training file (repeatable); the shipped reference lists the files it was computed on
+  --every N       take every Nth record of each file (default 1: all)
+  --model-dir DIR the model (default MODEL_DIR or the shipped one)
+`;
+
+const usage = (msg: string) => (process.stderr.write(`finsent drift-reference: ${msg}\n\n${HELP}`), 2);
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({ args: argv, options: { in: { type: 'string', multiple: true }, every: { type: 'string', default: '1' }, 'model-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
+  } catch (err) {
+    return usage(errorMessage(err));
+  }
+  if (values.help) return process.stdout.write(HELP), 0;
+  if (!values.in?.length) return usage('give at least one --in FILE');
+  const every = Number(values.every);
+  if (!Number.isInteger(every) || every < 1) return usage(`--every ${values.every}: expected a positive integer`);
+  const config = loadClassifyConfig({ ...process.env, ...(values['model-dir'] ? { MODEL_DIR: values['model-dir'] } : {}) });
+  const logger = createLogger('drift-reference', 'warn');
+  const model = await ClassifierModel.load({ modelDir: config.MODEL_DIR, modelFile: config.MODEL_FILE, provider: config.ORT_PROVIDER, intraOpThreads: config.ORT_INTRA_OP_THREADS, spinWait: false, maxItemsPerRun: config.CLASSIFY_BATCH_MAX, logger });
+  const observations: DriftObservation[] = [];
+  try {
+    for (const file of values.in) {
+      const bar = progressBar(basename(file), await checkReadable(file), 'bytes');
+      const texts: string[] = [];
+      let n = 0;
+      for await (const r of readRecords(file, detectFormat(file), (bytes) => bar?.increment(bytes))) {
+        if (r.ok && typeof r.fields.text === 'string' && r.fields.text.trim() && n++ % every === 0) texts.push(r.fields.text);
+      }
+      bar?.stop();
+      for (let i = 0; i < texts.length; i += config.CLASSIFY_BATCH_MAX) {
+        const encoded = texts.slice(i, i + config.CLASSIFY_BATCH_MAX).map((t) => model.encode(t));
+        const predictions = await model.predictEncoded(encoded);
+        predictions.forEach((p, k) => {
+          const tokens = encoded[k]!.ids.length - 2;
+          observations.push({
+            confidence: p.sentiment_scores[p.sentiment], tokens, unknownShare: encoded[k]!.ids.filter((id) => id === model.unknownId).length / Math.max(tokens, 1),
+            sentiment: p.sentiment, topic: p.topic, lang: 'en',
+          });
+        });
+      }
+      process.stderr.write(`${file}: ${texts.length} texts\n`);
+    }
+  } finally {
+    await model.close();
+  }
+  const reference = referenceOf(observations, model.version, values.in.map((f) => `${f}${every > 1 ? ` (every ${every}th record)` : ''}`));
+  const out = join(config.MODEL_DIR, DRIFT_REFERENCE_FILE);
+  writeFileSync(out, `${JSON.stringify(reference, null, 1)}\n`);
+  process.stdout.write(`${out}: ${observations.length} texts of ${reference.sources.length} files\n`);
+  return 0;
+}
