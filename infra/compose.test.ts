@@ -90,7 +90,7 @@ describe('infra/docker-compose.yml', () => {
       const parsed = CONFIG_SCHEMAS[name]!.safeParse(set);
       expect(parsed.success, `${name}: ${parsed.error?.message}`).toBe(true);
       expect(env.OPS_HOST, `${name} must listen beyond loopback to be scraped and health-checked`).toBe('0.0.0.0');
-      if (name !== 'live') expect(service.depends_on?.kafka?.condition).toBe('service_healthy');
+      expect(service.depends_on?.kafka?.condition).toBe('service_healthy');
     }
     // The services that read ClickHouse start after the store, which applies the migrations.
     expect(services.live!.depends_on?.store?.condition).toBe('service_healthy');
@@ -102,7 +102,7 @@ describe('infra/docker-compose.yml', () => {
     const clickhousePort = services.clickhouse!.ports![0]!.split(':')[1];
     for (const name of FINSENT) {
       const env = environment(name);
-      if (name !== 'live') expect(env.KAFKA_BROKERS, name).toBe(internal);
+      expect(env.KAFKA_BROKERS, name).toBe(internal);
       if (name === 'store' || name === 'live') {
         expect(new URL(env.CLICKHOUSE_URL!).host, name).toBe(`clickhouse:${clickhousePort}`);
         expect(services[name]!.depends_on?.clickhouse?.condition, name).toBe('service_healthy');

@@ -296,6 +296,22 @@ describe('pipeline end to end', () => {
       const mixed = page.locator('[data-testid=ticker-headlines] li', { hasText: MIXED.title });
       expect(await mixed.locator('.badge').innerText()).toMatch(/negative/i);
       await page.screenshot({ path: artifactPath('live-view-ticker.png'), fullPage: true });
+
+      // An analyst corrects Goldman's own sentiment on that headline from the page; it is stored like a CLI correction.
+      await mixed.locator('[data-action=correct]').click();
+      await mixed.locator('select[name=label]').selectOption('positive');
+      await mixed.locator('input[name=analyst]').fill('e2e-browser');
+      await mixed.locator('button[type=submit]').click();
+      const status = mixed.locator('[data-role=status]');
+      await page.waitForFunction((el) => el !== null && !/^(recording…)?$/.test(el.textContent ?? ''), await status.elementHandle(), { timeout: 15_000 });
+      expect(await status.innerText()).toMatch(/^recorded: .*Goldman Sachs.* negative → positive$/);
+      const fromPage = await waitFor('the correction from the page in ClickHouse', async () => {
+        const rows = await (await store.client.query({
+          query: "SELECT field, ticker, old_label, new_label FROM v_corrections WHERE created_by = 'e2e-browser'", format: 'JSONEachRow',
+        })).json<{ field: string; ticker: string; old_label: string; new_label: string }>();
+        return rows[0];
+      });
+      expect(fromPage).toEqual({ field: 'entity_sentiment', ticker: 'GS', old_label: 'negative', new_label: 'positive' });
       expect(problems).toEqual([]);
     } finally {
       await browser.close();

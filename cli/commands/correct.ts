@@ -1,9 +1,8 @@
 /** finsent correct: an analyst says which label of an item the model got wrong, and what is right. */
-import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
-  CorrectionSchema, SENTIMENTS, TOPICS, TOPIC_NAMES, TOPIC_SPECS, createKafkajsBus, createLogger, errorMessage, type Correction,
+  SENTIMENTS, STORED_LABELS_QUERY, TOPICS, TOPIC_NAMES, TOPIC_SPECS, buildCorrections, createKafkajsBus, createLogger, errorMessage, type StoredLabels,
 } from '@finsent/shared';
 import { loadStoreConfig } from '@finsent/store';
 import { withReadClient } from '../read-path.js';
@@ -23,15 +22,6 @@ in the training format.
 `;
 
 const usage = (msg: string) => (process.stderr.write(`finsent correct: ${msg}\n\n${HELP}`), 2);
-
-interface StoredItem {
-  sentiment: string;
-  topic: string;
-  model_version: string;
-  names: string[];
-  tickers: Array<string | null>;
-  sentiments: string[];
-}
 
 export async function run(argv: string[]): Promise<number> {
   let parsed;
@@ -60,36 +50,16 @@ export async function run(argv: string[]): Promise<number> {
   if (v.topic !== undefined && !TOPICS.includes(v.topic as never)) return usage(`--topic ${v.topic}: expected one of ${TOPICS.join(', ')}`);
   const by = v.by ?? `${userInfo().username}@${hostname()}`;
 
-  let item: StoredItem | undefined;
+  let item: StoredLabels | undefined;
   const read = await withReadClient('correct', async (client) => {
-    [item] = await (await client.query({
-      query: `SELECT sentiment, topic, model_version, arrayMap(e -> e.name, entities) AS names, arrayMap(e -> e.ticker, entities) AS tickers,
-                arrayMap(e -> e.sentiment, entities) AS sentiments FROM v_items WHERE id = {id:String}`,
-      query_params: { id: itemId },
-      format: 'JSONEachRow',
-    })).json<StoredItem>();
+    [item] = await (await client.query({ query: STORED_LABELS_QUERY, query_params: { id: itemId }, format: 'JSONEachRow' })).json<StoredLabels>();
     return 0;
   });
   if (read !== 0) return read;
   if (!item) return process.stderr.write(`finsent correct: no item ${itemId} in ClickHouse\n`), 1;
-
-  const base = { schema_version: 1 as const, item_id: itemId, model_version: item.model_version, created_by: by, created_at: new Date().toISOString(), note: v.note ?? null, entity: null, ticker: null };
-  const corrections: Correction[] = [];
-  const add = (c: Pick<Correction, 'field' | 'old_label' | 'new_label'> & Partial<Pick<Correction, 'entity' | 'ticker'>>) =>
-    corrections.push(CorrectionSchema.parse({ ...base, ...c, id: randomBytes(16).toString('hex') }));
-  if (v.sentiment !== undefined) add({ field: 'sentiment', old_label: item.sentiment, new_label: v.sentiment });
-  if (v.topic !== undefined) add({ field: 'topic', old_label: item.topic, new_label: v.topic });
-  if (v.entity !== undefined) {
-    const wanted = v.entity.toLowerCase();
-    const i = item.names.findIndex((n, j) => n.toLowerCase() === wanted || item!.tickers[j]?.toLowerCase() === wanted);
-    if (i < 0) {
-      const named = item.names.map((n, j) => (item!.tickers[j] ? `${n} (${item!.tickers[j]})` : n));
-      return usage(`--entity ${v.entity}: the item names ${named.length ? named.join(', ') : 'no company'}`);
-    }
-    add({ field: 'entity_sentiment', entity: item.names[i]!, ticker: item.tickers[i] ?? null, old_label: item.sentiments[i]!, new_label: v['entity-sentiment']! });
-  }
-  const same = corrections.find((c) => c.old_label === c.new_label);
-  if (same) return usage(`the model already says ${same.new_label} for ${same.entity ?? same.field}; nothing to correct`);
+  const built = buildCorrections({ item_id: itemId, sentiment: v.sentiment, topic: v.topic, entity: v.entity, entity_sentiment: v['entity-sentiment'], by, note: v.note }, item);
+  if ('problem' in built) return usage(built.problem);
+  const { corrections } = built;
 
   const config = loadStoreConfig();
   const logger = createLogger('correct', process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn');

@@ -1,6 +1,7 @@
 export * from './contracts.js';
 export * from './labels.js';
 export * from './companies.js';
+export * from './corrections.js';
 export * from './errors.js';
 export * from './config.js';
 export * from './logger.js';

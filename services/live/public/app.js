@@ -10,6 +10,12 @@ const tickerPath = /^\/ticker\/([^/]+)$/.exec(location.pathname);
 const ticker = tickerPath ? decodeURIComponent(tickerPath[1]).toUpperCase() : null;
 /** uPlot instances by chart id, kept across updates so that a refresh redraws data instead of rebuilding charts. */
 const charts = new Map();
+/** What the server allows (GET /api/settings): corrections from the page, and whether they need a token. */
+let settings = { corrections: false, token_required: false };
+/** While an analyst fills in a correction, updates wait (a redraw would wipe the form); the newest is kept. */
+let editing = false;
+let pending = null;
+const SENTIMENTS = ['negative', 'neutral', 'positive'];
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -115,11 +121,68 @@ function alertList(alerts) {
 
 function headlineList(rows, showSentiment) {
   if (!rows.length) return el('p', { class: 'empty', text: 'Nothing in this window.' });
-  return el('ul', { class: 'list' }, rows.map((h) => el('li', {},
+  return el('ul', { class: 'list' }, rows.map((h) => el('li', { 'data-item-id': h.id },
     showSentiment ? el('span', { class: `badge ${h.sentiment}`, text: h.sentiment }) : el('span', { class: 'badge negative', text: pct(h.p_negative) }),
     link(h.url, h.title),
     el('div', { class: 'meta' }, `${at(h.published_at)} · ${h.source} · ${h.topic}`, h.tickers.length ? ' · ' : '',
-      h.tickers.flatMap((t, i) => (i ? [' ', tickerLink(t)] : [tickerLink(t)]))))));
+      h.tickers.flatMap((t, i) => (i ? [' ', tickerLink(t)] : [tickerLink(t)])),
+      settings.corrections ? [' · ', correctButton(h)] : []))));
+}
+
+// ---- corrections ----------------------------------------------------------------------------------------------
+
+/** "label wrong?": opens a small form for the item's sentiment (overview) or the ticker's own (ticker page). */
+function correctButton(h) {
+  const button = el('button', { class: 'link', type: 'button', 'data-action': 'correct', text: 'label wrong?' });
+  button.addEventListener('click', () => {
+    editing = true;
+    button.replaceWith(correctionForm(h));
+  });
+  return button;
+}
+
+function correctionForm(h) {
+  const choices = SENTIMENTS.filter((s) => s !== h.sentiment);
+  const label = el('select', { name: 'label' }, choices.map((s) => el('option', { value: s, text: s })));
+  const name = el('input', { name: 'analyst', placeholder: 'your name', value: localStorage.getItem('finsent.analyst') || '', required: true, maxlength: 100 });
+  const note = el('input', { name: 'note', placeholder: 'why (optional)', maxlength: 1000 });
+  const status = el('span', { class: 'muted', 'data-role': 'status' });
+  const form = el('form', { class: 'correction' }, ticker ? `${ticker}'s sentiment is ` : 'sentiment is ', label, ' ', name, ' ', note, ' ',
+    el('button', { type: 'submit', text: 'record' }), ' ', el('button', { type: 'button', 'data-action': 'cancel', text: 'cancel' }), ' ', status);
+  const done = () => {
+    editing = false;
+    if (pending) render(pending);
+  };
+  form.querySelector('[data-action=cancel]').addEventListener('click', done);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    localStorage.setItem('finsent.analyst', name.value.trim());
+    const body = { item_id: h.id, note: note.value.trim() || undefined, ...(ticker ? { entity: ticker, entity_sentiment: label.value } : { sentiment: label.value }) };
+    status.textContent = 'recording…';
+    const answer = await postCorrection(body, name.value.trim());
+    status.textContent = answer.ok ? `recorded: ${answer.text}` : `not recorded: ${answer.text}`;
+    if (answer.ok) setTimeout(done, 1500);
+  });
+  return form;
+}
+
+async function postCorrection(body, analyst) {
+  const headers = { 'content-type': 'application/json', 'x-finsent-analyst': analyst };
+  if (settings.token_required) {
+    const token = sessionStorage.getItem('finsent.token') || window.prompt('Token for corrections (LIVE_CORRECTIONS_TOKEN):') || '';
+    sessionStorage.setItem('finsent.token', token);
+    headers.authorization = `Bearer ${token}`;
+  }
+  try {
+    const res = await fetch('/api/corrections', { method: 'POST', headers, body: JSON.stringify(body) });
+    const answer = await res.json();
+    if (res.status === 401) sessionStorage.removeItem('finsent.token');
+    return res.ok
+      ? { ok: true, text: answer.corrections.map((c) => `${c.entity ? `${c.entity} ` : ''}${c.old_label} → ${c.new_label}`).join(', ') }
+      : { ok: false, text: answer.message };
+  } catch (err) {
+    return { ok: false, text: String(err) };
+  }
 }
 
 function setClock(snapshot) {
@@ -166,6 +229,11 @@ function renderTicker(s) {
 }
 
 function render(snapshot) {
+  if (editing) {
+    pending = snapshot;
+    return;
+  }
+  pending = null;
   setClock(snapshot);
   if (snapshot.view === 'ticker') renderTicker(snapshot);
   else renderOverview(snapshot);
@@ -185,4 +253,4 @@ function follow() {
   source.onerror = () => setStatus('stale', 'reconnecting…');
 }
 
-follow();
+fetch('/api/settings').then((r) => r.json()).then((s) => (settings = s), () => undefined).finally(follow);

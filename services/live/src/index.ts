@@ -3,7 +3,8 @@
  * negative headlines of the last hour and a page per ticker, in a browser, updated as data arrives. It only reads:
  * from a ClickHouse server, or from the running store's read-only endpoint on the embedded default.
  */
-import { companyNames, createLogger, createRegistry, startOpsServer, type Logger, type RunningService } from '@finsent/shared';
+import { ConfigError, companyNames, createKafkajsBus, createLogger, createRegistry, startOpsServer, type Logger, type RunningService } from '@finsent/shared';
+import { correctionsHandler } from './corrections.js';
 import type { LiveConfig } from './config.js';
 import { liveMetrics } from './metrics.js';
 import { readOverview, readTicker, type Overview, type TickerView, type ViewOptions } from './queries.js';
@@ -46,7 +47,17 @@ export async function startLive(config: LiveConfig, logger: Logger = createLogge
       timer();
     }
   };
-  const routes = liveRoutes({ cache: new ViewCache(load, config.LIVE_REFRESH_MS), metrics, logger, refreshMs: config.LIVE_REFRESH_MS, maxViewers: config.LIVE_MAX_VIEWERS });
+  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(config.OPS_HOST);
+  if (config.LIVE_CORRECTIONS && !loopback && !config.LIVE_CORRECTIONS_TOKEN) {
+    throw new ConfigError('live', ['LIVE_CORRECTIONS_TOKEN: required when the view listens beyond loopback (OPS_HOST) and takes corrections; or set LIVE_CORRECTIONS=false']);
+  }
+  const corrections = config.LIVE_CORRECTIONS
+    ? correctionsHandler({ bus: createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: 'finsent-live', logger }), reader, token: config.LIVE_CORRECTIONS_TOKEN, metrics, logger })
+    : undefined;
+  const routes = liveRoutes({
+    cache: new ViewCache(load, config.LIVE_REFRESH_MS), metrics, logger, refreshMs: config.LIVE_REFRESH_MS, maxViewers: config.LIVE_MAX_VIEWERS,
+    corrections: corrections && { handle: corrections.handle, tokenRequired: Boolean(config.LIVE_CORRECTIONS_TOKEN) },
+  });
 
   const ops = await startOpsServer({
     port: config.LIVE_PORT,
@@ -67,6 +78,7 @@ export async function startLive(config: LiveConfig, logger: Logger = createLogge
     async stop() {
       routes.closeStreams();
       await ops.close();
+      await corrections?.close();
       await reader.close();
     },
   };

@@ -1,7 +1,8 @@
 /**
  * The live view's HTTP surface, read-only: the page (one HTML file whose script draws the overview or a ticker page
  * from the path), its assets (the app and uPlot, from npm, so it works offline), each view as JSON, and a
- * server-sent event stream that pushes a view whenever it changes. Anything but GET and HEAD is refused.
+ * server-sent event stream that pushes a view whenever it changes. The one write is an analyst's correction of a
+ * label (POST /api/corrections, corrections.ts); anything else but GET and HEAD is refused.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -46,7 +47,11 @@ export function tickerIn(path: string, prefix: string): string | undefined {
   return TICKER_PATTERN.test(t) ? t : undefined;
 }
 
-export function liveRoutes(o: { cache: ViewCache; metrics: LiveMetrics; logger: Logger; refreshMs: number; maxViewers: number }) {
+export function liveRoutes(o: {
+  cache: ViewCache; metrics: LiveMetrics; logger: Logger; refreshMs: number; maxViewers: number;
+  /** POST /api/corrections (corrections.ts); unset: the page offers no corrections. */
+  corrections?: { handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>; tokenRequired: boolean } | undefined;
+}) {
   const assets = new Map(Object.entries(ASSET_FILES).map(([path, [type, file]]) => [path, { type, body: readFileSync(file) }]));
   const page = readFileSync(PUBLIC('index.html'));
   const streams = new Set<ServerResponse>();
@@ -103,7 +108,9 @@ export function liveRoutes(o: { cache: ViewCache; metrics: LiveMetrics; logger: 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'the live view is read-only\n', { allow: 'GET, HEAD' });
+    if (path === '/api/corrections' && req.method === 'POST' && o.corrections) return o.corrections.handle(req, res);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'the live view only reads, and takes corrections at POST /api/corrections\n', { allow: 'GET, HEAD' });
+    if (path === '/api/settings') return json(res, 200, { corrections: Boolean(o.corrections), token_required: o.corrections?.tokenRequired ?? false });
     if (path === '/' || tickerIn(path, '/ticker/')) return send(res, 200, 'text/html; charset=utf-8', page);
     const asset = assets.get(path);
     if (asset) return send(res, 200, asset.type, asset.body, { 'cache-control': 'no-cache' });
