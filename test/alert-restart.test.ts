@@ -8,27 +8,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKafkajsBus, type ScoredItem } from '@finsent/shared';
 import { startWebhookSink } from '../cli/webhook-sink.js';
-import { alertProcess, alertTestTopics, seededRandom } from './support/alert-process.js';
+import { alertProcess, alertTestTopics, minuteItems } from './support/alert-process.js';
 import { brokers, testLogger, waitFor } from './support/env.js';
-import { scoredItem } from './support/scored-item.js';
 
 const run = Date.now();
 const topics = alertTestTopics('alert-restart', run);
 const T0 = Date.UTC(2026, 0, 5, 14, 0);
 
-function items(fromMin: number, toMin: number, share: number, seed: number): ScoredItem[] {
-  const r = seededRandom(seed);
-  const out: ScoredItem[] = [];
-  for (let m = fromMin; m < toMin; m++) {
-    for (let i = 0; i < 6; i++) {
-      const neg = r() < share;
-      const at = new Date(T0 + m * 60_000 + i * 10_000).toISOString();
-      const id = `${m.toString(16).padStart(8, '0')}${i.toString(16).padStart(24, '0')}`;
-      out.push(scoredItem({ id, at, negative: neg, title: `${neg ? 'Bank fails' : 'Calm'} ${m}-${i}`, topic: 'Markets' }));
-    }
-  }
-  return out;
-}
+const items = (fromMin: number, toMin: number, share: number, seed: number) => minuteItems({ t0: T0, fromMin, toMin, share, seed });
 
 describe('alert state across a restart', () => {
   const logger = testLogger('alert-restart');

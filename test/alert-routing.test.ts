@@ -11,12 +11,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AlertSchema, createKafkajsBus, type Alert, type ScoredItem } from '@finsent/shared';
+import { AlertSchema, createKafkajsBus, type Alert } from '@finsent/shared';
 import { SilenceBook, SlackNotifier, WebhookNotifier, createDispatcher, followSilences, loadRoutes, type Notifier } from '@finsent/alert';
 import { startWebhookSink } from '../cli/webhook-sink.js';
-import { alertProcess, alertTestTopics, seededRandom } from './support/alert-process.js';
+import { alertProcess, alertTestTopics, minuteItems } from './support/alert-process.js';
 import { brokers, tempDir, testLogger, waitFor } from './support/env.js';
-import { scoredItem } from './support/scored-item.js';
 
 const run = Date.now();
 const topics = alertTestTopics('alert-routing', run);
@@ -26,18 +25,7 @@ const suffix = (run % 1_000_000).toString(36).toUpperCase();
 const [WATCHED, OTHER, MUTED] = ['W', 'O', 'M'].map((c) => `Z${c}${suffix}`.slice(0, 10)) as [string, string, string];
 const SECRET = 'routing-test-secret-0123456789';
 
-function items(fromMin: number, toMin: number, share: number, seed: number): ScoredItem[] {
-  const r = seededRandom(seed);
-  const out: ScoredItem[] = [];
-  for (let m = fromMin; m < toMin; m++) {
-    for (let i = 0; i < 6; i++) {
-      const neg = r() < share;
-      const id = `${(m + 4096).toString(16).padStart(8, '0')}${i.toString(16).padStart(24, '0')}`;
-      out.push(scoredItem({ id, at: new Date(T0 + m * 60_000 + i * 10_000).toISOString(), negative: neg, title: `${neg ? 'Lenders slump' : 'Quiet'} ${m}-${i}`, topic: 'Markets', tickers: [WATCHED, OTHER, MUTED] }));
-    }
-  }
-  return out;
-}
+const items = (fromMin: number, toMin: number, share: number, seed: number) => minuteItems({ t0: T0, fromMin, toMin, share, seed, tickers: [WATCHED, OTHER, MUTED], idBase: 4096 });
 
 /** A receiver speaking Slack's incoming-webhook protocol: answers `ok`, keeps each message's header text. */
 async function slackReceiver() {

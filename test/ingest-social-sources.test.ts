@@ -85,7 +85,7 @@ describe('Reddit: /r/{sub}/new.json', () => {
 
   beforeAll(async () => {
     let n = 0;
-    reddit = await serve((req, res, url) => {
+    reddit = await serve((_req, res, url) => {
       if (url.pathname !== '/r/stocks/new.json' || url.searchParams.get('limit') !== '100') return json(res, 404, { message: 'Not Found', error: 404 });
       n++;
       const old = [post('1b3', { stickied: true }), post('1b2', { over_18: true }), post('1b1'), { kind: 't3', data: { id: '1b0', title: null } }];
@@ -261,7 +261,7 @@ describe('StockTwits: /api/2/streams/symbol/{SYMBOL}.json', () => {
 
   beforeAll(async () => {
     let limited = false;
-    stocktwits = await serve((req, res, url) => {
+    stocktwits = await serve((_req, res, url) => {
       if (url.pathname !== '/api/2/streams/symbol/AAPL.json') return json(res, 404, { response: { status: 404 }, errors: [{ message: 'Symbol not found' }] });
       const since = url.searchParams.get('since');
       const headers = { 'x-ratelimit-limit': '200', 'x-ratelimit-remaining': '150', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 3600) };
