@@ -21,6 +21,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   'drift-reference': { summary: "store beside a model the training distribution its live drift is measured against", load: () => import('./commands/drift-reference.js') },
   'compare-models': { summary: 'a candidate model scored in shadow against the live one: agreement, label shifts, who is right on corrections', load: () => import('./commands/compare-models.js') },
   silence: { summary: 'mute alerts on a key or pattern until a time: add | list | remove (shared by every alert process)', load: () => import('./commands/silence.js') },
+  'config-docs': { summary: 'regenerate the configuration tables of the docs from the config schemas (--check)', load: () => import('./commands/config-docs.js') },
   dashboards: { summary: 'regenerate the Grafana dashboards and provisioning under infra/grafana/ (--check)', load: () => import('./commands/dashboards.js') },
 };
 

@@ -62,9 +62,9 @@ export const env = {
 
 /** Settings every service shares: Kafka, logging, the metrics/health port. */
 export const commonConfigShape = {
-  KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
-  KAFKA_CLIENT_ID: z.string().optional(),
-  LOG_LEVEL: env.logLevel(),
-  /** Address of /metrics, /healthz (and ingest's POST /ingest): 0.0.0.0 or a host address to be scraped from elsewhere. */
-  OPS_HOST: z.union([z.ipv4(), z.ipv6(), z.literal('localhost')], { error: 'must be an IP address or localhost' }).default('127.0.0.1'),
+  KAFKA_BROKERS: env.brokers('127.0.0.1:9092').describe('comma-separated host:port of the Kafka brokers'),
+  KAFKA_CLIENT_ID: z.string().optional().describe("Kafka client id; unset: finsent-<service>"),
+  LOG_LEVEL: env.logLevel().describe('pino level of the JSON logs'),
+  OPS_HOST: z.union([z.ipv4(), z.ipv6(), z.literal('localhost')], { error: 'must be an IP address or localhost' }).default('127.0.0.1')
+    .describe("address of /metrics, /healthz (and ingest's POST /ingest, the live view): 0.0.0.0 to be reached from other hosts"),
 };

@@ -25,10 +25,10 @@ export const ingestConfigSchema = z.object({
     .optional()
     .describe('comma-separated feed URLs; replaces FEEDS_FILE'),
   FEEDS_ENABLED: env.bool(true).describe('false: no feed polling (replay and push only)'),
-  FEED_POLL_INTERVAL_S: env.int(60, 1, 86_400),
-  FEED_TIMEOUT_MS: env.int(10_000, 100, 300_000),
-  FEED_MAX_BYTES: env.int(5 * 1024 * 1024, 1_024, 512 * 1024 * 1024),
-  FEED_MAX_REDIRECTS: env.int(5, 0, 20),
+  FEED_POLL_INTERVAL_S: env.int(60, 1, 86_400).describe('seconds between polls of a feed (a feed may set its own intervalS)'),
+  FEED_TIMEOUT_MS: env.int(10_000, 100, 300_000).describe('timeout of one feed request'),
+  FEED_MAX_BYTES: env.int(5 * 1024 * 1024, 1_024, 512 * 1024 * 1024).describe('largest feed body read; a larger one is refused'),
+  FEED_MAX_REDIRECTS: env.int(5, 0, 20).describe('redirects followed per feed request'),
   FEED_ALLOW_PRIVATE_HOSTS: z
     .string()
     .transform((s) => new Set(s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)))
@@ -55,17 +55,17 @@ export const ingestConfigSchema = z.object({
   REDDIT_SUBREDDITS: list(z.string().regex(/^[A-Za-z0-9_]{2,21}$/, 'each subreddit is a name such as wallstreetbets (no r/)'))
     .optional()
     .describe('comma-separated subreddits whose new posts are polled; Reddit is off without it'),
-  REDDIT_BASE_URL: z.string().url().default('https://www.reddit.com'),
-  REDDIT_POLL_INTERVAL_S: pollInterval(60),
+  REDDIT_BASE_URL: z.string().url().default('https://www.reddit.com').describe('Reddit API base URL'),
+  REDDIT_POLL_INTERVAL_S: pollInterval(60).describe('seconds between polls of a subreddit'),
   REDDIT_USER_AGENT: env.str('node:finsent-ingest:0.1.0 (financial sentiment pipeline)').describe('Reddit asks for <platform>:<app id>:<version> (by /u/<username>)'),
   MASTODON_TAGS: list(z.string().transform((t) => t.replace(/^#/, '')).pipe(z.string().regex(/^[\p{L}\p{N}_]+$/u, 'each tag is a hashtag such as stocks (letters, digits, _)')))
     .optional()
     .describe('comma-separated hashtags whose public timelines are polled; Mastodon is off without it'),
   MASTODON_INSTANCE: z.string().url().default('https://mastodon.social').describe('instance whose hashtag timelines are read'),
   MASTODON_TOKEN: z.string().optional().describe('access token (Bearer), for instances that require one for timelines'),
-  MASTODON_POLL_INTERVAL_S: pollInterval(60),
+  MASTODON_POLL_INTERVAL_S: pollInterval(60).describe('seconds between polls of a hashtag timeline'),
   JETSTREAM_ENABLED: env.bool(false).describe('subscribe to Bluesky posts through Jetstream'),
-  JETSTREAM_URL: z.string().regex(/^wss?:\/\/[^\s/]+/, 'must be a ws:// or wss:// URL').default('wss://jetstream2.us-east.bsky.network'),
+  JETSTREAM_URL: z.string().regex(/^wss?:\/\/[^\s/]+/, 'must be a ws:// or wss:// URL').default('wss://jetstream2.us-east.bsky.network').describe('Bluesky Jetstream endpoint'),
   SOCIAL_KEYWORDS: list(z.string().min(2, 'each keyword has at least 2 characters'))
     .optional()
     .describe('comma-separated words or phrases; a Bluesky post is kept when it has a cashtag or one of them (whole words, any case)'),
@@ -74,8 +74,8 @@ export const ingestConfigSchema = z.object({
   STOCKTWITS_SYMBOLS: list(z.string().transform((t) => t.replace(/^\$/, '').toUpperCase()).pipe(z.string().regex(/^[A-Z0-9][A-Z0-9.\-]{0,11}$/, 'each symbol is a ticker such as AAPL or BTC.X')))
     .optional()
     .describe('comma-separated symbols whose StockTwits streams are polled; StockTwits is off without it'),
-  STOCKTWITS_BASE_URL: z.string().url().default('https://api.stocktwits.com'),
-  STOCKTWITS_POLL_INTERVAL_S: pollInterval(60),
+  STOCKTWITS_BASE_URL: z.string().url().default('https://api.stocktwits.com').describe('StockTwits API base URL'),
+  STOCKTWITS_POLL_INTERVAL_S: pollInterval(60).describe('seconds between polls of a symbol stream'),
 });
 export type IngestConfig = z.infer<typeof ingestConfigSchema>;
 

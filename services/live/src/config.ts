@@ -12,9 +12,9 @@ export const liveConfigSchema = z.object({
   LIVE_CORRECTIONS: env.bool(true).describe('let analysts correct labels from the page (docs/analysts.md, Live view)'),
   LIVE_CORRECTIONS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional().describe('bearer token the page must send with a correction; required beyond loopback'),
   CLICKHOUSE_URL: env.optionalUrl().describe('ClickHouse server; unset = the running store\'s read endpoint under FINSENT_DATA_DIR'),
-  CLICKHOUSE_USER: z.string().optional(),
-  CLICKHOUSE_PASSWORD: z.string().optional(),
-  CLICKHOUSE_DATABASE: z.string().optional(),
+  CLICKHOUSE_USER: z.string().optional().describe('ClickHouse server user; unset: default'),
+  CLICKHOUSE_PASSWORD: z.string().optional().describe('ClickHouse server password (a secret: never logged)'),
+  CLICKHOUSE_DATABASE: z.string().optional().describe('ClickHouse server database; unset: default'),
   FINSENT_DATA_DIR: env.str('.finsent/data').describe('where the store with the embedded ClickHouse advertises its read endpoint'),
 });
 export type LiveConfig = z.infer<typeof liveConfigSchema>;
