@@ -27,7 +27,10 @@ export async function run(argv: string[]): Promise<number> {
     if (current === content) continue;
     stale++;
     if (check) process.stderr.write(`${path} differs from the config schemas; run finsent config-docs\n`);
-    else writeFileSync(join(ROOT, path), content), process.stdout.write(`wrote ${path}\n`);
+    else {
+      writeFileSync(join(ROOT, path), content);
+      process.stdout.write(`wrote ${path}\n`);
+    }
   }
   return check && stale ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 /** finsent ticker T: one company's sentiment by hour and its latest headlines, on the same read path as finsent query. */
 import { parseArgs } from 'node:util';
-import { errorMessage } from '@finsent/shared';
+import { TICKER_PATTERN, errorMessage } from '@finsent/shared';
 import { isFormat, parseSince, printRows, withReadClient, type Row } from '../read-path.js';
 
 const HELP = `Usage: finsent ticker TICKER [--since DURATION] [--headlines N] [--format table|csv|json]
@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (values.help) return process.stdout.write(HELP), 0;
   const ticker = positionals[0]?.toUpperCase();
-  if (positionals.length !== 1 || !/^[A-Z][A-Z0-9.\-]{0,9}$/.test(ticker!)) return process.stderr.write(`finsent ticker: give one ticker symbol, such as JPM\n\n${HELP}`), 2;
+  if (positionals.length !== 1 || !TICKER_PATTERN.test(ticker!)) return process.stderr.write(`finsent ticker: give one ticker symbol, such as JPM\n\n${HELP}`), 2;
   const since = parseSince(values.since!);
   const headlines = Number(values.headlines);
   if (since === undefined) return process.stderr.write(`finsent ticker: --since ${values.since}: expected a duration such as 6h, 1d, 4w\n`), 2;

@@ -16,7 +16,7 @@ export const ITEM_SCHEMA_VERSION = 2 as const;
 export const ITEM_SCHEMA_VERSIONS = [1, 2] as const;
 
 /** A ticker as the contract carries it: US symbols plain (`BRK.B`), others with an exchange suffix (`SAP.DE`). */
-export const TICKER_PATTERN = /^[A-Z][A-Z0-9.\-]{0,9}$/;
+export const TICKER_PATTERN = /^[A-Z][A-Z0-9.-]{0,9}$/;
 
 /** At most this many entities per item are tagged and scored (each costs a masked mean, not an encoder pass). */
 export const MAX_ENTITIES = 16;

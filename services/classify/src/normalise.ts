@@ -30,7 +30,10 @@ const ENTITIES: ReadonlyArray<readonly [string, string]> = [
   ['&amp;', '&'],
 ];
 const URL_RE = new RegExp(`(?:https?://|www\\.)[^${WS}]*`, 'giu');
+// Skin tones, flags' regional indicators, variation selectors and joiners are listed on their own on purpose: each
+// is stripped wherever it stands, not only after the pictograph it modifies.
 const EMOJI_RE =
+  // eslint-disable-next-line no-misleading-character-class
   /[\p{Extended_Pictographic}\u{1F3FB}-\u{1F3FF}\u{1F1E6}-\u{1F1FF}\uFE00-\uFE0F\u200B-\u200D\u2060\u20E3\uFEFF]/gu;
 const CASHTAG_RE = /\$(?=[A-Za-z])/gu;
 const MENTION_RE = /(?<![A-Za-z0-9_@])@(?=[A-Za-z0-9_])/gu;

@@ -71,7 +71,7 @@ export const ingestConfigSchema = z.object({
     .describe('comma-separated words or phrases; a Bluesky post is kept when it has a cashtag or one of them (whole words, any case)'),
   JETSTREAM_FLUSH_MS: env.int(1_000, 10, 60_000).describe('matched Bluesky posts are published at least this often'),
   JETSTREAM_IDLE_TIMEOUT_S: env.num(60, 0.1, 3_600).describe('a Jetstream connection silent this long is re-opened'),
-  STOCKTWITS_SYMBOLS: list(z.string().transform((t) => t.replace(/^\$/, '').toUpperCase()).pipe(z.string().regex(/^[A-Z0-9][A-Z0-9.\-]{0,11}$/, 'each symbol is a ticker such as AAPL or BTC.X')))
+  STOCKTWITS_SYMBOLS: list(z.string().transform((t) => t.replace(/^\$/, '').toUpperCase()).pipe(z.string().regex(/^[A-Z0-9][A-Z0-9.-]{0,11}$/, 'each symbol is a ticker such as AAPL or BTC.X')))
     .optional()
     .describe('comma-separated symbols whose StockTwits streams are polled; StockTwits is off without it'),
   STOCKTWITS_BASE_URL: z.string().url().default('https://api.stocktwits.com').describe('StockTwits API base URL'),

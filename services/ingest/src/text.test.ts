@@ -11,6 +11,7 @@ const tickers = new TickerExtractor([{ ticker: 'JPM', name: 'JPMorgan Chase & Co
 const now = new Date('2026-11-23T12:00:00Z');
 const FFFD = '\uFFFD';
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// eslint-disable-next-line no-control-regex -- the control characters are what the test looks for
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
 
 /** Well-formed (no lone surrogate: what ClickHouse refuses), no control characters. */

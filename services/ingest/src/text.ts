@@ -9,7 +9,8 @@ export const REPLACEMENT_CHAR = '\uFFFD';
 
 // A high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-// C0 and C1 control characters and DEL, except tab (U+0009) and newline (U+000A).
+// C0 and C1 control characters and DEL, except tab (U+0009) and newline (U+000A): matching them is the point.
+// eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
 
 /**

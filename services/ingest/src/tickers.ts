@@ -70,7 +70,7 @@ export class TickerExtractor {
     const inside = (m: (typeof out)[number]) =>
       out.some((n) => n.ticker !== m.ticker && n.start <= m.start && n.end >= m.end && n.end - n.start > m.end - m.start);
     // Keep the schema's ticker shape; bare cashtags of unknown symbols are still kept (social chatter names small caps).
-    return out.filter((m) => /^[A-Z][A-Z0-9.\-]{0,9}$/.test(m.ticker) && !inside(m));
+    return out.filter((m) => /^[A-Z][A-Z0-9.-]{0,9}$/.test(m.ticker) && !inside(m));
   }
 
   isKnown(ticker: string): boolean {

@@ -213,7 +213,11 @@ function renderOverview(s) {
   drawChart('market', market, s.market.series, 260, false);
   for (const c of topicCards) drawChart(`topic:${c.t.topic}`, c.box, c.t.series, 130, true);
   // Charts of topics that left the window are not drawn again.
-  for (const id of [...charts.keys()]) if (id !== 'market' && !s.topics.some((t) => `topic:${t.topic}` === id)) charts.get(id).destroy(), charts.delete(id);
+  for (const id of [...charts.keys()]) {
+    if (id === 'market' || s.topics.some((t) => `topic:${t.topic}` === id)) continue;
+    charts.get(id).destroy();
+    charts.delete(id);
+  }
 }
 
 function renderTicker(s) {

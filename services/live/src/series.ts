@@ -39,7 +39,9 @@ export function shareSeries(counts: readonly MinuteCounts[], end: number, minute
     let negative = 0;
     for (let t = from; t < to; t += 60) {
       const c = byMinute.get(t);
-      if (c) (total += c.total), (negative += c.negative);
+      if (!c) continue;
+      total += c.total;
+      negative += c.negative;
     }
     return { total, negative };
   };
