@@ -10,7 +10,7 @@
  */
 import type { Alert, Bus, BusProducer } from '@finsent/shared';
 import { readToEnd } from './compacted-topic.js';
-import type { DetectorSnapshot, KeySnapshot } from './detector.js';
+import type { StoredDetectorSnapshot as DetectorSnapshot, KeySnapshot } from './detector.js';
 import type { SourcePositions } from './signals.js';
 
 export const STATE_TOPIC = 'finsent.alert-state.v2';

@@ -106,7 +106,13 @@ export class AlertWorker {
     for (const p of gained) {
       const detector = new SpikeDetector(this.o.detectorConfig ?? DEFAULT_DETECTOR_CONFIG);
       const state = restored.get(p);
-      if (state) detector.restore(state.snapshot);
+      try {
+        if (state) detector.restore(state.snapshot);
+      } catch (err) {
+        // A record this build cannot read (written by a newer one, or damaged): crash-looping on it would stop all
+        // detection, so the partition starts from fresh baselines (warm-up applies) and says so.
+        this.o.logger.error({ err, partition: p }, 'saved detector state unreadable; this partition starts with fresh baselines');
+      }
       this.owned.set(p, { detector, meta: state?.meta ?? emptyMeta() });
     }
     this.o.metrics.ownedPartitions.set(this.owned.size);
