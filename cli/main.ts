@@ -59,11 +59,12 @@ if (!entry) {
 try {
   process.exitCode = await (await entry.load()).run(rest);
 } catch (err) {
-  // Expected failures (bad configuration, a missing model, …) carry a code: print the message, not a stack.
-  const { ConfigError, FinsentError } = await import('@finsent/shared');
+  // Expected failures (bad configuration, a missing model, …) carry a registered code (docs/errors.md): print
+  // `message [CODE]`, not a stack, and exit 1; a configuration error prints its list of problems alone and exits 2.
+  const { FinsentError, errorLine, isConfigError } = await import('@finsent/shared');
   if (err instanceof FinsentError) {
-    process.stderr.write(`finsent ${command}: ${err.message}${err instanceof ConfigError ? '' : ` [${err.code}]`}\n`);
-    process.exitCode = err instanceof ConfigError ? 2 : 1;
+    process.stderr.write(`finsent ${command}: ${errorLine(err)}\n`);
+    process.exitCode = isConfigError(err) ? 2 : 1;
   } else {
     throw err;
   }

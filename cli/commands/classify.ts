@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { createLogger, errorMessage } from '@finsent/shared';
+import { createLogger, errorLine, errorMessage } from '@finsent/shared';
 import { ClassifierModel, findTargets, loadClassifyConfig, type CharSpan } from '@finsent/classify';
 import { TickerExtractor } from '@finsent/ingest';
 import { checkReadable, detectFormat, readRecords } from '../input-records.js';
@@ -44,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     size = await checkReadable(args.in);
   } catch (err) {
-    process.stderr.write(`finsent classify: ${errorMessage(err)}\n`);
+    process.stderr.write(`finsent classify: ${errorLine(err)}\n`);
     return 2;
   }
   const config = loadClassifyConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });

@@ -3,7 +3,7 @@
  * (CLICKHOUSE_URL, or the embedded database under FINSENT_DATA_DIR).
  */
 import { parseArgs } from 'node:util';
-import { errorMessage, fileAccessIn, type ClickHouseClient } from '@finsent/shared';
+import { errorLine, errorMessage, fileAccessIn, isConfigError, type ClickHouseClient } from '@finsent/shared';
 import { loadStoreConfig, migrate, openClickHouse } from '@finsent/store';
 import { isFormat, openForQuery, printRows, READONLY_REFUSED, type Row } from '../read-path.js';
 
@@ -45,8 +45,8 @@ export async function run(argv: string[]): Promise<number> {
   try {
     client = await openForQuery(values.write ?? false);
   } catch (err) {
-    process.stderr.write(`finsent query: ${errorMessage(err)}\n`);
-    return 1;
+    process.stderr.write(`finsent query: ${errorLine(err)}\n`);
+    return isConfigError(err) ? 2 : 1;
   }
   try {
     if (values.write && !READS.test(sql)) {
@@ -94,7 +94,7 @@ export async function runMigrate(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    process.stderr.write(`finsent migrate: ${errorMessage(err)}\n`);
-    return 1;
+    process.stderr.write(`finsent migrate: ${errorLine(err)}\n`);
+    return isConfigError(err) ? 2 : 1;
   }
 }

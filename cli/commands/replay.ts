@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { createKafkajsBus, createLogger, errorMessage, sleep, type Bus, type Logger } from '@finsent/shared';
+import { createKafkajsBus, createLogger, errorLine, errorMessage, sleep, type Bus, type Logger } from '@finsent/shared';
 import { createItemPublisher, parseReplayLine } from '@finsent/ingest';
 import { checkReadable } from '../input-records.js';
 import { progressBar } from '../progress.js';
@@ -97,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`finsent replay: ${totals.published} published, ${totals.duplicates} duplicates skipped, ${totals.bad} bad lines\n`);
     return 0;
   } catch (err) {
-    process.stderr.write(`finsent replay: ${errorMessage(err)}\n`);
+    process.stderr.write(`finsent replay: ${errorLine(err)}\n`);
     return 1;
   }
 }

@@ -3,6 +3,7 @@ export * from './labels.js';
 export * from './companies.js';
 export * from './corrections.js';
 export * from './errors.js';
+export * from './error-codes.js';
 export * from './config.js';
 export * from './logger.js';
 export * from './ops-server.js';

@@ -2,7 +2,7 @@
  * Process lifecycle shared by every service entry point: start, log readiness, and on SIGTERM or
  * SIGINT stop gracefully (finish or hand back in-flight work, commit, disconnect) before exiting.
  */
-import { ConfigError } from './config.js';
+import { isConfigError } from './errors.js';
 import type { Bus, ConsumerFailure } from './kafka/bus.js';
 import type { Logger } from './logger.js';
 
@@ -62,7 +62,7 @@ export async function runUntilSignalled(
   try {
     service = await start();
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (isConfigError(err)) {
       process.stderr.write(`${err.message}\n`);
       process.exit(2);
     }

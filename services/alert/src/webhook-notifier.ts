@@ -33,8 +33,8 @@ export function retryAfterMs(header: string | null, capMs = 120_000): number | u
 }
 
 class HttpStatusError extends FinsentError {
-  constructor(readonly status: number, readonly retryAfter: number | undefined, body: string) {
-    super('FINSENT_ERR_WEBHOOK_HTTP', `HTTP ${status}${body ? `: ${body.slice(0, 200)}` : ''}`, { retriable: status >= 500 || status === 429 || status === 408 });
+  constructor(status: number, readonly retryAfter: number | undefined, body: string) {
+    super('FINSENT_ERR_WEBHOOK_HTTP', `HTTP ${status}${body ? `: ${body.slice(0, 200)}` : ''}`, { status });
   }
 }
 
@@ -56,7 +56,7 @@ export async function postWithRetries(url: string, body: string, headers: (attem
         try {
           res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers(attempt) }, signal: AbortSignal.timeout(o.timeoutMs) });
         } catch (err) {
-          throw new FinsentError('FINSENT_ERR_WEBHOOK_UNREACHABLE', errorMessage(err), { retriable: true, cause: err });
+          throw new FinsentError('FINSENT_ERR_WEBHOOK_UNREACHABLE', errorMessage(err), { cause: err });
         }
         const text = await res.text().catch(() => '');
         if (!res.ok) throw new HttpStatusError(res.status, retryAfterMs(res.headers.get('retry-after')), text);
@@ -67,8 +67,8 @@ export async function postWithRetries(url: string, body: string, headers: (attem
         baseMs: o.baseBackoffMs,
         maxMs: 60_000,
         delayFor: (err) => (err instanceof HttpStatusError ? err.retryAfter : undefined),
+        // A final status (4xx other than 408/429) is not retried: retryUntilDone reads the code's retry hint.
         onRetry: (err, attempt, delayMs) => {
-          if (err instanceof FinsentError && !err.retriable) throw err;
           o.logger.warn({ notifier: what, attempt: attempt + 1, retryInMs: delayMs, err: errorMessage(err) }, 'alert delivery failed; retrying');
         },
       },

@@ -75,7 +75,7 @@ export async function loadSeenIds(
     });
     while ((await bus.lag(groupId, SEEN_TOPIC.topic)) > 0) {
       if (Date.now() - started > timeoutMs) {
-        throw new FinsentError('FINSENT_ERR_SEEN_LOAD', `could not read ${SEEN_TOPIC.topic} to its end within ${timeoutMs} ms`, { retriable: true });
+        throw new FinsentError('FINSENT_ERR_SEEN_LOAD', `could not read ${SEEN_TOPIC.topic} to its end within ${timeoutMs} ms`);
       }
       await sleep(100);
     }

@@ -38,7 +38,7 @@ export type FetchResult =
  * The response body, refused with `tooLargeCode` as soon as it passes `maxBytes` (a missing or lying
  * Content-Length cannot make us buffer more).
  */
-export async function readBodyBounded(res: { body: AsyncIterable<Uint8Array> & { cancel(): Promise<void> } | null }, url: string, maxBytes: number, tooLargeCode: string): Promise<Buffer> {
+export async function readBodyBounded(res: { body: AsyncIterable<Uint8Array> & { cancel(): Promise<void> } | null }, url: string, maxBytes: number, tooLargeCode: 'FINSENT_ERR_FEED_TOO_LARGE' | 'FINSENT_ERR_SOCIAL_TOO_LARGE'): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res.body ?? []) {
@@ -70,12 +70,12 @@ export async function fetchBounded(url: string, limits: FetchLimits, validators:
       const refused = (err as { cause?: unknown }).cause;
       if (refused instanceof FinsentError) throw refused;
       const timedOut = (err as Error).name === 'TimeoutError';
-      throw new FinsentError(timedOut ? 'FINSENT_ERR_FEED_TIMEOUT' : 'FINSENT_ERR_FEED_UNREACHABLE', `${current}: ${timedOut ? `no answer within ${limits.timeoutMs} ms` : (err as Error).message}`, { retriable: true, cause: err });
+      throw new FinsentError(timedOut ? 'FINSENT_ERR_FEED_TIMEOUT' : 'FINSENT_ERR_FEED_UNREACHABLE', `${current}: ${timedOut ? `no answer within ${limits.timeoutMs} ms` : (err as Error).message}`, { cause: err });
     }
     if (res.status >= 300 && res.status < 400 && res.status !== 304) {
       const location = res.headers.get('location');
       await res.body?.cancel();
-      if (!location) throw new FinsentError('FINSENT_ERR_FEED_HTTP', `${current}: redirect ${res.status} without Location`);
+      if (!location) throw new FinsentError('FINSENT_ERR_FEED_HTTP', `${current}: redirect ${res.status} without Location`, { status: res.status });
       if (hop + 1 > limits.maxRedirects) throw new FinsentError('FINSENT_ERR_FEED_REDIRECTS', `${url}: more than ${limits.maxRedirects} redirects`);
       current = new URL(location, current).toString();
       continue;
@@ -86,7 +86,7 @@ export async function fetchBounded(url: string, limits: FetchLimits, validators:
     }
     if (!res.ok) {
       await res.body?.cancel();
-      throw new FinsentError('FINSENT_ERR_FEED_HTTP', `${current}: HTTP ${res.status}`, { retriable: res.status >= 500 || res.status === 429 });
+      throw new FinsentError('FINSENT_ERR_FEED_HTTP', `${current}: HTTP ${res.status}`, { status: res.status });
     }
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (declared > limits.maxBytes) {

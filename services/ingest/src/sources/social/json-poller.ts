@@ -96,12 +96,12 @@ export class JsonPoller {
       if (res.status === 429) {
         await res.body?.cancel();
         const delayMs = asked ?? retryAfterMs(res.headers, Date.now()) ?? backoffDelay(this.failuresOf(target) + 1, limits.backoffBaseMs, limits.backoffMaxMs);
-        this.failed(target, 'rate_limited', new FinsentError('FINSENT_ERR_SOCIAL_RATE_LIMITED', `${url}: HTTP 429, next poll in ${delayMs} ms`, { retriable: true }));
+        this.failed(target, 'rate_limited', new FinsentError('FINSENT_ERR_SOCIAL_RATE_LIMITED', `${url}: HTTP 429, next poll in ${delayMs} ms`));
         return { outcome: 'rate_limited', delayMs };
       }
       if (!res.ok) {
         await res.body?.cancel();
-        throw new FinsentError('FINSENT_ERR_SOCIAL_HTTP', `${url}: HTTP ${res.status}`, { retriable: res.status >= 500 });
+        throw new FinsentError('FINSENT_ERR_SOCIAL_HTTP', `${url}: HTTP ${res.status}`, { status: res.status });
       }
       const body = await readBodyBounded(res, url, limits.maxBytes, 'FINSENT_ERR_SOCIAL_TOO_LARGE');
       let page: ParsedPage;
@@ -133,7 +133,7 @@ export class JsonPoller {
       return await fetch(url, { headers: { 'user-agent': userAgent, accept: 'application/json', ...target.headers }, signal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
-      throw new FinsentError('FINSENT_ERR_SOCIAL_UNREACHABLE', `${url}: ${timedOut ? `no answer within ${timeoutMs} ms` : errorMessage(err)}`, { retriable: true, cause: err });
+      throw new FinsentError('FINSENT_ERR_SOCIAL_UNREACHABLE', `${url}: ${timedOut ? `no answer within ${timeoutMs} ms` : errorMessage(err)}`, { cause: err });
     }
   }
 
