@@ -16,7 +16,7 @@ import { classifyConfigSchema } from '@finsent/classify';
 import { storeConfigSchema } from '@finsent/store';
 import { alertConfigSchema } from '@finsent/alert';
 import { liveConfigSchema } from '@finsent/live';
-import { KAFKA_VERSION } from './kafka/broker.js';
+import { KAFKA_VERSION } from '../devkit/kafka/broker.js';
 import { tempDirFor } from '../cli/temp.js';
 
 const INFRA = fileURLToPath(new URL('./', import.meta.url));

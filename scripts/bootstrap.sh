@@ -28,6 +28,6 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error
 fi
 
-node --import tsx infra/kafka/cli.ts fetch --quiet >/dev/null
+node --import tsx devkit/kafka/cli.ts fetch --quiet >/dev/null
 # promtool (Debian's prometheus package) checks and unit-tests the alert rules in infra/prometheus.
 bash scripts/install-promtool.sh

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AlertSchema, createKafkajsBus, type Alert } from '@finsent/shared';
 import { SilenceBook, SlackNotifier, WebhookNotifier, createDispatcher, followSilences, loadRoutes, type Notifier } from '@finsent/alert';
-import { startWebhookSink } from '../cli/webhook-sink.js';
+import { startWebhookSink } from '../devkit/webhook-sink.js';
 import { alertProcess, alertTestTopics, minuteItems } from './support/alert-process.js';
 import { brokers, tempDir, testLogger, waitFor } from './support/env.js';
 

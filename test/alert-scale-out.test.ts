@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKafkajsBus, type ScoredItem } from '@finsent/shared';
-import { startWebhookSink } from '../cli/webhook-sink.js';
+import { startWebhookSink } from '../devkit/webhook-sink.js';
 import { alertProcess, alertTestTopics, seededRandom } from './support/alert-process.js';
 import { brokers, testLogger, waitFor } from './support/env.js';
 import { scoredItem } from './support/scored-item.js';

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { startKafkaBroker, type KafkaBroker } from '../infra/kafka/broker.js';
+import { startKafkaBroker, type KafkaBroker } from '../devkit/kafka/broker.js';
 import { tempDir, waitFor } from './support/env.js';
 
 const dir = tempDir('broker-stale');
@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 it('leaves a live pipeline\'s broker alone, and kills one orphaned by a SIGKILLed parent when the next start uses its data directory', async () => {
-  const parent = spawn(process.execPath, ['--import', 'tsx', 'infra/kafka/cli.ts', 'start', '--data', dir.path, '--port', '0', '--quiet'], {
+  const parent = spawn(process.execPath, ['--import', 'tsx', 'devkit/kafka/cli.ts', 'start', '--data', dir.path, '--port', '0', '--quiet'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let stdout = '';

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createKafkajsBus, type Bus } from '@finsent/shared';
-import { startKafkaBroker, type KafkaBroker } from '../infra/kafka/broker.js';
+import { startKafkaBroker, type KafkaBroker } from '../devkit/kafka/broker.js';
 import { tempDir, testLogger } from './support/env.js';
 
 const dir = tempDir('bus-close');

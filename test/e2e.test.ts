@@ -18,7 +18,7 @@ import { inSample, loadClassifyConfig, startClassify } from '@finsent/classify';
 import { loadStoreConfig, startStore, type StoreService } from '@finsent/store';
 import { loadAlertConfig, startAlert } from '@finsent/alert';
 import { loadLiveConfig, startLive, type LiveService } from '@finsent/live';
-import { startWebhookSink, type WebhookSink } from '../cli/webhook-sink.js';
+import { startWebhookSink, type WebhookSink } from '../devkit/webhook-sink.js';
 import { artifactPath, launchChromium } from './support/browser.js';
 import { brokers, tempDir, testLogger, waitFor } from './support/env.js';
 import { rss, serveFeeds, type FeedItem } from './support/rss.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { ensureKafkaJars, startKafkaBroker } from '../infra/kafka/broker.js';
+import { ensureKafkaJars, startKafkaBroker } from '../devkit/kafka/broker.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createKafkajsBus, type Bus, type BusProducer } from '@finsent/shared';
-import { startKafkaBroker, type KafkaBroker } from '../infra/kafka/broker.js';
+import { startKafkaBroker, type KafkaBroker } from '../devkit/kafka/broker.js';
 import { tempDir, testLogger } from './support/env.js';
 
 const TOPIC = 'sequence-test';

@@ -23,7 +23,7 @@ const alive = (pid: number) => {
 
 it('a service stops by itself once the supervisor that started it is gone', async () => {
   const script = join(dir.path, 'supervisor.mts');
-  const serviceProcess = fileURLToPath(new URL('../cli/service-process.ts', import.meta.url));
+  const serviceProcess = fileURLToPath(new URL('../devkit/service-process.ts', import.meta.url));
   writeFileSync(script, `
     import { ServiceProcess } from ${JSON.stringify(serviceProcess)};
     const svc = new ServiceProcess('alert', Number(process.env.ALERT_PORT), process.env, ${JSON.stringify(join(dir.path, 'alert.log'))});

@@ -22,8 +22,8 @@ import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { ITEM_SCHEMA_VERSION, TOPIC_NAMES, TOPIC_SPECS, createKafkajsBus, createLogger, errorMessage, sleep, type EntityMention } from '@finsent/shared';
 import { ClassifierModel, inSample, loadClassifyConfig, type EncodedText } from '@finsent/classify';
 import { TickerExtractor, stableId } from '@finsent/ingest';
-import { ensureKafkaJars, startKafkaBroker } from '../../infra/kafka/broker.js';
-import { runCommand } from '../../infra/run-command.js';
+import { ensureKafkaJars, startKafkaBroker } from '../../devkit/kafka/broker.js';
+import { runCommand } from '../../devkit/run-command.js';
 import { tempDirFor } from '../temp.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

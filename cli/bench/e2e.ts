@@ -19,11 +19,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { CONSUMER_GROUPS, TOPIC_NAMES, TOPIC_SPECS, createClickHouse, createKafkajsBus, errorMessage, sleep } from '@finsent/shared';
-import { ensureKafkaJars, getFreePort, startKafkaBroker } from '../../infra/kafka/broker.js';
+import { ensureKafkaJars, getFreePort, startKafkaBroker } from '../../devkit/kafka/broker.js';
 import { sampleHeadlines } from '../chaos/load.js';
-import { ServiceProcess, type ServiceName } from '../service-process.js';
+import { ServiceProcess, type ServiceName } from '../../devkit/service-process.js';
 import { tempDirFor } from '../temp.js';
-import { startWebhookSink } from '../webhook-sink.js';
+import { startWebhookSink } from '../../devkit/webhook-sink.js';
 
 const HELP = `Usage: finsent bench e2e [--rate N] [--duration S] [--spike-at F]
 

@@ -30,10 +30,10 @@ import {
 } from '@finsent/shared';
 import { mkdirSync } from 'node:fs';
 import { pino } from 'pino';
-import { ensureKafkaJars, getFreePort, startKafkaBroker } from '../../infra/kafka/broker.js';
-import { ServiceProcess, type ServiceName } from '../service-process.js';
+import { ensureKafkaJars, getFreePort, startKafkaBroker } from '../../devkit/kafka/broker.js';
+import { ServiceProcess, type ServiceName } from '../../devkit/service-process.js';
 import { tempDirFor } from '../temp.js';
-import { startWebhookSink, type SinkFault } from '../webhook-sink.js';
+import { startWebhookSink, type SinkFault } from '../../devkit/webhook-sink.js';
 import { chaosItem, farFutureItems, poisonMessages, sampleHeadlines, type LoadPlan } from './load.js';
 import { SIGNALS_TOPIC_SPEC } from '@finsent/alert';
 

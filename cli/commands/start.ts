@@ -14,9 +14,9 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createKafkajsBus, errorMessage, sleep, type Alert } from '@finsent/shared';
 import { loadStoreConfig, startStore, type StoreService } from '@finsent/store';
-import { ensureKafkaJars, releaseBrokerDataDir, startKafkaBroker, type KafkaBroker } from '../../infra/kafka/broker.js';
-import { ServiceProcess, type ServiceName } from '../service-process.js';
-import { startWebhookSink, type WebhookSink } from '../webhook-sink.js';
+import { ensureKafkaJars, releaseBrokerDataDir, startKafkaBroker, type KafkaBroker } from '../../devkit/kafka/broker.js';
+import { ServiceProcess, type ServiceName } from '../../devkit/service-process.js';
+import { startWebhookSink, type WebhookSink } from '../../devkit/webhook-sink.js';
 import { replayFile } from './replay.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -20,7 +20,6 @@ RUN npm install --omit=dev --no-audit --no-fund --loglevel=error && npm cache cl
 COPY tsconfig.json ./
 COPY bin bin
 COPY cli cli
-COPY infra/kafka infra/kafka
 COPY shared shared
 COPY services services
 COPY models models

@@ -1,7 +1,7 @@
 /**
  * Bus implementation on kafkajs 2.x (unmaintained since 2023; @platformatic/kafka is the planned
  * replacement, behind the same Bus interface). Verified against Kafka 3.9.2 (the pinned local
- * broker) and 4.1; see infra/kafka/broker.ts.
+ * broker) and 4.1; see devkit/kafka/broker.ts.
  */
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from '../logger.js';

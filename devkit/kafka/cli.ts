@@ -1,9 +1,9 @@
 /**
  * Local Kafka broker CLI.
  *
- *   npx tsx infra/kafka/cli.ts start --data .finsent/kafka --port 9092
- *   npx tsx infra/kafka/cli.ts fetch
- *   npx tsx infra/kafka/cli.ts --help
+ *   npx tsx devkit/kafka/cli.ts start --data .finsent/kafka --port 9092
+ *   npx tsx devkit/kafka/cli.ts fetch
+ *   npx tsx devkit/kafka/cli.ts --help
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KAFKA_VERSION, createTopics, ensureKafkaJars, startKafkaBroker, tailFile, type TopicSpec } from './broker.js';
 
-const HELP = `Usage: npx tsx infra/kafka/cli.ts <command> [options]
+const HELP = `Usage: npx tsx devkit/kafka/cli.ts <command> [options]
 
 Runs a local single-node Apache Kafka ${KAFKA_VERSION} broker (KRaft mode) from the jars on Maven Central.
 
@@ -146,7 +146,7 @@ function isEntryPoint(): boolean {
   }
 }
 
-// Run only when executed directly (`tsx infra/kafka/cli.ts ...`), not when imported (cli/commands/kafka.ts).
+// Run only when executed directly (`tsx devkit/kafka/cli.ts ...`), not when imported (cli/commands/kafka.ts).
 if (isEntryPoint()) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),

@@ -1,8 +1,8 @@
 /**
- * Integration test: a real single-node Kafka (KRaft) broker from infra/kafka/broker.ts + kafkajs.
+ * Integration test: a real single-node Kafka (KRaft) broker from devkit/kafka/broker.ts + kafkajs.
  * Needs java + the jars (fetched by Maven on first run, ~10 s; cached in .cache/kafka).
  *
- *   npx vitest run infra/kafka/broker.test.ts
+ *   npx vitest run devkit/kafka/broker.test.ts
  */
 import fs from 'node:fs';
 import os from 'node:os';

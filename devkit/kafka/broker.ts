@@ -1,12 +1,12 @@
 /**
  * Local single-node Apache Kafka broker (KRaft, combined broker+controller) for dev runs and tests.
  *
- * The broker runs from the official jars on Maven Central (resolved by infra/kafka/pom.xml into
+ * The broker runs from the official jars on Maven Central (resolved by devkit/kafka/pom.xml into
  * `.cache/kafka/<version>/libs`), as a child process of the calling Node process.
  *
  * Why Kafka 3.9.x: kafkajs 2.2.4 is unmaintained (last release 2023) and negotiates old protocol
  * versions; Kafka 4.0 removed the oldest ones (KIP-896). 3.9 is the last line serving all of them.
- * Verified: infra/kafka/broker.test.ts passes against 3.9.2. Probe against Kafka 4.1.0 (same
+ * Verified: devkit/kafka/broker.test.ts passes against 3.9.2. Probe against Kafka 4.1.0 (same
  * server.properties): admin connect/describeCluster/createTopics/describeConfigs/
  * alterConfigs/createPartitions/list+describe+deleteGroups/setOffsets/deleteTopicRecords/
  * deleteTopics, idempotent + plain + gzip produce, consumer-group consume + commit and a
