@@ -24,7 +24,8 @@ export function evaluate(labels: readonly string[], truth: string[], predicted: 
   truth.forEach((t, i) => {
     const ti = index.get(t);
     const pi = index.get(predicted[i]!);
-    if (ti === undefined || pi === undefined) throw new RangeError(`unknown label ${ti === undefined ? t : predicted[i]}`);
+    if (ti === undefined || pi === undefined)
+      throw new RangeError(`unknown label ${ti === undefined ? t : predicted[i]}`);
     confusion[ti]![pi]!++;
   });
   const per_class: Record<string, ClassMetrics> = {};
@@ -55,6 +56,8 @@ export function formatConfusion(r: EvaluationReport, abbreviate = (l: string) =>
   const width = Math.max(6, ...heads.map((h) => h.length), ...r.confusion.flat().map((c) => String(c).length));
   const rowLabel = Math.max(...r.labels.map((l) => l.length));
   const lines = [`${'true \\ predicted'.padEnd(rowLabel)} ${heads.map((h) => h.padStart(width)).join(' ')}`];
-  r.confusion.forEach((row, i) => lines.push(`${r.labels[i]!.padEnd(rowLabel)} ${row.map((c) => String(c).padStart(width)).join(' ')}`));
+  r.confusion.forEach((row, i) =>
+    lines.push(`${r.labels[i]!.padEnd(rowLabel)} ${row.map((c) => String(c).padStart(width)).join(' ')}`),
+  );
   return lines.join('\n');
 }

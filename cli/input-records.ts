@@ -9,7 +9,8 @@ import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import { FinsentError } from '@finsent/shared';
 
-export type InputRecord = { line: number; ok: true; fields: Record<string, unknown> } | { line: number; ok: false; reason: string };
+export type InputRecord =
+  { line: number; ok: true; fields: Record<string, unknown> } | { line: number; ok: false; reason: string };
 
 export async function checkReadable(path: string): Promise<number> {
   try {
@@ -27,7 +28,11 @@ export function detectFormat(path: string, explicit?: string): 'csv' | 'ndjson' 
   return /\.csv$/i.test(path) ? 'csv' : 'ndjson';
 }
 
-export async function* readRecords(path: string, format: 'csv' | 'ndjson', onBytes: (n: number) => void): AsyncGenerator<InputRecord> {
+export async function* readRecords(
+  path: string,
+  format: 'csv' | 'ndjson',
+  onBytes: (n: number) => void,
+): AsyncGenerator<InputRecord> {
   const stream = createReadStream(path);
   stream.on('data', (chunk) => onBytes(chunk.length));
   if (format === 'ndjson') {
@@ -37,7 +42,8 @@ export async function* readRecords(path: string, format: 'csv' | 'ndjson', onByt
       if (text.trim() === '') continue;
       try {
         const value: unknown = JSON.parse(text);
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) yield { line, ok: false, reason: 'not a JSON object' };
+        if (typeof value !== 'object' || value === null || Array.isArray(value))
+          yield { line, ok: false, reason: 'not a JSON object' };
         else yield { line, ok: true, fields: value as Record<string, unknown> };
       } catch (err) {
         yield { line, ok: false, reason: `invalid JSON: ${(err as Error).message}` };
@@ -48,10 +54,22 @@ export async function* readRecords(path: string, format: 'csv' | 'ndjson', onByt
   // A record with a stray comma (more fields than the header) or too few is reported and skipped, never
   // shortened or padded silently; an unclosed quote swallows the rest of the file, which is then reported too.
   const skipped: InputRecord[] = [];
-  const parser = stream.pipe(parse({
-    columns: true, bom: true, skip_empty_lines: true, relax_quotes: true, info: true, skip_records_with_error: true,
-    on_skip: (err) => void skipped.push({ line: Number(err?.lines ?? 0), ok: false, reason: `bad CSV record: ${err?.message ?? 'unreadable'}` }),
-  }));
+  const parser = stream.pipe(
+    parse({
+      columns: true,
+      bom: true,
+      skip_empty_lines: true,
+      relax_quotes: true,
+      info: true,
+      skip_records_with_error: true,
+      on_skip: (err) =>
+        void skipped.push({
+          line: Number(err?.lines ?? 0),
+          ok: false,
+          reason: `bad CSV record: ${err?.message ?? 'unreadable'}`,
+        }),
+    }),
+  );
   try {
     for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
       // The parser reads ahead: report a skipped record only once the records before it are out, in line order.

@@ -4,7 +4,14 @@ import { SingleBar, Presets } from 'cli-progress';
 export function progressBar(label: string, total: number, unit = 'items') {
   const tty = Boolean(process.stderr.isTTY);
   const bar = new SingleBar(
-    { stream: process.stderr, format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}`, hideCursor: true, noTTYOutput: false, notTTYSchedule: 5_000, etaBuffer: 50 },
+    {
+      stream: process.stderr,
+      format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}`,
+      hideCursor: true,
+      noTTYOutput: false,
+      notTTYSchedule: 5_000,
+      etaBuffer: 50,
+    },
     Presets.shades_classic,
   );
   const started = Date.now();
@@ -21,7 +28,8 @@ export function progressBar(label: string, total: number, unit = 'items') {
     },
     stop() {
       bar.stop();
-      if (!tty) process.stderr.write(`${label}: ${done}/${total} ${unit} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      if (!tty)
+        process.stderr.write(`${label}: ${done}/${total} ${unit} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     },
   };
 }

@@ -11,7 +11,11 @@ export interface RunResult {
 }
 
 /** Rejects with a clear error when the command is not there (ENOENT), with `missingHint` added. */
-export function runCommand(cmd: string, args: string[], opts: { cwd?: string; missingHint?: string } = {}): Promise<RunResult> {
+export function runCommand(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; missingHint?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     let stdout = '';
     let output = '';

@@ -8,10 +8,18 @@ describe('ServiceProcess', () => {
   it('restarts a service that dies during start-up, then fails with the tail of its log', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'finsent-svc-'));
     // An invalid environment makes the service exit (code 2) before it listens.
-    const svc = new ServiceProcess('alert', 1, { ...process.env, KAFKA_BROKERS: '', ALERT_WEBHOOK_URL: 'not a url' }, join(dir, 'alert.log'));
+    const svc = new ServiceProcess(
+      'alert',
+      1,
+      { ...process.env, KAFKA_BROKERS: '', ALERT_WEBHOOK_URL: 'not a url' },
+      join(dir, 'alert.log'),
+    );
     const reported: string[] = [];
     svc.onStartFailure = (message) => reported.push(message);
-    const failure = await svc.start(30_000, 2).then(() => undefined, (err: Error) => err);
+    const failure = await svc.start(30_000, 2).then(
+      () => undefined,
+      (err: Error) => err,
+    );
     expect(reported).toEqual([expect.stringContaining('alert exited during start-up (code 2, attempt 1 of 2)')]);
     expect(failure?.message).toContain('attempt 2 of 2');
     expect(failure?.message).toContain('ALERT_WEBHOOK_URL');

@@ -53,7 +53,8 @@ export class ServiceProcess {
   }
 
   /** Called for each start-up attempt that failed but will be retried. */
-  onStartFailure: ((message: string, logTail: string) => void) | undefined = (message, tail) => process.stderr.write(`${message}\n${tail}\n`);
+  onStartFailure: ((message: string, logTail: string) => void) | undefined = (message, tail) =>
+    process.stderr.write(`${message}\n${tail}\n`);
 
   /** The last lines of the service's log, for an error message. */
   private logTail(lines = 30): string {
@@ -71,12 +72,20 @@ export class ServiceProcess {
     // A heap cap makes V8 collect before it grows: without one it sizes the heap from the host's
     // memory (GBs here) and a service's RSS is mostly uncollected garbage.
     const heapMb = Number(this.env.FINSENT_SERVICE_HEAP_MB ?? 512);
-    const proc = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, '--import', 'tsx', `${ROOT}services/${this.name}/src/main.ts`], {
-      cwd: ROOT,
-      env: { ...this.env, [`${this.name.toUpperCase()}_PORT`]: String(this.opsPort), FINSENT_SUPERVISOR_PID: String(process.pid) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const proc = spawn(
+      process.execPath,
+      [`--max-old-space-size=${heapMb}`, '--import', 'tsx', `${ROOT}services/${this.name}/src/main.ts`],
+      {
+        cwd: ROOT,
+        env: {
+          ...this.env,
+          [`${this.name.toUpperCase()}_PORT`]: String(this.opsPort),
+          FINSENT_SUPERVISOR_PID: String(process.pid),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
     // Two sources share the file: neither may end it; it ends once both are drained ('close').
     proc.stdout!.pipe(log, { end: false });
     proc.stderr!.pipe(log, { end: false });

@@ -22,7 +22,9 @@ export interface WebhookSink {
 /** An injected failure for fault tests: answer with this status (and headers) instead of accepting. */
 export type SinkFault = { status: number; headers?: Record<string, string> } | undefined;
 
-export async function startWebhookSink(opts: { secret?: string | undefined; onAlert?: (a: Alert) => void; port?: number; fault?: () => SinkFault } = {}): Promise<WebhookSink> {
+export async function startWebhookSink(
+  opts: { secret?: string | undefined; onAlert?: (a: Alert) => void; port?: number; fault?: () => SinkFault } = {},
+): Promise<WebhookSink> {
   const received: Alert[] = [];
   const seen = new Set<string>();
   const sink: WebhookSink = { url: '', received, requests: 0, duplicates: 0, close: async () => undefined };
@@ -46,7 +48,15 @@ export async function startWebhookSink(opts: { secret?: string | undefined; onAl
           return;
         }
       }
-      const parsed = AlertSchema.safeParse((() => { try { return JSON.parse(body); } catch { return null; } })());
+      const parsed = AlertSchema.safeParse(
+        (() => {
+          try {
+            return JSON.parse(body);
+          } catch {
+            return null;
+          }
+        })(),
+      );
       if (!parsed.success) {
         res.writeHead(400).end('not an alert');
         return;
@@ -64,6 +74,10 @@ export async function startWebhookSink(opts: { secret?: string | undefined; onAl
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   sink.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/alerts`;
-  sink.close = () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+  sink.close = () =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return sink;
 }

@@ -32,17 +32,24 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
 }
-const compose = parse(readFileSync(join(INFRA, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const compose = parse(readFileSync(join(INFRA, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
 const services = compose.services;
 
 const CONFIG_SCHEMAS: Record<string, z.ZodObject> = {
-  ingest: ingestConfigSchema, classify: classifyConfigSchema, store: storeConfigSchema, alert: alertConfigSchema, live: liveConfigSchema,
+  ingest: ingestConfigSchema,
+  classify: classifyConfigSchema,
+  store: storeConfigSchema,
+  alert: alertConfigSchema,
+  live: liveConfigSchema,
 };
 const FINSENT = Object.keys(CONFIG_SCHEMAS);
 
 /** Compose's interpolation of the forms the file uses: `${VAR:-default}` with VAR unset is the default. */
 const interpolate = (v: string | number) => String(v).replace(/\$\{[A-Z_][A-Z0-9_]*:-([^}]*)\}/g, '$1');
-const environment = (name: string) => Object.fromEntries(Object.entries(services[name]!.environment ?? {}).map(([k, v]) => [k, interpolate(v)]));
+const environment = (name: string) =>
+  Object.fromEntries(Object.entries(services[name]!.environment ?? {}).map(([k, v]) => [k, interpolate(v)]));
 const tag = (image: string | undefined) => /:([^:]+)$/.exec(image ?? '')?.[1] ?? '';
 /** The dockerfile of a built service, with the folder its paths are relative to. */
 function buildOf(service: Service): { context: string; dockerfile: string } {
@@ -55,7 +62,13 @@ describe('infra/docker-compose.yml', () => {
     const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
     const validate = ajv.compile(JSON.parse(readFileSync(join(SPEC_DIR, 'compose-spec.json'), 'utf8')) as object);
     expect(validate(compose), ajv.errorsText(validate.errors)).toBe(true);
-    expect(validate({ services: { kafka: { image: 'x', ports: 'not-a-list', depends_on: { clickhouse: { condition: 'when_ready' } } } } })).toBe(false);
+    expect(
+      validate({
+        services: {
+          kafka: { image: 'x', ports: 'not-a-list', depends_on: { clickhouse: { condition: 'when_ready' } } },
+        },
+      }),
+    ).toBe(false);
   });
 
   it('names only files that exist: build contexts, Dockerfiles, what they copy, and mounted folders', () => {
@@ -66,7 +79,8 @@ describe('infra/docker-compose.yml', () => {
       expect(existsSync(dockerfile), `${name}: ${dockerfile}`).toBe(true);
       for (const line of readFileSync(dockerfile, 'utf8').split('\n')) {
         const copy = /^COPY\s+(?!--from)(.+)\s+\S+$/.exec(line.trim());
-        for (const src of copy?.[1]!.split(/\s+/) ?? []) expect(existsSync(join(context, src)), `${name}: COPY ${src}`).toBe(true);
+        for (const src of copy?.[1]!.split(/\s+/) ?? [])
+          expect(existsSync(join(context, src)), `${name}: COPY ${src}`).toBe(true);
       }
       if (name !== 'grafana') expect(service.image, 'one image for every finsent role').toBe('finsent:local');
     }
@@ -115,15 +129,21 @@ describe('infra/docker-compose.yml', () => {
       scrape_configs: Array<{ job_name: string; dns_sd_configs?: Array<{ names: string[]; port: number }> }>;
     };
     for (const name of FINSENT) {
-      const config = CONFIG_SCHEMAS[name]!.parse(Object.fromEntries(Object.entries(environment(name)).filter(([, v]) => v !== ''))) as Record<string, unknown>;
+      const config = CONFIG_SCHEMAS[name]!.parse(
+        Object.fromEntries(Object.entries(environment(name)).filter(([, v]) => v !== '')),
+      ) as Record<string, unknown>;
       const port = config[`${name.toUpperCase()}_PORT`] as number;
       expect(services[name]!.healthcheck!.test.join(' ')).toContain(`http://127.0.0.1:${port}/healthz`);
       for (const published of services[name]!.ports ?? []) expect(published.split(':')[1]).toBe(String(port));
       const job = prometheus.scrape_configs.find((j) => j.job_name === `finsent-${name}`);
-      expect(job?.dns_sd_configs?.[0], `Prometheus job finsent-${name}`).toEqual(expect.objectContaining({ names: [name], port }));
+      expect(job?.dns_sd_configs?.[0], `Prometheus job finsent-${name}`).toEqual(
+        expect.objectContaining({ names: [name], port }),
+      );
     }
     // Slack's dashboard link names a dashboard that is provisioned.
-    const uids = readdirSync(join(INFRA, 'grafana/dashboards')).map((f) => (JSON.parse(readFileSync(join(INFRA, 'grafana/dashboards', f), 'utf8')) as { uid: string }).uid);
+    const uids = readdirSync(join(INFRA, 'grafana/dashboards')).map(
+      (f) => (JSON.parse(readFileSync(join(INFRA, 'grafana/dashboards', f), 'utf8')) as { uid: string }).uid,
+    );
     expect(uids).toContain(new URL(environment('alert').GRAFANA_URL!).pathname.split('/')[2]);
   });
 
@@ -133,7 +153,9 @@ describe('infra/docker-compose.yml', () => {
     const dir = tempDirFor('compose-chdb');
     const { client } = await createClickHouse({ dataPath: dir.path });
     try {
-      const [{ v }] = await (await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>() as [{ v: string }];
+      const [{ v }] = (await (
+        await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })
+      ).json<{ v: string }>()) as [{ v: string }];
       expect(tag(services.clickhouse!.image)).toBe(v.split('.').slice(0, 2).join('.'));
     } finally {
       await client.close();
@@ -143,9 +165,13 @@ describe('infra/docker-compose.yml', () => {
     // Grafana from 12.3 reads the dashboards' schemaVersion 42, what the SDK writes; its ClickHouse plugin is in
     // the image, never downloaded at start (GF_INSTALL_PLUGINS).
     const grafana = readFileSync(buildOf(services.grafana!).dockerfile, 'utf8');
-    const [major, minor] = /^FROM grafana\/grafana:(\d+)\.(\d+)\.\d+$/m.exec(grafana)!.slice(1).map(Number) as [number, number];
+    const [major, minor] = /^FROM grafana\/grafana:(\d+)\.(\d+)\.\d+$/m.exec(grafana)!.slice(1).map(Number) as [
+      number,
+      number,
+    ];
     expect(major * 100 + minor).toBeGreaterThanOrEqual(1203);
-    for (const f of readdirSync(join(INFRA, 'grafana/dashboards'))) expect(readFileSync(join(INFRA, 'grafana/dashboards', f), 'utf8')).toContain('"schemaVersion": 42');
+    for (const f of readdirSync(join(INFRA, 'grafana/dashboards')))
+      expect(readFileSync(join(INFRA, 'grafana/dashboards', f), 'utf8')).toContain('"schemaVersion": 42');
     expect(grafana).toMatch(/plugins install grafana-clickhouse-datasource \d+\.\d+\.\d+/);
     expect(environment('grafana')).not.toHaveProperty('GF_INSTALL_PLUGINS');
   });

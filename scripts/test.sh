@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 npx tsc -p tsconfig.json
-# The linter (eslint.config.js): ESLint's and typescript-eslint's recommended rules.
+# The linter (eslint.config.js): ESLint's and typescript-eslint's recommended rules; the formatter (prettier, 120
+# columns): `npm run format` rewrites what it finds.
 npx eslint --max-warnings 0 .
+npx prettier --check --log-level warn .
 exec npx vitest run "$@"

@@ -15,7 +15,8 @@ const run = Date.now();
 const topics = alertTestTopics('alert-restart', run);
 const T0 = Date.UTC(2026, 0, 5, 14, 0);
 
-const items = (fromMin: number, toMin: number, share: number, seed: number) => minuteItems({ t0: T0, fromMin, toMin, share, seed });
+const items = (fromMin: number, toMin: number, share: number, seed: number) =>
+  minuteItems({ t0: T0, fromMin, toMin, share, seed });
 
 describe('alert state across a restart', () => {
   const logger = testLogger('alert-restart');
@@ -26,14 +27,23 @@ describe('alert state across a restart', () => {
   });
 
   it('delivers each alert once and keeps the baseline', async () => {
-    await bus.ensureTopics([{ topic: topics.scored, partitions: 3 }, { topic: topics.signals, partitions: 3 }, { topic: topics.alerts, partitions: 1 }]);
+    await bus.ensureTopics([
+      { topic: topics.scored, partitions: 3 },
+      { topic: topics.signals, partitions: 3 },
+      { topic: topics.alerts, partitions: 1 },
+    ]);
     const sink = await startWebhookSink();
     closers.push(() => sink.close());
     const producer = await bus.producer();
     closers.push(() => producer.close());
-    const publish = (xs: ScoredItem[]) => producer.send(topics.scored, xs.map((x) => ({ key: x.id, value: JSON.stringify(x) })));
+    const publish = (xs: ScoredItem[]) =>
+      producer.send(
+        topics.scored,
+        xs.map((x) => ({ key: x.id, value: JSON.stringify(x) })),
+      );
     /** One alert process, under consumer groups named after `name`. */
-    const pipeline = (name: string) => alertProcess({ bus, logger, topics, group: `alert-restart-${name}-${run}`, webhookUrl: sink.url });
+    const pipeline = (name: string) =>
+      alertProcess({ bus, logger, topics, group: `alert-restart-${name}-${run}`, webhookUrl: sink.url });
 
     // Calm at 10% negative for two hours, then a spike.
     await publish([...items(0, 120, 0.1, 1), ...items(120, 130, 0.9, 2)]);
@@ -49,7 +59,11 @@ describe('alert state across a restart', () => {
     await w2.start();
     closers.push(() => w2.stop());
     await publish([...items(130, 200, 0.1, 3), ...items(200, 206, 0.6, 4)]);
-    const second = await waitFor('the second spike alert', async () => sink.received.find((a) => Date.parse(a.window_end) > T0 + 200 * 60_000), 60_000);
+    const second = await waitFor(
+      'the second spike alert',
+      async () => sink.received.find((a) => Date.parse(a.window_end) > T0 + 200 * 60_000),
+      60_000,
+    );
     // Judged against the baseline learnt before the restart (10%), not the prior (25%).
     expect(second.baseline_share).toBeLessThan(0.16);
     await new Promise((r) => setTimeout(r, 1_500));

@@ -23,10 +23,14 @@ afterAll(async () => {
   dir.remove();
 });
 
-it('leaves a live pipeline\'s broker alone, and kills one orphaned by a SIGKILLed parent when the next start uses its data directory', async () => {
-  const parent = spawn(process.execPath, ['--import', 'tsx', 'devkit/kafka/cli.ts', 'start', '--data', dir.path, '--port', '0', '--quiet'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+it("leaves a live pipeline's broker alone, and kills one orphaned by a SIGKILLed parent when the next start uses its data directory", async () => {
+  const parent = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'devkit/kafka/cli.ts', 'start', '--data', dir.path, '--port', '0', '--quiet'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let stdout = '';
   parent.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   await waitFor('the first broker to be ready', async () => stdout.includes('127.0.0.1:'), 90_000);

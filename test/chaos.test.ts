@@ -9,7 +9,13 @@ import { runChaos } from '../cli/chaos/scenario.js';
 
 describe('chaos (CI size)', () => {
   it('loses nothing and duplicates nothing through crashes and outages', async () => {
-    const report = await runChaos({ durationS: 40, rate: 30, brokerDownS: 3, clickhouseDownS: 6, log: (m) => process.stderr.write(`[chaos] ${m}\n`) });
+    const report = await runChaos({
+      durationS: 40,
+      rate: 30,
+      brokerDownS: 3,
+      clickhouseDownS: 6,
+      log: (m) => process.stderr.write(`[chaos] ${m}\n`),
+    });
     process.stderr.write(`[chaos] ${JSON.stringify(report)}\n`);
     expect(report.sent).toBe(1200 + 5); // the load, and five items dated 2099
     expect(report.lost).toBe(0);

@@ -12,7 +12,10 @@ const BIN = new URL('../bin/finsent.mjs', import.meta.url).pathname;
 
 async function finsent(args: string[], env: NodeJS.ProcessEnv = {}) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 120_000 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+      timeout: 120_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -61,12 +64,18 @@ describe('finsent CLI', () => {
 
   it('refuses a bad alert routing file at start with every problem and exit 2, before touching Kafka', async () => {
     const routes = join(dir.path, 'routes.yaml');
-    writeFileSync(routes, 'receivers:\n  - name: desk\n    slack: { url_env: NOT_SET_ANYWHERE }\nroutes:\n  - match: { scope: sector }\n    receivers: [nobody]\n');
+    writeFileSync(
+      routes,
+      'receivers:\n  - name: desk\n    slack: { url_env: NOT_SET_ANYWHERE }\nroutes:\n  - match: { scope: sector }\n    receivers: [nobody]\n',
+    );
     const r = await finsent(['service', 'alert'], { ALERT_ROUTES_FILE: routes, KAFKA_BROKERS: '127.0.0.1:1' });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('invalid alert configuration');
     expect(r.stderr).toMatch(/routes\[0\]\.match\.scope/);
-    writeFileSync(routes, 'receivers:\n  - name: desk\n    slack: { url_env: NOT_SET_ANYWHERE }\nroutes:\n  - receivers: [desk, nobody]\n');
+    writeFileSync(
+      routes,
+      'receivers:\n  - name: desk\n    slack: { url_env: NOT_SET_ANYWHERE }\nroutes:\n  - receivers: [desk, nobody]\n',
+    );
     const r2 = await finsent(['service', 'alert'], { ALERT_ROUTES_FILE: routes, KAFKA_BROKERS: '127.0.0.1:1' });
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain('receivers[0] (desk): NOT_SET_ANYWHERE is not set');
@@ -98,15 +107,24 @@ describe('finsent CLI', () => {
   it('scores each target of a record as an entity, in order, with the name as given', async () => {
     const input = join(dir.path, 'targets.ndjson');
     const output = join(dir.path, 'targets-out.ndjson');
-    writeFileSync(input, [
-      JSON.stringify({ text: 'Acme beats profit estimates as Beta Corp shares plunge', targets: ['Beta Corp', 'acme', 'Gamma'] }),
-      JSON.stringify({ text: 'JPMorgan raises its dividend' }),
-      JSON.stringify({ text: 'Oil rises', targets: 'Acme' }),
-    ].join('\n'));
+    writeFileSync(
+      input,
+      [
+        JSON.stringify({
+          text: 'Acme beats profit estimates as Beta Corp shares plunge',
+          targets: ['Beta Corp', 'acme', 'Gamma'],
+        }),
+        JSON.stringify({ text: 'JPMorgan raises its dividend' }),
+        JSON.stringify({ text: 'Oil rises', targets: 'Acme' }),
+      ].join('\n'),
+    );
     const r = await finsent(['classify', '--in', input, '--out', output]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`${input}:3: skipped: "targets" must be an array of non-empty strings`);
-    const rows = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { entities: Array<Record<string, unknown>> });
+    const rows = readFileSync(output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { entities: Array<Record<string, unknown>> });
     const label = expect.stringMatching(/^(negative|neutral|positive)$/);
     expect(rows[0]!.entities.map((e) => [e.name, e.start, e.end, e.sentiment])).toEqual([
       ['Beta Corp', 31, 40, label],
@@ -115,7 +133,10 @@ describe('finsent CLI', () => {
     ]);
     // A name the text lacks takes the whole text's label.
     const whole = rows[0] as unknown as { sentiment: string; sentiment_scores: unknown };
-    expect(rows[0]!.entities[2]).toMatchObject({ sentiment: whole.sentiment, sentiment_scores: whole.sentiment_scores });
+    expect(rows[0]!.entities[2]).toMatchObject({
+      sentiment: whole.sentiment,
+      sentiment_scores: whole.sentiment_scores,
+    });
     // Without targets: the tagger's companies, with their tickers.
     expect(rows[1]!.entities.map((e) => [e.ticker, e.start, e.end])).toEqual([['JPM', 0, 8]]);
   });
@@ -123,19 +144,25 @@ describe('finsent CLI', () => {
   it('scores NDJSON, keeps input fields, and reports bad lines by number', async () => {
     const input = join(dir.path, 'in.ndjson');
     const output = join(dir.path, 'out.ndjson');
-    writeFileSync(input, [
-      JSON.stringify({ id: 1, text: 'Regional bank shares collapse as depositors flee' }),
-      '{"id": 2, "text": ',
-      JSON.stringify({ id: 3, text: 'Company raises full-year guidance after record quarter' }),
-      JSON.stringify({ id: 4, headline: 'no text field here' }),
-      '',
-      JSON.stringify({ id: 5, text: 'Fed holds rates steady, signals patience' }),
-    ].join('\n'));
+    writeFileSync(
+      input,
+      [
+        JSON.stringify({ id: 1, text: 'Regional bank shares collapse as depositors flee' }),
+        '{"id": 2, "text": ',
+        JSON.stringify({ id: 3, text: 'Company raises full-year guidance after record quarter' }),
+        JSON.stringify({ id: 4, headline: 'no text field here' }),
+        '',
+        JSON.stringify({ id: 5, text: 'Fed holds rates steady, signals patience' }),
+      ].join('\n'),
+    );
     const r = await finsent(['classify', '--in', input, '--out', output]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`${input}:2: skipped: invalid JSON`);
     expect(r.stderr).toContain(`${input}:4: skipped: no "text" field`);
-    const rows = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = readFileSync(output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.map((x) => x.id)).toEqual([1, 3, 5]);
     for (const row of rows) {
       expect(['negative', 'neutral', 'positive']).toContain(row.sentiment);
@@ -151,10 +178,16 @@ describe('finsent CLI', () => {
   it('scores CSV with a text column', async () => {
     const input = join(dir.path, 'in.csv');
     const output = join(dir.path, 'out-csv.ndjson');
-    writeFileSync(input, 'text,label\n"Oil prices slump as demand fears mount, OPEC output rises",0\nGold hits record high on safe-haven buying,1\n');
+    writeFileSync(
+      input,
+      'text,label\n"Oil prices slump as demand fears mount, OPEC output rises",0\nGold hits record high on safe-haven buying,1\n',
+    );
     const r = await finsent(['classify', '--in', input, '--out', output]);
     expect(r.code).toBe(0);
-    const rows = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = readFileSync(output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows).toHaveLength(2);
     expect(rows[0].text).toContain('OPEC');
     expect(rows[0].label).toBe('0');
@@ -167,7 +200,10 @@ describe('finsent CLI', () => {
   });
 
   it('refuses a bad environment with one message per bad variable', async () => {
-    const r = await finsent(['classify', '--in', BIN, '--out', join(dir.path, 'y')], { ORT_PROVIDER: 'tpu', ORT_INTRA_OP_THREADS: 'many' });
+    const r = await finsent(['classify', '--in', BIN, '--out', join(dir.path, 'y')], {
+      ORT_PROVIDER: 'tpu',
+      ORT_INTRA_OP_THREADS: 'many',
+    });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('ORT_PROVIDER');
     expect(r.stderr).toContain('ORT_INTRA_OP_THREADS');
@@ -175,14 +211,17 @@ describe('finsent CLI', () => {
 
   it('evaluates a labelled file through classify: accuracy, macro-F1, confusion matrix', async () => {
     const input = join(dir.path, 'labelled.csv');
-    writeFileSync(input, [
-      'text,label',
-      '"Shares crash 30% after the company slashes guidance and warns of losses",0',
-      '"Company smashes estimates and raises its dividend; stock soars",1',
-      '"Company to hold annual shareholder meeting on May 4",2',
-      '"Bank shares tumble as regulators probe accounting practices",0',
-      'no label here,',
-    ].join('\n'));
+    writeFileSync(
+      input,
+      [
+        'text,label',
+        '"Shares crash 30% after the company slashes guidance and warns of losses",0',
+        '"Company smashes estimates and raises its dividend; stock soars",1',
+        '"Company to hold annual shareholder meeting on May 4",2',
+        '"Bank shares tumble as regulators probe accounting practices",0',
+        'no label here,',
+      ].join('\n'),
+    );
     const r = await finsent(['eval', '--in', input, '--task', 'sentiment']);
     expect(r.code).toBe(0);
     const last = JSON.parse(r.stdout.trim().split('\n').pop()!);

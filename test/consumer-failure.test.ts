@@ -9,7 +9,11 @@ import { createKafkajsBus, watchConsumers } from '@finsent/shared';
 import { brokers, testLogger, waitFor } from './support/env.js';
 
 it('reports a consumer whose handler failed deterministically, and only that one', async () => {
-  const bus = createKafkajsBus({ brokers: [brokers()], clientId: 'consumer-failure-test', logger: testLogger('consumer-failure') });
+  const bus = createKafkajsBus({
+    brokers: [brokers()],
+    clientId: 'consumer-failure-test',
+    logger: testLogger('consumer-failure'),
+  });
   const topic = `consumer-failure.${Date.now()}`;
   await bus.ensureTopics([{ topic, partitions: 1 }]);
   const watch = watchConsumers(bus);

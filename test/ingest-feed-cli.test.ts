@@ -19,7 +19,11 @@ async function finsent(args: string[]) {
   }
 }
 
-const items = (stdout: string) => stdout.trim().split('\n').map((l) => RawItemSchema.parse(JSON.parse(l)));
+const items = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => RawItemSchema.parse(JSON.parse(l)));
 
 describe('finsent feed', () => {
   let server: Awaited<ReturnType<typeof serveFeeds>>;

@@ -29,7 +29,11 @@ function dropLastBatch(segment: string): void {
 
 beforeAll(async () => {
   broker = await startKafkaBroker({ dataDir: dir.path });
-  bus = createKafkajsBus({ brokers: [broker.brokers], clientId: 'producer-sequence-test', logger: testLogger('producer-sequence') });
+  bus = createKafkajsBus({
+    brokers: [broker.brokers],
+    clientId: 'producer-sequence-test',
+    logger: testLogger('producer-sequence'),
+  });
   await bus.ensureTopics([{ topic: TOPIC, partitions: 1 }]);
   producer = await bus.producer();
 });
@@ -44,7 +48,12 @@ it('replaces a producer whose sequence the broker rejects and delivers the batch
   for (let i = 0; i < 3; i++) await producer.send(TOPIC, [{ key: `k${i}`, value: `before-${i}` }]);
   await broker.stop();
   const partitionDir = join(dir.path, 'kafka-logs', `${TOPIC}-0`);
-  dropLastBatch(join(partitionDir, readdirSync(partitionDir).find((f) => f.endsWith('.log'))!));
+  dropLastBatch(
+    join(
+      partitionDir,
+      readdirSync(partitionDir).find((f) => f.endsWith('.log'))!,
+    ),
+  );
   // Rebuild indexes and producer state from the cut log, as after an unclean shutdown.
   for (const f of readdirSync(partitionDir)) if (/\.(index|timeindex|snapshot)$/.test(f)) rmSync(join(partitionDir, f));
   const cleanShutdown = join(dir.path, 'kafka-logs', '.kafka_cleanshutdown');
@@ -53,7 +62,11 @@ it('replaces a producer whose sequence the broker rejects and delivers the batch
 
   await producer.send(TOPIC, [{ key: 'after', value: 'after-restart' }]);
 
-  const kafka = new Kafka({ clientId: 'producer-sequence-check', brokers: [broker.brokers], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'producer-sequence-check',
+    brokers: [broker.brokers],
+    logLevel: logLevel.NOTHING,
+  });
   const consumer = kafka.consumer({ groupId: 'producer-sequence-check' });
   const values: string[] = [];
   await consumer.connect();

@@ -24,13 +24,16 @@ const alive = (pid: number) => {
 it('a service stops by itself once the supervisor that started it is gone', async () => {
   const script = join(dir.path, 'supervisor.mts');
   const serviceProcess = fileURLToPath(new URL('../devkit/service-process.ts', import.meta.url));
-  writeFileSync(script, `
+  writeFileSync(
+    script,
+    `
     import { ServiceProcess } from ${JSON.stringify(serviceProcess)};
     const svc = new ServiceProcess('alert', Number(process.env.ALERT_PORT), process.env, ${JSON.stringify(join(dir.path, 'alert.log'))});
     await svc.start(90_000, 1);
     process.stdout.write('child ' + svc.pid + '\\n');
     setInterval(() => undefined, 1_000);
-  `);
+  `,
+  );
   const port = 19_000 + Math.floor(Math.random() * 1_000);
   const supervisor = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
@@ -39,7 +42,11 @@ it('a service stops by itself once the supervisor that started it is gone', asyn
   });
   let out = '';
   supervisor.stdout!.on('data', (d) => (out += String(d)));
-  const child = await waitFor('the supervised service to be healthy', async () => Number(/child (\d+)/.exec(out)?.[1]) || undefined, 90_000);
+  const child = await waitFor(
+    'the supervised service to be healthy',
+    async () => Number(/child (\d+)/.exec(out)?.[1]) || undefined,
+    90_000,
+  );
   expect(alive(child)).toBe(true);
   supervisor.kill('SIGKILL');
   await waitFor('the orphaned service to exit', async () => !alive(child), 30_000);

@@ -19,7 +19,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import { ITEM_SCHEMA_VERSION, TOPIC_NAMES, TOPIC_SPECS, createKafkajsBus, createLogger, errorMessage, sleep, type EntityMention } from '@finsent/shared';
+import {
+  ITEM_SCHEMA_VERSION,
+  TOPIC_NAMES,
+  TOPIC_SPECS,
+  createKafkajsBus,
+  createLogger,
+  errorMessage,
+  sleep,
+  type EntityMention,
+} from '@finsent/shared';
 import { ClassifierModel, inSample, loadClassifyConfig, type EncodedText } from '@finsent/classify';
 import { TickerExtractor, stableId } from '@finsent/ingest';
 import { ensureKafkaJars, startKafkaBroker } from '../../devkit/kafka/broker.js';
@@ -50,7 +59,8 @@ adds "service_with_shadow_items_per_s", "shadow_ratio" (with over without) and "
   --shadow DIR  also measure the live throughput while a candidate model scores a sample in shadow
 `;
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 interface BenchText {
   text: string;
@@ -60,14 +70,21 @@ interface BenchText {
 /** The sample's headlines that name one or two companies, with the tagger's entities (headline-length news). */
 function headlines(): BenchText[] {
   const tagger = TickerExtractor.fromFile();
-  return readFileSync(`${ROOT}cli/sample/headlines.ndjson`, 'utf8').trim().split('\n')
+  return readFileSync(`${ROOT}cli/sample/headlines.ndjson`, 'utf8')
+    .trim()
+    .split('\n')
     .map((l) => (JSON.parse(l) as { title: string }).title)
     .map((text) => ({ text, entities: tagger.entities(text) }))
     .filter((h) => h.entities.length >= 1 && h.entities.length <= 2);
 }
 
 /** Bare onnxruntime-node throughput over pre-tokenised inputs for `seconds`. */
-async function bareItemsPerSecond(model: ClassifierModel, encoded: EncodedText[], batch: number, seconds: number): Promise<number> {
+async function bareItemsPerSecond(
+  model: ClassifierModel,
+  encoded: EncodedText[],
+  batch: number,
+  seconds: number,
+): Promise<number> {
   await model.predictEncoded(encoded.slice(0, batch)); // warm-up
   let items = 0;
   const start = performance.now();
@@ -83,21 +100,43 @@ async function bareItemsPerSecond(model: ClassifierModel, encoded: EncodedText[]
  * (c) transformers + PyTorch on the same checkpoint, or null (with the reason logged) when no
  * such Python or checkpoint is here: it is an optional comparison, never a requirement.
  */
-async function torchItemsPerSecond(o: { modelVersion: string; batch: number; threads: number; seconds: number; log: (m: string) => void }): Promise<number | null> {
+async function torchItemsPerSecond(o: {
+  modelVersion: string;
+  batch: number;
+  threads: number;
+  seconds: number;
+  log: (m: string) => void;
+}): Promise<number | null> {
   const python = process.env.FINSENT_TORCH_PYTHON ?? `${ROOT}.cache/train-venv/bin/python`;
   // train.py keeps each model's checkpoints in .cache/ckpt/<name>, the model_version without its date and commit.
   const name = o.modelVersion.replace(/-\d{4}\.\d{2}\.\d{2}-[^-]+$/, '');
   const ckpt = process.env.FINSENT_TORCH_CKPT ?? `${ROOT}.cache/ckpt/${name}/final.pt`;
   if (!existsSync(python) || !existsSync(ckpt)) {
-    o.log(`transformers + PyTorch comparison skipped: no ${existsSync(python) ? `checkpoint at ${ckpt}` : `Python at ${python}`} (see training/README.md)`);
+    o.log(
+      `transformers + PyTorch comparison skipped: no ${existsSync(python) ? `checkpoint at ${ckpt}` : `Python at ${python}`} (see training/README.md)`,
+    );
     return null;
   }
-  const args = ['-m', 'finsent_train.bench_torch', '--ckpt', ckpt, '--batch', String(o.batch), '--threads', String(o.threads), '--seconds', String(o.seconds)];
+  const args = [
+    '-m',
+    'finsent_train.bench_torch',
+    '--ckpt',
+    ckpt,
+    '--batch',
+    String(o.batch),
+    '--threads',
+    String(o.threads),
+    '--seconds',
+    String(o.seconds),
+  ];
   try {
     const res = await runCommand(python, args, { cwd: `${ROOT}training` });
-    if (res.code !== 0) throw new Error(`exit code ${res.code}: ${res.output.trim().split('\n').slice(-3).join(' | ')}`);
+    if (res.code !== 0)
+      throw new Error(`exit code ${res.code}: ${res.output.trim().split('\n').slice(-3).join(' | ')}`);
     const rate = (JSON.parse(res.stdout.trim().split('\n').pop() ?? '') as { items_per_s: number }).items_per_s;
-    o.log(`transformers + PyTorch (same checkpoint, tokenising inside the loop as its pipeline does): ${rate.toFixed(0)} items/s`);
+    o.log(
+      `transformers + PyTorch (same checkpoint, tokenising inside the loop as its pipeline does): ${rate.toFixed(0)} items/s`,
+    );
     return rate;
   } catch (e) {
     o.log(`transformers + PyTorch comparison failed: ${errorMessage(e)}`);
@@ -110,24 +149,43 @@ function rawItem(i: number, h: BenchText) {
   return {
     schema_version: ITEM_SCHEMA_VERSION,
     id: stableId(`bench-${i}`),
-    source: 'bench', source_kind: 'replay', url: null, title: h.text, text: h.text, published_at: now, fetched_at: now,
-    tickers: [...new Set(h.entities.map((e) => e.ticker).filter((t): t is string => t !== null))], entities: h.entities,
+    source: 'bench',
+    source_kind: 'replay',
+    url: null,
+    title: h.text,
+    text: h.text,
+    published_at: now,
+    fetched_at: now,
+    tickers: [...new Set(h.entities.map((e) => e.ticker).filter((t): t is string => t !== null))],
+    entities: h.entities,
   };
 }
 
 export async function benchClassify(argv: string[]): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args: argv, options: {
-      items: { type: 'string', default: '6000' }, seconds: { type: 'string', default: '10' }, batch: { type: 'string' }, threads: { type: 'string' },
-      shadow: { type: 'string' }, 'shadow-sample': { type: 'string', default: '0.1' }, help: { type: 'boolean', short: 'h' },
-    } }).values;
+    values = parseArgs({
+      args: argv,
+      options: {
+        items: { type: 'string', default: '6000' },
+        seconds: { type: 'string', default: '10' },
+        batch: { type: 'string' },
+        threads: { type: 'string' },
+        shadow: { type: 'string' },
+        'shadow-sample': { type: 'string', default: '0.1' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
   } catch (err) {
     process.stderr.write(`finsent bench classify: ${errorMessage(err)}\n\n${HELP}`);
     return 2;
   }
-  if (values.help) return process.stdout.write(HELP), 0;
-  const env = { ...process.env, ...(values.batch ? { CLASSIFY_BATCH_MAX: values.batch } : {}), ...(values.threads ? { ORT_INTRA_OP_THREADS: values.threads } : {}) };
+  if (values.help) return (process.stdout.write(HELP), 0);
+  const env = {
+    ...process.env,
+    ...(values.batch ? { CLASSIFY_BATCH_MAX: values.batch } : {}),
+    ...(values.threads ? { ORT_INTRA_OP_THREADS: values.threads } : {}),
+  };
   const config = loadClassifyConfig(env);
   const seconds = Number(values.seconds);
   const nItems = Number(values.items);
@@ -136,17 +194,29 @@ export async function benchClassify(argv: string[]): Promise<number> {
 
   // (a) bare model: tokenisation done up front, only session runs are timed.
   const logger = createLogger('bench', 'warn');
-  const model = await ClassifierModel.load({ modelDir: config.MODEL_DIR, modelFile: config.MODEL_FILE, provider: config.ORT_PROVIDER, intraOpThreads: config.ORT_INTRA_OP_THREADS, spinWait: config.ORT_SPIN_WAIT, maxItemsPerRun: config.CLASSIFY_BATCH_MAX, logger });
+  const model = await ClassifierModel.load({
+    modelDir: config.MODEL_DIR,
+    modelFile: config.MODEL_FILE,
+    provider: config.ORT_PROVIDER,
+    intraOpThreads: config.ORT_INTRA_OP_THREADS,
+    spinWait: config.ORT_SPIN_WAIT,
+    maxItemsPerRun: config.CLASSIFY_BATCH_MAX,
+    logger,
+  });
   const withEntities = texts.map((t) => model.encode(t.text, t.entities));
   const withoutEntities = texts.map((t) => model.encode(t.text));
   const meanTokens = withEntities.reduce((a, e) => a + e.ids.length, 0) / withEntities.length;
   const entitiesPerItem = withEntities.reduce((a, e) => a + e.entities.length, 0) / withEntities.length;
-  log(`model ${model.version} (${model.file}, ${model.provider}, entity head: ${model.hasEntityHead}), batch ${config.CLASSIFY_BATCH_MAX}, ` +
-    `${config.ORT_INTRA_OP_THREADS} threads, ${texts.length} headlines of ${meanTokens.toFixed(1)} tokens and ${entitiesPerItem.toFixed(2)} entities on average`);
+  log(
+    `model ${model.version} (${model.file}, ${model.provider}, entity head: ${model.hasEntityHead}), batch ${config.CLASSIFY_BATCH_MAX}, ` +
+      `${config.ORT_INTRA_OP_THREADS} threads, ${texts.length} headlines of ${meanTokens.toFixed(1)} tokens and ${entitiesPerItem.toFixed(2)} entities on average`,
+  );
   const bareNoEntities = await bareItemsPerSecond(model, withoutEntities, config.CLASSIFY_BATCH_MAX, seconds);
   const bare = await bareItemsPerSecond(model, withEntities, config.CLASSIFY_BATCH_MAX, seconds);
   await model.close();
-  log(`bare onnxruntime-node: ${bareNoEntities.toFixed(0)} items/s without entities, ${bare.toFixed(0)} items/s with entities`);
+  log(
+    `bare onnxruntime-node: ${bareNoEntities.toFixed(0)} items/s without entities, ${bare.toFixed(0)} items/s with entities`,
+  );
 
   // (b) the service, as its own process, against a throwaway broker.
   await ensureKafkaJars();
@@ -160,8 +230,13 @@ export async function benchClassify(argv: string[]): Promise<number> {
   /** A backlog of `nItems` raw items numbered from `first`. */
   const produceBacklog = async (first: number) => {
     for (let i = 0; i < nItems; i += 500) {
-      const batch = Array.from({ length: Math.min(500, nItems - i) }, (_, k) => rawItem(first + i + k, texts[(i + k) % texts.length]!));
-      await producer.send({ topic: TOPIC_NAMES.raw, messages: batch.map((item) => ({ key: item.id, value: JSON.stringify(item) })) });
+      const batch = Array.from({ length: Math.min(500, nItems - i) }, (_, k) =>
+        rawItem(first + i + k, texts[(i + k) % texts.length]!),
+      );
+      await producer.send({
+        topic: TOPIC_NAMES.raw,
+        messages: batch.map((item) => ({ key: item.id, value: JSON.stringify(item) })),
+      });
     }
   };
   await produceBacklog(0);
@@ -182,11 +257,12 @@ export async function benchClassify(argv: string[]): Promise<number> {
       }
     },
   });
-  const startService = (extraEnv: Record<string, string> = {}) => spawn(process.execPath, ['--import', 'tsx', `${ROOT}services/classify/src/main.ts`], {
-    cwd: ROOT,
-    env: { ...env, KAFKA_BROKERS: broker.brokers, CLASSIFY_PORT: '0', LOG_LEVEL: 'warn', ...extraEnv },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const startService = (extraEnv: Record<string, string> = {}) =>
+    spawn(process.execPath, ['--import', 'tsx', `${ROOT}services/classify/src/main.ts`], {
+      cwd: ROOT,
+      env: { ...env, KAFKA_BROKERS: broker.brokers, CLASSIFY_PORT: '0', LOG_LEVEL: 'warn', ...extraEnv },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   /** Items/s of the backlog whose first arrival is arrivals[from], between its 5th and 95th percentile arrivals (no model load, no drain tail). */
   const saturation = async (service: ReturnType<typeof startService>, from: number) => {
     while (arrivals.length < from + nItems) {
@@ -208,10 +284,15 @@ export async function benchClassify(argv: string[]): Promise<number> {
     while (Date.now() - start < seconds * 1000) {
       const due = Math.floor(((Date.now() - start) / 1000) * rate) - sentCount;
       if (due > 0) {
-        const items = Array.from({ length: due }, (_, k) => rawItem(nItems + sentCount + k, texts[(sentCount + k) % texts.length]!));
+        const items = Array.from({ length: due }, (_, k) =>
+          rawItem(nItems + sentCount + k, texts[(sentCount + k) % texts.length]!),
+        );
         const t = performance.now();
         for (const item of items) sentAt.set(item.id, t);
-        await producer.send({ topic: TOPIC_NAMES.raw, messages: items.map((item) => ({ key: item.id, value: JSON.stringify(item) })) });
+        await producer.send({
+          topic: TOPIC_NAMES.raw,
+          messages: items.map((item) => ({ key: item.id, value: JSON.stringify(item) })),
+        });
         sentCount += due;
       }
       await sleep(5);
@@ -227,13 +308,25 @@ export async function benchClassify(argv: string[]): Promise<number> {
       await produceBacklog(nItems + sentCount);
       child = startService({ SHADOW_MODEL_DIR: values.shadow, SHADOW_SAMPLE: values['shadow-sample']! });
       const withShadow = await saturation(child, from);
-      const shadowItems = Array.from({ length: nItems }, (_, i) => rawItem(nItems + sentCount + i, texts[i % texts.length]!)).filter((x) => inSample(x.id, Number(values['shadow-sample']))).length;
+      const shadowItems = Array.from({ length: nItems }, (_, i) =>
+        rawItem(nItems + sentCount + i, texts[i % texts.length]!),
+      ).filter((x) => inSample(x.id, Number(values['shadow-sample']))).length;
       log(`with a shadow model on ${shadowItems} of ${nItems} items: ${withShadow.toFixed(0)} items/s`);
-      shadow = { service_with_shadow_items_per_s: Math.round(withShadow), shadow_ratio: Math.round((withShadow / service) * 100) / 100, shadow_items: shadowItems };
+      shadow = {
+        service_with_shadow_items_per_s: Math.round(withShadow),
+        shadow_ratio: Math.round((withShadow / service) * 100) / 100,
+        shadow_items: shadowItems,
+      };
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
-    const torch = await torchItemsPerSecond({ modelVersion: model.version, batch: config.CLASSIFY_BATCH_MAX, threads: config.ORT_INTRA_OP_THREADS, seconds, log });
+    const torch = await torchItemsPerSecond({
+      modelVersion: model.version,
+      batch: config.CLASSIFY_BATCH_MAX,
+      threads: config.ORT_INTRA_OP_THREADS,
+      seconds,
+      log,
+    });
     const result = {
       model: model.version,
       provider: model.provider,

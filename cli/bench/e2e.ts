@@ -18,7 +18,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { CONSUMER_GROUPS, TOPIC_NAMES, TOPIC_SPECS, createClickHouse, createKafkajsBus, errorMessage, sleep } from '@finsent/shared';
+import {
+  CONSUMER_GROUPS,
+  TOPIC_NAMES,
+  TOPIC_SPECS,
+  createClickHouse,
+  createKafkajsBus,
+  errorMessage,
+  sleep,
+} from '@finsent/shared';
 import { ensureKafkaJars, getFreePort, startKafkaBroker } from '../../devkit/kafka/broker.js';
 import { sampleHeadlines } from '../chaos/load.js';
 import { ServiceProcess, type ServiceName } from '../../devkit/service-process.js';
@@ -78,12 +86,21 @@ export function slopePerMinute(points: Array<[number, number]>): number {
 export async function benchE2e(argv: string[]): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args: argv, options: { rate: { type: 'string', default: '200' }, duration: { type: 'string', default: '600' }, 'spike-at': { type: 'string', default: '0.6' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values;
+    values = parseArgs({
+      args: argv,
+      options: {
+        rate: { type: 'string', default: '200' },
+        duration: { type: 'string', default: '600' },
+        'spike-at': { type: 'string', default: '0.6' },
+        keep: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
   } catch (err) {
     process.stderr.write(`finsent bench e2e: ${errorMessage(err)}\n\n${HELP}`);
     return 2;
   }
-  if (values.help) return process.stdout.write(HELP), 0;
+  if (values.help) return (process.stdout.write(HELP), 0);
   const rate = Number(values.rate);
   const durationS = Number(values.duration);
   const spikeAtS = Number(values['spike-at']) * durationS;
@@ -110,7 +127,8 @@ export async function benchE2e(argv: string[]): Promise<number> {
     LOG_LEVEL: 'warn',
   };
   const services = new Map<ServiceName, ServiceProcess>();
-  for (const name of ['store', 'classify', 'alert', 'ingest'] as const) services.set(name, new ServiceProcess(name, await getFreePort(), env, join(dir.path, `${name}.log`)));
+  for (const name of ['store', 'classify', 'alert', 'ingest'] as const)
+    services.set(name, new ServiceProcess(name, await getFreePort(), env, join(dir.path, `${name}.log`)));
   const rss = new Map<string, Array<[number, number]>>();
   const sampler = setInterval(() => {
     const now = Date.now();
@@ -124,8 +142,14 @@ export async function benchE2e(argv: string[]): Promise<number> {
     const ingestUrl = `http://127.0.0.1:${services.get('ingest')!.opsPort}/ingest`;
     const texts = sampleHeadlines();
     const runId = Date.now().toString(36);
-    log(`pipeline up; pushing ${rate} items/s for ${durationS} s, negative burst at ${spikeAtS.toFixed(0)} s (workdir ${dir.path})`);
-    const cpuPids = (): Array<[string, number | undefined]> => [...[...services].map(([n, sv]) => [n, sv.pid] as [string, number | undefined]), ['kafka', broker.pid], ['load', process.pid]];
+    log(
+      `pipeline up; pushing ${rate} items/s for ${durationS} s, negative burst at ${spikeAtS.toFixed(0)} s (workdir ${dir.path})`,
+    );
+    const cpuPids = (): Array<[string, number | undefined]> => [
+      ...[...services].map(([n, sv]) => [n, sv.pid] as [string, number | undefined]),
+      ['kafka', broker.pid],
+      ['load', process.pid],
+    ];
     const cpuAt = () => new Map(cpuPids().map(([n, pid]) => [n, pid === undefined ? undefined : cpuSeconds(pid)]));
     const cpuStart = cpuAt();
     const t0 = Date.now();
@@ -140,9 +164,18 @@ export async function benchE2e(argv: string[]): Promise<number> {
         const pool = inSpike ? texts.burst : texts.calm;
         const lines = Array.from({ length: due }, (_, k) => {
           const i = sent + k;
-          return JSON.stringify({ url: `https://bench.example.com/${runId}/${i}`, title: `${pool[i % pool.length]} #${i}`, published_at: new Date().toISOString(), source: 'bench' });
+          return JSON.stringify({
+            url: `https://bench.example.com/${runId}/${i}`,
+            title: `${pool[i % pool.length]} #${i}`,
+            published_at: new Date().toISOString(),
+            source: 'bench',
+          });
         });
-        const res = await fetch(ingestUrl, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, body: lines.join('\n') });
+        const res = await fetch(ingestUrl, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+          body: lines.join('\n'),
+        });
         if (!res.ok) throw new Error(`POST /ingest answered ${res.status}: ${await res.text()}`);
         sent += due;
       }
@@ -150,14 +183,20 @@ export async function benchE2e(argv: string[]): Promise<number> {
     }
     const loadEnd = Date.now();
     const cpuEnd = cpuAt();
-    const cpuCores = Object.fromEntries([...cpuEnd].flatMap(([n, end]) => {
-      const start = cpuStart.get(n);
-      return end === undefined || start === undefined ? [] : [[n, Math.round(((end - start) / ((loadEnd - t0) / 1000)) * 100) / 100]];
-    }));
+    const cpuCores = Object.fromEntries(
+      [...cpuEnd].flatMap(([n, end]) => {
+        const start = cpuStart.get(n);
+        return end === undefined || start === undefined
+          ? []
+          : [[n, Math.round(((end - start) / ((loadEnd - t0) / 1000)) * 100) / 100]];
+      }),
+    );
     log(`load done: ${sent} items pushed; draining`);
     const drainDeadline = Date.now() + 300_000;
     while (Date.now() < drainDeadline) {
-      const lag = (await bus.lag(CONSUMER_GROUPS.classify, TOPIC_NAMES.raw)) + (await bus.lag(CONSUMER_GROUPS.store, TOPIC_NAMES.scored));
+      const lag =
+        (await bus.lag(CONSUMER_GROUPS.classify, TOPIC_NAMES.raw)) +
+        (await bus.lag(CONSUMER_GROUPS.store, TOPIC_NAMES.scored));
       if (lag === 0) break;
       await sleep(500);
     }
@@ -190,13 +229,22 @@ export async function benchE2e(argv: string[]): Promise<number> {
       sent,
       p50_store_ms: Number(r.p50),
       p99_store_ms: Number(r.p99),
-      stages_ms: Object.fromEntries(([['classify', r.classify_q], ['store', r.store_q]] as const).map(([k, q]) =>
-        [k, { p50: Number(q[0]), p99: Number(q[1]), max: Number(q[2]) }])),
+      stages_ms: Object.fromEntries(
+        (
+          [
+            ['classify', r.classify_q],
+            ['store', r.store_q],
+          ] as const
+        ).map(([k, q]) => [k, { p50: Number(q[0]), p99: Number(q[1]), max: Number(q[2]) }]),
+      ),
       // One injected burst: its delay is the p99 (and every other quantile) of this run.
-      p99_alert_s: firstAlertAfterOnset() !== undefined ? Math.round((firstAlertAfterOnset()! - spikeOnset!) / 100) / 10 : null,
+      p99_alert_s:
+        firstAlertAfterOnset() !== undefined ? Math.round((firstAlertAfterOnset()! - spikeOnset!) / 100) / 10 : null,
       alerts_before_spike: alertTimes.filter((t) => spikeOnset === undefined || t < spikeOnset).length,
       peak_rss_mb: Object.fromEntries([...rss].map(([k, pts]) => [k, Math.round(Math.max(...pts.map((p) => p[1])))])),
-      rss_slope_mb_per_min: Object.fromEntries([...rss].map(([k, pts]) => [k, Math.round(slopePerMinute(pts.filter((p) => p[0] >= half)) * 100) / 100])),
+      rss_slope_mb_per_min: Object.fromEntries(
+        [...rss].map(([k, pts]) => [k, Math.round(slopePerMinute(pts.filter((p) => p[0] >= half)) * 100) / 100]),
+      ),
       cpu_cores_during_load: cpuCores,
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);

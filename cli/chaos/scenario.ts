@@ -66,9 +66,18 @@ export interface ChaosReport {
 }
 
 /** Reads a topic from the beginning with a fresh group until `done` says so or time runs out. */
-async function readTopic(bus: Bus, topic: string, done: (all: BusMessage[]) => boolean, timeoutMs: number): Promise<BusMessage[]> {
+async function readTopic(
+  bus: Bus,
+  topic: string,
+  done: (all: BusMessage[]) => boolean,
+  timeoutMs: number,
+): Promise<BusMessage[]> {
   const all: BusMessage[] = [];
-  const consumer = await bus.consumer({ groupId: `chaos-audit-${topic}-${Date.now()}`, topics: [topic], fromBeginning: true });
+  const consumer = await bus.consumer({
+    groupId: `chaos-audit-${topic}-${Date.now()}`,
+    topics: [topic],
+    fromBeginning: true,
+  });
   await consumer.run(async (batch) => void all.push(...batch));
   const deadline = Date.now() + timeoutMs;
   while (!done(all) && Date.now() < deadline) await sleep(200);
@@ -118,7 +127,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const perSimMinute = 30;
     const total = Math.round(o.durationS * o.rate);
     const simMinutes = total / perSimMinute;
-    const plan: LoadPlan = { runId: Date.now().toString(36), startMs: Date.UTC(2026, 0, 5, 8), perSimMinute, burstFromMinute: Math.round(simMinutes * 0.55), burstToMinute: Math.round(simMinutes * 0.55) + 10 };
+    const plan: LoadPlan = {
+      runId: Date.now().toString(36),
+      startMs: Date.UTC(2026, 0, 5, 8),
+      perSimMinute,
+      burstFromMinute: Math.round(simMinutes * 0.55),
+      burstToMinute: Math.round(simMinutes * 0.55) + 10,
+    };
     const burstAtS = (plan.burstFromMinute * perSimMinute) / o.rate;
     const producer = await bus.producer();
     const future = farFutureItems(plan, texts);
@@ -135,7 +150,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       o.log('Kafka broker restarted');
       await waitUntil(at(0.3));
       o.log('fault: poison on the raw topic');
-      await producer.send(TOPIC_NAMES.raw, poisonMessages(plan.runId).flatMap((p) => Array.from({ length: p.count }, () => ({ key: p.key, value: p.value }))));
+      await producer.send(
+        TOPIC_NAMES.raw,
+        poisonMessages(plan.runId).flatMap((p) =>
+          Array.from({ length: p.count }, () => ({ key: p.key, value: p.value })),
+        ),
+      );
       await waitUntil(at(0.4));
       o.log('fault: classify SIGKILL mid-stream');
       await svc('classify').kill();
@@ -144,7 +164,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       o.log('classify restarted');
       await waitUntil(burstAtS * 1000 - 2_000);
       o.log('fault: five negative items dated 2099');
-      await producer.send(TOPIC_NAMES.raw, future.map((item) => ({ key: item.id, value: JSON.stringify(item) })));
+      await producer.send(
+        TOPIC_NAMES.raw,
+        future.map((item) => ({ key: item.id, value: JSON.stringify(item) })),
+      );
       await waitUntil(burstAtS * 1000);
       o.log('fault: webhook answers 500');
       webhookFault = { status: 500 };
@@ -169,7 +192,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const due = Math.min(total, Math.floor(((Date.now() - t0) / 1000) * o.rate));
       if (due > sent) {
         const items = Array.from({ length: due - sent }, (_, k) => chaosItem(plan, sent + k, texts));
-        await producer.send(TOPIC_NAMES.raw, items.map((item) => ({ key: item.id, value: JSON.stringify(item) })));
+        await producer.send(
+          TOPIC_NAMES.raw,
+          items.map((item) => ({ key: item.id, value: JSON.stringify(item) })),
+        );
         sent = due;
       }
       await sleep(50);
@@ -198,24 +224,51 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
 
     const poison = poisonMessages(plan.runId);
     const expectedLetters = poison.reduce((n, p) => n + p.count, 0);
-    const letters = await readTopic(bus, TOPIC_NAMES.deadLetter, (all) => poison.every((p) => all.filter((m) => m.key === p.key).length >= p.count), 30_000);
+    const letters = await readTopic(
+      bus,
+      TOPIC_NAMES.deadLetter,
+      (all) => poison.every((p) => all.filter((m) => m.key === p.key).length >= p.count),
+      30_000,
+    );
     const reasons = new Map<string | null, string[]>();
-    for (const m of letters) reasons.set(m.key, [...(reasons.get(m.key) ?? []), DeadLetterSchema.parse(JSON.parse(m.value!.toString('utf8'))).reason_code]);
+    for (const m of letters)
+      reasons.set(m.key, [
+        ...(reasons.get(m.key) ?? []),
+        DeadLetterSchema.parse(JSON.parse(m.value!.toString('utf8'))).reason_code,
+      ]);
     const matching = (p: (typeof poison)[number]) => (reasons.get(p.key) ?? []).filter((r) => r === p.reason).length;
     const deadLetters = poison.reduce((n, p) => n + Math.min(p.count, matching(p)), 0);
-    for (const p of poison) if (matching(p) !== p.count) o.log(`dead letters ${p.key}: expected ${p.count} × ${p.reason}, got ${JSON.stringify(reasons.get(p.key) ?? [])}`);
+    for (const p of poison)
+      if (matching(p) !== p.count)
+        o.log(
+          `dead letters ${p.key}: expected ${p.count} × ${p.reason}, got ${JSON.stringify(reasons.get(p.key) ?? [])}`,
+        );
 
     const alertMessages = await readTopic(bus, TOPIC_NAMES.alerts, () => false, 5_000);
-    const scoredMessages = await readTopic(bus, TOPIC_NAMES.scored, (all) => new Set(all.map((m) => m.key)).size >= sent, 30_000);
+    const scoredMessages = await readTopic(
+      bus,
+      TOPIC_NAMES.scored,
+      (all) => new Set(all.map((m) => m.key)).size >= sent,
+      30_000,
+    );
     const alerts = alertMessages.map((m) => AlertSchema.parse(JSON.parse(m.value!.toString('utf8'))));
     const fired = new Set(alerts.map((a) => a.id));
     const burstFrom = plan.startMs + plan.burstFromMinute * 60_000;
-    const burstAlerted = alerts.some((a) => Date.parse(a.window_end) > burstFrom && Date.parse(a.window_start) < burstFrom + 20 * 60_000);
+    const burstAlerted = alerts.some(
+      (a) => Date.parse(a.window_end) > burstFrom && Date.parse(a.window_start) < burstFrom + 20 * 60_000,
+    );
     const delivered = sink.received.filter((a) => fired.has(a.id)).length;
     await producer.close();
 
     const { client } = await createClickHouse({ dataPath: join(dir.path, 'data', 'clickhouse') });
-    const one = async (sql: string) => Number((await (await client.query({ query: sql, query_params: { source: `chaos:${plan.runId}` }, format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n);
+    const one = async (sql: string) =>
+      Number(
+        (
+          await (
+            await client.query({ query: sql, query_params: { source: `chaos:${plan.runId}` }, format: 'JSONEachRow' })
+          ).json<{ n: string }>()
+        )[0]!.n,
+      );
     const stored = await one('SELECT uniqExact(id) AS n FROM v_items WHERE source = {source:String}');
     const viewRows = await one('SELECT count() AS n FROM v_items WHERE source = {source:String}');
     const trendTotal = await one('SELECT sum(total) AS n FROM v_topic_sentiment_minute');
@@ -235,7 +288,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       dead_letters_expected: expectedLetters,
       workdir: null,
     };
-    const ok = report.lost === 0 && report.duplicated === 0 && report.dead_letters === expectedLetters && report.burst_alerted && report.alerts_delivered === report.alerts_expected && sink.received.length === report.alerts_expected;
+    const ok =
+      report.lost === 0 &&
+      report.duplicated === 0 &&
+      report.dead_letters === expectedLetters &&
+      report.burst_alerted &&
+      report.alerts_delivered === report.alerts_expected &&
+      sink.received.length === report.alerts_expected;
     keepDir ||= !ok;
     if (keepDir) report.workdir = dir.path;
     return report;

@@ -8,7 +8,16 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '@finsent/shared';
-import { detectorConfig, formatStream, generateStream, loadAlertConfig, parseBacktestLine, runBacktest, type BacktestItem, type SpikeLabel } from '@finsent/alert';
+import {
+  detectorConfig,
+  formatStream,
+  generateStream,
+  loadAlertConfig,
+  parseBacktestLine,
+  runBacktest,
+  type BacktestItem,
+  type SpikeLabel,
+} from '@finsent/alert';
 
 const HELP = `Usage: finsent backtest [--in FILE] [--weeks N] [--seed S] [--write FILE] [--oracle]
 
@@ -44,23 +53,45 @@ async function readStream(file: string) {
   if (items.length === 0) throw new Error(`${file}: no items`);
   items.sort((a, b) => a.publishedAtMs - b.publishedAtMs);
   // Whole seconds, so the simulated clock ticks on the same grid as for a generated stream.
-  return { items, labels, startMs: Math.floor(items[0]!.publishedAtMs / 1000) * 1000, endMs: items[items.length - 1]!.publishedAtMs };
+  return {
+    items,
+    labels,
+    startMs: Math.floor(items[0]!.publishedAtMs / 1000) * 1000,
+    endMs: items[items.length - 1]!.publishedAtMs,
+  };
 }
 
 export async function run(argv: string[]): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args: argv, options: { in: { type: 'string' }, weeks: { type: 'string' }, seed: { type: 'string' }, write: { type: 'string' }, oracle: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values;
+    values = parseArgs({
+      args: argv,
+      options: {
+        in: { type: 'string' },
+        weeks: { type: 'string' },
+        seed: { type: 'string' },
+        write: { type: 'string' },
+        oracle: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
   } catch (err) {
     process.stderr.write(`finsent backtest: ${errorMessage(err)}\n\n${HELP}`);
     return 2;
   }
-  if (values.help) return process.stdout.write(HELP), 0;
+  if (values.help) return (process.stdout.write(HELP), 0);
   const weeks = Number(values.weeks ?? 4);
   const seed = Number(values.seed ?? 1);
-  if (!(weeks > 0) || !Number.isInteger(seed)) return process.stderr.write(`finsent backtest: --weeks must be > 0 and --seed an integer\n`), 2;
+  if (!(weeks > 0) || !Number.isInteger(seed))
+    return (process.stderr.write(`finsent backtest: --weeks must be > 0 and --seed an integer\n`), 2);
   // A file carries no true baseline: there is nothing to tell the oracle.
-  if (values.oracle && values.in) return process.stderr.write(`finsent backtest: --oracle needs a generated stream (the generator's true baselines); a file given with --in has none\n`), 2;
+  if (values.oracle && values.in)
+    return (
+      process.stderr.write(
+        `finsent backtest: --oracle needs a generated stream (the generator's true baselines); a file given with --in has none\n`,
+      ),
+      2
+    );
   const config = detectorConfig(loadAlertConfig());
   let stream;
   try {
@@ -70,7 +101,8 @@ export async function run(argv: string[]): Promise<number> {
       stream = generateStream({ weeks, seed });
       if (values.write) {
         const out = createWriteStream(values.write);
-        for (const line of formatStream(stream)) if (!out.write(`${line}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+        for (const line of formatStream(stream))
+          if (!out.write(`${line}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
         await new Promise<void>((r) => out.end(() => r()));
       }
     }
@@ -79,12 +111,19 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   const report = runBacktest(stream, { config, detector: values.oracle ? 'oracle' : 'live' });
-  const rows = report.spikes.map((s) => [s.label.scope === 'market' ? 'market' : `${s.label.scope} ${s.label.key}`, `${s.label.sigma}σ`, new Date(s.label.onsetMs).toISOString().slice(0, 19), s.delayS === null ? 'missed' : `${s.delayS}s`]);
+  const rows = report.spikes.map((s) => [
+    s.label.scope === 'market' ? 'market' : `${s.label.scope} ${s.label.key}`,
+    `${s.label.sigma}σ`,
+    new Date(s.label.onsetMs).toISOString().slice(0, 19),
+    s.delayS === null ? 'missed' : `${s.delayS}s`,
+  ]);
   const head = ['key', 'size', 'onset (UTC)', 'delay'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   process.stdout.write(`${[fmt(head), ...rows.map(fmt)].join('\n')}\n\n`);
-  process.stdout.write(`${report.alerts.length} alerts, ${report.falseAlarms.length} false alarms, ${report.reprintAlerts.length} from reprint bursts over ${report.summary.weeks} weeks and ${report.summary.keys} keys\n`);
+  process.stdout.write(
+    `${report.alerts.length} alerts, ${report.falseAlarms.length} false alarms, ${report.reprintAlerts.length} from reprint bursts over ${report.summary.weeks} weeks and ${report.summary.keys} keys\n`,
+  );
   process.stdout.write(`${JSON.stringify(report.summary)}\n`);
   return 0;
 }

@@ -24,12 +24,22 @@ was not delivered once.
 export async function run(argv: string[]): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args: argv, options: { duration: { type: 'string', default: '150' }, rate: { type: 'string', default: '40' }, 'clickhouse-down': { type: 'string', default: '60' }, 'broker-down': { type: 'string', default: '5' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values;
+    values = parseArgs({
+      args: argv,
+      options: {
+        duration: { type: 'string', default: '150' },
+        rate: { type: 'string', default: '40' },
+        'clickhouse-down': { type: 'string', default: '60' },
+        'broker-down': { type: 'string', default: '5' },
+        keep: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
   } catch (err) {
     process.stderr.write(`finsent chaos: ${errorMessage(err)}\n\n${HELP}`);
     return 2;
   }
-  if (values.help) return process.stdout.write(HELP), 0;
+  if (values.help) return (process.stdout.write(HELP), 0);
   const report = await runChaos({
     durationS: Number(values.duration),
     rate: Number(values.rate),
@@ -40,6 +50,11 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (report.workdir) process.stderr.write(`[chaos] logs and data: ${report.workdir}\n`);
   process.stdout.write(`${JSON.stringify(report)}\n`);
-  const ok = report.lost === 0 && report.duplicated === 0 && report.dead_letters === report.dead_letters_expected && report.burst_alerted && report.alerts_delivered === report.alerts_expected;
+  const ok =
+    report.lost === 0 &&
+    report.duplicated === 0 &&
+    report.dead_letters === report.dead_letters_expected &&
+    report.burst_alerted &&
+    report.alerts_delivered === report.alerts_expected;
   return ok ? 0 : 1;
 }

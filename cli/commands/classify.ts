@@ -30,15 +30,26 @@ Model settings (MODEL_DIR, MODEL_FILE, ORT_PROVIDER, ORT_INTRA_OP_THREADS) come 
 export async function run(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { in: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' }, batch: { type: 'string', default: '64' }, help: { type: 'boolean', short: 'h' } } }).values;
+    args = parseArgs({
+      args: argv,
+      options: {
+        in: { type: 'string' },
+        out: { type: 'string' },
+        format: { type: 'string' },
+        batch: { type: 'string', default: '64' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
   } catch (err) {
     process.stderr.write(`finsent classify: ${errorMessage(err)}\n\n${HELP}`);
     return 2;
   }
-  if (args.help) return process.stdout.write(HELP), 0;
-  if (!args.in || !args.out) return process.stderr.write(`finsent classify: --in and --out are required\n\n${HELP}`), 2;
+  if (args.help) return (process.stdout.write(HELP), 0);
+  if (!args.in || !args.out)
+    return (process.stderr.write(`finsent classify: --in and --out are required\n\n${HELP}`), 2);
   const batchSize = Number(args.batch);
-  if (!Number.isInteger(batchSize) || batchSize < 1) return process.stderr.write('finsent classify: --batch must be a positive integer\n'), 2;
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    return (process.stderr.write('finsent classify: --batch must be a positive integer\n'), 2);
 
   let size: number;
   try {
@@ -49,7 +60,15 @@ export async function run(argv: string[]): Promise<number> {
   }
   const config = loadClassifyConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
   const logger = createLogger('classify-cli', config.LOG_LEVEL);
-  const model = await ClassifierModel.load({ modelDir: config.MODEL_DIR, modelFile: config.MODEL_FILE, provider: config.ORT_PROVIDER, intraOpThreads: config.ORT_INTRA_OP_THREADS, spinWait: config.ORT_SPIN_WAIT, maxItemsPerRun: batchSize, logger });
+  const model = await ClassifierModel.load({
+    modelDir: config.MODEL_DIR,
+    modelFile: config.MODEL_FILE,
+    provider: config.ORT_PROVIDER,
+    intraOpThreads: config.ORT_INTRA_OP_THREADS,
+    spinWait: config.ORT_SPIN_WAIT,
+    maxItemsPerRun: batchSize,
+    logger,
+  });
   const out = createWriteStream(args.out);
   const bar = progressBar('classify', size, 'bytes');
   let pending: Array<Record<string, unknown>> = [];
@@ -60,12 +79,17 @@ export async function run(argv: string[]): Promise<number> {
     if (pending.length === 0) return;
     const targets = pending.map((r) => entityTargets(r, tagger));
     const spans = targets.map((list) => list.map((t): CharSpan => ({ start: t.start ?? 0, end: t.end ?? 0 })));
-    const predictions = await model.predict(pending.map((r) => String(r.text)), spans);
-    const lines = pending.map((r, i) => {
-      const { entities, ...whole } = predictions[i]!;
-      const scoredEntities = targets[i]!.map((t, k) => ({ ...t, ...entities[k] }));
-      return JSON.stringify({ ...r, ...whole, entities: scoredEntities, model_version: model.version });
-    }).join('\n');
+    const predictions = await model.predict(
+      pending.map((r) => String(r.text)),
+      spans,
+    );
+    const lines = pending
+      .map((r, i) => {
+        const { entities, ...whole } = predictions[i]!;
+        const scoredEntities = targets[i]!.map((t, k) => ({ ...t, ...entities[k] }));
+        return JSON.stringify({ ...r, ...whole, entities: scoredEntities, model_version: model.version });
+      })
+      .join('\n');
     if (!out.write(`${lines}\n`)) await once(out, 'drain');
     scored += pending.length;
     pending = [];
@@ -79,7 +103,10 @@ export async function run(argv: string[]): Promise<number> {
       continue;
     }
     const targets = rec.fields.targets;
-    if (targets !== undefined && (!Array.isArray(targets) || !targets.every((t) => typeof t === 'string' && t.length > 0))) {
+    if (
+      targets !== undefined &&
+      (!Array.isArray(targets) || !targets.every((t) => typeof t === 'string' && t.length > 0))
+    ) {
       skipped++;
       process.stderr.write(`${args.in}:${rec.line}: skipped: "targets" must be an array of non-empty strings\n`);
       continue;
@@ -92,7 +119,9 @@ export async function run(argv: string[]): Promise<number> {
   out.end();
   await once(out, 'finish');
   await model.close();
-  process.stderr.write(`finsent classify: ${scored} records scored, ${skipped} skipped, model ${model.version} -> ${args.out}\n`);
+  process.stderr.write(
+    `finsent classify: ${scored} records scored, ${skipped} skipped, model ${model.version} -> ${args.out}\n`,
+  );
   return 0;
 }
 
@@ -108,5 +137,10 @@ function entityTargets(record: Record<string, unknown>, tagger: TickerExtractor)
   const text = String(record.text);
   if (!Array.isArray(record.targets)) return tagger.entities(text);
   const names = record.targets as string[];
-  return findTargets(text, names).map((span, k) => ({ name: names[k]!, ticker: null, start: span?.start ?? null, end: span?.end ?? null }));
+  return findTargets(text, names).map((span, k) => ({
+    name: names[k]!,
+    ticker: null,
+    start: span?.start ?? null,
+    end: span?.end ?? null,
+  }));
 }

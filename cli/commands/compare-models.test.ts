@@ -1,12 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { compareField, verdict } from './compare-models.js';
 
-const cell = (live: string, candidate: string, n: number, corrected = 0, liveRight = 0, candidateRight = 0) =>
-  ({ live, candidate, n, corrected, live_right: liveRight, candidate_right: candidateRight });
+const cell = (live: string, candidate: string, n: number, corrected = 0, liveRight = 0, candidateRight = 0) => ({
+  live,
+  candidate,
+  n,
+  corrected,
+  live_right: liveRight,
+  candidate_right: candidateRight,
+});
 
 describe('compareField', () => {
   it("measures agreement, the shift of each label's share (largest first) and who was right on corrected items", () => {
-    const c = compareField([cell('negative', 'negative', 6, 2, 2, 2), cell('neutral', 'negative', 2, 1, 0, 1), cell('neutral', 'neutral', 2)], ['negative', 'neutral', 'positive']);
+    const c = compareField(
+      [
+        cell('negative', 'negative', 6, 2, 2, 2),
+        cell('neutral', 'negative', 2, 1, 0, 1),
+        cell('neutral', 'neutral', 2),
+      ],
+      ['negative', 'neutral', 'positive'],
+    );
     expect(c.agreement).toBe(0.8);
     expect(c.shifts).toEqual([
       { label: 'negative', live: 0.6, candidate: 0.8, shift: 0.2 },

@@ -12,9 +12,10 @@ Writes the configuration tables (README.md, docs/alerts.md, docs/configuration.m
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) return process.stdout.write(HELP), 0;
+  if (argv.includes('--help') || argv.includes('-h')) return (process.stdout.write(HELP), 0);
   const unknown = argv.filter((a) => a !== '--check');
-  if (unknown.length) return process.stderr.write(`finsent config-docs: unknown argument ${unknown[0]}\n\n${HELP}`), 2;
+  if (unknown.length)
+    return (process.stderr.write(`finsent config-docs: unknown argument ${unknown[0]}\n\n${HELP}`), 2);
   const check = argv.includes('--check');
   let stale = 0;
   for (const [path, content] of Object.entries(generatedDocs())) {

@@ -2,7 +2,16 @@
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
-  SENTIMENTS, STORED_LABELS_QUERY, TOPICS, TOPIC_NAMES, TOPIC_SPECS, buildCorrections, createKafkajsBus, createLogger, errorMessage, type StoredLabels,
+  SENTIMENTS,
+  STORED_LABELS_QUERY,
+  TOPICS,
+  TOPIC_NAMES,
+  TOPIC_SPECS,
+  buildCorrections,
+  createKafkajsBus,
+  createLogger,
+  errorMessage,
+  type StoredLabels,
 } from '@finsent/shared';
 import { loadStoreConfig } from '@finsent/store';
 import { withReadClient } from '../read-path.js';
@@ -30,34 +39,64 @@ export async function run(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       options: {
-        sentiment: { type: 'string' }, topic: { type: 'string' }, entity: { type: 'string' }, 'entity-sentiment': { type: 'string' },
-        by: { type: 'string' }, note: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        sentiment: { type: 'string' },
+        topic: { type: 'string' },
+        entity: { type: 'string' },
+        'entity-sentiment': { type: 'string' },
+        by: { type: 'string' },
+        note: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
     return usage(errorMessage(err));
   }
   const { values: v, positionals } = parsed;
-  if (v.help) return process.stdout.write(HELP), 0;
+  if (v.help) return (process.stdout.write(HELP), 0);
   const [itemId, ...extra] = positionals;
-  if (!itemId || extra.length) return usage(itemId ? `unexpected argument ${extra[0]}` : 'which item? (its id: finsent query "SELECT id, title FROM v_items …")');
+  if (!itemId || extra.length)
+    return usage(
+      itemId
+        ? `unexpected argument ${extra[0]}`
+        : 'which item? (its id: finsent query "SELECT id, title FROM v_items …")',
+    );
   if (!/^[0-9a-f]{32}$/.test(itemId)) return usage(`${itemId}: an item id is 32 lowercase hex characters`);
-  if (v.sentiment === undefined && v.topic === undefined && v.entity === undefined) return usage('nothing to correct: give --sentiment, --topic or --entity');
-  if ((v.entity === undefined) !== (v['entity-sentiment'] === undefined)) return usage('--entity and --entity-sentiment go together');
-  for (const [flag, value] of [['--sentiment', v.sentiment], ['--entity-sentiment', v['entity-sentiment']]] as const) {
-    if (value !== undefined && !SENTIMENTS.includes(value as never)) return usage(`${flag} ${value}: expected ${SENTIMENTS.join(', ')}`);
+  if (v.sentiment === undefined && v.topic === undefined && v.entity === undefined)
+    return usage('nothing to correct: give --sentiment, --topic or --entity');
+  if ((v.entity === undefined) !== (v['entity-sentiment'] === undefined))
+    return usage('--entity and --entity-sentiment go together');
+  for (const [flag, value] of [
+    ['--sentiment', v.sentiment],
+    ['--entity-sentiment', v['entity-sentiment']],
+  ] as const) {
+    if (value !== undefined && !SENTIMENTS.includes(value as never))
+      return usage(`${flag} ${value}: expected ${SENTIMENTS.join(', ')}`);
   }
-  if (v.topic !== undefined && !TOPICS.includes(v.topic as never)) return usage(`--topic ${v.topic}: expected one of ${TOPICS.join(', ')}`);
+  if (v.topic !== undefined && !TOPICS.includes(v.topic as never))
+    return usage(`--topic ${v.topic}: expected one of ${TOPICS.join(', ')}`);
   const by = v.by ?? `${userInfo().username}@${hostname()}`;
 
   let item: StoredLabels | undefined;
   const read = await withReadClient('correct', async (client) => {
-    [item] = await (await client.query({ query: STORED_LABELS_QUERY, query_params: { id: itemId }, format: 'JSONEachRow' })).json<StoredLabels>();
+    [item] = await (
+      await client.query({ query: STORED_LABELS_QUERY, query_params: { id: itemId }, format: 'JSONEachRow' })
+    ).json<StoredLabels>();
     return 0;
   });
   if (read !== 0) return read;
-  if (!item) return process.stderr.write(`finsent correct: no item ${itemId} in ClickHouse\n`), 1;
-  const built = buildCorrections({ item_id: itemId, sentiment: v.sentiment, topic: v.topic, entity: v.entity, entity_sentiment: v['entity-sentiment'], by, note: v.note }, item);
+  if (!item) return (process.stderr.write(`finsent correct: no item ${itemId} in ClickHouse\n`), 1);
+  const built = buildCorrections(
+    {
+      item_id: itemId,
+      sentiment: v.sentiment,
+      topic: v.topic,
+      entity: v.entity,
+      entity_sentiment: v['entity-sentiment'],
+      by,
+      note: v.note,
+    },
+    item,
+  );
   if ('problem' in built) return usage(built.problem);
   const { corrections } = built;
 
@@ -68,18 +107,25 @@ export async function run(argv: string[]): Promise<number> {
     await bus.ensureTopics(TOPIC_SPECS.filter((t) => t.topic === TOPIC_NAMES.corrections));
     const producer = await bus.producer();
     try {
-      await producer.send(TOPIC_NAMES.corrections, corrections.map((c) => ({ key: c.item_id, value: JSON.stringify(c) })));
+      await producer.send(
+        TOPIC_NAMES.corrections,
+        corrections.map((c) => ({ key: c.item_id, value: JSON.stringify(c) })),
+      );
     } finally {
       await producer.close();
     }
   } catch (err) {
-    process.stderr.write(`finsent correct: could not send the correction to Kafka (${config.KAFKA_BROKERS.join(',')}): ${errorMessage(err)}\n`);
+    process.stderr.write(
+      `finsent correct: could not send the correction to Kafka (${config.KAFKA_BROKERS.join(',')}): ${errorMessage(err)}\n`,
+    );
     return 1;
   } finally {
     await bus.close();
   }
   for (const c of corrections) {
-    process.stdout.write(`correction ${c.id}: ${c.entity ? `${c.entity} ` : ''}${c.field} ${c.old_label} → ${c.new_label} (model ${c.model_version}, by ${c.created_by})\n`);
+    process.stdout.write(
+      `correction ${c.id}: ${c.entity ? `${c.entity} ` : ''}${c.field} ${c.old_label} → ${c.new_label} (model ${c.model_version}, by ${c.created_by})\n`,
+    );
   }
   return 0;
 }

@@ -24,12 +24,12 @@ function stale(): string[] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) return process.stdout.write(HELP), 0;
+  if (argv.includes('--help') || argv.includes('-h')) return (process.stdout.write(HELP), 0);
   const unknown = argv.filter((a) => a !== '--check');
-  if (unknown.length) return process.stderr.write(`finsent dashboards: unknown argument ${unknown[0]}\n\n${HELP}`), 2;
+  if (unknown.length) return (process.stderr.write(`finsent dashboards: unknown argument ${unknown[0]}\n\n${HELP}`), 2);
   if (argv.includes('--check')) {
     const out = stale();
-    if (out.length === 0) return process.stdout.write('Grafana files are up to date\n'), 0;
+    if (out.length === 0) return (process.stdout.write('Grafana files are up to date\n'), 0);
     process.stderr.write(`finsent dashboards: out of date: ${out.join(', ')} (run finsent dashboards)\n`);
     return 1;
   }

@@ -3,7 +3,13 @@ import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, errorMessage } from '@finsent/shared';
-import { ClassifierModel, DRIFT_REFERENCE_FILE, loadClassifyConfig, referenceOf, type DriftObservation } from '@finsent/classify';
+import {
+  ClassifierModel,
+  DRIFT_REFERENCE_FILE,
+  loadClassifyConfig,
+  referenceOf,
+  type DriftObservation,
+} from '@finsent/classify';
 import { checkReadable, detectFormat, readRecords } from '../input-records.js';
 import { progressBar } from '../progress.js';
 
@@ -22,17 +28,36 @@ const usage = (msg: string) => (process.stderr.write(`finsent drift-reference: $
 export async function run(argv: string[]): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args: argv, options: { in: { type: 'string', multiple: true }, every: { type: 'string', default: '1' }, 'model-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
+    values = parseArgs({
+      args: argv,
+      options: {
+        in: { type: 'string', multiple: true },
+        every: { type: 'string', default: '1' },
+        'model-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
   } catch (err) {
     return usage(errorMessage(err));
   }
-  if (values.help) return process.stdout.write(HELP), 0;
+  if (values.help) return (process.stdout.write(HELP), 0);
   if (!values.in?.length) return usage('give at least one --in FILE');
   const every = Number(values.every);
   if (!Number.isInteger(every) || every < 1) return usage(`--every ${values.every}: expected a positive integer`);
-  const config = loadClassifyConfig({ ...process.env, ...(values['model-dir'] ? { MODEL_DIR: values['model-dir'] } : {}) });
+  const config = loadClassifyConfig({
+    ...process.env,
+    ...(values['model-dir'] ? { MODEL_DIR: values['model-dir'] } : {}),
+  });
   const logger = createLogger('drift-reference', 'warn');
-  const model = await ClassifierModel.load({ modelDir: config.MODEL_DIR, modelFile: config.MODEL_FILE, provider: config.ORT_PROVIDER, intraOpThreads: config.ORT_INTRA_OP_THREADS, spinWait: false, maxItemsPerRun: config.CLASSIFY_BATCH_MAX, logger });
+  const model = await ClassifierModel.load({
+    modelDir: config.MODEL_DIR,
+    modelFile: config.MODEL_FILE,
+    provider: config.ORT_PROVIDER,
+    intraOpThreads: config.ORT_INTRA_OP_THREADS,
+    spinWait: false,
+    maxItemsPerRun: config.CLASSIFY_BATCH_MAX,
+    logger,
+  });
   const observations: DriftObservation[] = [];
   try {
     for (const file of values.in) {
@@ -40,7 +65,8 @@ export async function run(argv: string[]): Promise<number> {
       const texts: string[] = [];
       let n = 0;
       for await (const r of readRecords(file, detectFormat(file), (bytes) => bar?.increment(bytes))) {
-        if (r.ok && typeof r.fields.text === 'string' && r.fields.text.trim() && n++ % every === 0) texts.push(r.fields.text);
+        if (r.ok && typeof r.fields.text === 'string' && r.fields.text.trim() && n++ % every === 0)
+          texts.push(r.fields.text);
       }
       bar?.stop();
       for (let i = 0; i < texts.length; i += config.CLASSIFY_BATCH_MAX) {
@@ -49,8 +75,12 @@ export async function run(argv: string[]): Promise<number> {
         predictions.forEach((p, k) => {
           const tokens = encoded[k]!.ids.length - 2;
           observations.push({
-            confidence: p.sentiment_scores[p.sentiment], tokens, unknownShare: encoded[k]!.ids.filter((id) => id === model.unknownId).length / Math.max(tokens, 1),
-            sentiment: p.sentiment, topic: p.topic, lang: 'en',
+            confidence: p.sentiment_scores[p.sentiment],
+            tokens,
+            unknownShare: encoded[k]!.ids.filter((id) => id === model.unknownId).length / Math.max(tokens, 1),
+            sentiment: p.sentiment,
+            topic: p.topic,
+            lang: 'en',
           });
         });
       }
@@ -59,7 +89,11 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await model.close();
   }
-  const reference = referenceOf(observations, model.version, values.in.map((f) => `${f}${every > 1 ? ` (every ${every}th record)` : ''}`));
+  const reference = referenceOf(
+    observations,
+    model.version,
+    values.in.map((f) => `${f}${every > 1 ? ` (every ${every}th record)` : ''}`),
+  );
   const out = join(config.MODEL_DIR, DRIFT_REFERENCE_FILE);
   writeFileSync(out, `${JSON.stringify(reference, null, 1)}\n`);
   process.stdout.write(`${out}: ${observations.length} texts of ${reference.sources.length} files\n`);

@@ -31,15 +31,24 @@ Example: finsent eval --in ../shared/data/finentity/valid.ndjson --task entity
 export async function run(argv: string[]): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args: argv, options: { in: { type: 'string' }, task: { type: 'string', default: 'sentiment' }, 'label-field': { type: 'string', default: 'label' }, help: { type: 'boolean', short: 'h' } } }).values;
+    values = parseArgs({
+      args: argv,
+      options: {
+        in: { type: 'string' },
+        task: { type: 'string', default: 'sentiment' },
+        'label-field': { type: 'string', default: 'label' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
   } catch (err) {
     process.stderr.write(`finsent eval: ${errorMessage(err)}\n\n${HELP}`);
     return 2;
   }
-  if (values.help) return process.stdout.write(HELP), 0;
-  if (!values.in) return process.stderr.write(`finsent eval: --in is required\n\n${HELP}`), 2;
+  if (values.help) return (process.stdout.write(HELP), 0);
+  if (!values.in) return (process.stderr.write(`finsent eval: --in is required\n\n${HELP}`), 2);
   if (values.task === 'entity') return evaluateEntities(values.in);
-  if (values.task !== 'sentiment' && values.task !== 'topic') return process.stderr.write('finsent eval: --task must be sentiment, topic or entity\n'), 2;
+  if (values.task !== 'sentiment' && values.task !== 'topic')
+    return (process.stderr.write('finsent eval: --task must be sentiment, topic or entity\n'), 2);
   const labels: readonly string[] = values.task === 'sentiment' ? SENTIMENTS : TOPICS;
   const field = values['label-field']!;
 
@@ -55,7 +64,12 @@ export async function run(argv: string[]): Promise<number> {
       if (!line) continue;
       const row = JSON.parse(line) as Record<string, unknown>;
       const raw = row[field];
-      const label = typeof raw === 'number' || (typeof raw === 'string' && /^\d+$/.test(raw)) ? labels[Number(raw)] : typeof raw === 'string' ? raw : undefined;
+      const label =
+        typeof raw === 'number' || (typeof raw === 'string' && /^\d+$/.test(raw))
+          ? labels[Number(raw)]
+          : typeof raw === 'string'
+            ? raw
+            : undefined;
       if (label === undefined || !labels.includes(label)) {
         unlabelled++;
         continue;
@@ -63,10 +77,13 @@ export async function run(argv: string[]): Promise<number> {
       truth.push(label);
       predicted.push(String(row[values.task]));
     }
-    if (unlabelled) process.stderr.write(`finsent eval: ${unlabelled} records without a usable "${field}" were left out\n`);
+    if (unlabelled)
+      process.stderr.write(`finsent eval: ${unlabelled} records without a usable "${field}" were left out\n`);
     const r = evaluate(labels, truth, predicted);
     printReport(values.task, 'records', r);
-    process.stdout.write(`${JSON.stringify({ task: values.task, ...summary(r), model_version: modelVersionOf(out) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ task: values.task, ...summary(r), model_version: modelVersionOf(out) })}\n`,
+    );
     return 0;
   } finally {
     dir.remove();
@@ -77,7 +94,8 @@ const pct = (x: number) => (x * 100).toFixed(1).padStart(5);
 const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 const summary = (r: EvaluationReport) => ({ n: r.n, accuracy: round4(r.accuracy), macro_f1: round4(r.macro_f1) });
 const modelVersionOf = (scoredFile: string) =>
-  (JSON.parse(readFileSync(scoredFile, 'utf8').split('\n')[0] || '{}') as { model_version?: string }).model_version ?? null;
+  (JSON.parse(readFileSync(scoredFile, 'utf8').split('\n')[0] || '{}') as { model_version?: string }).model_version ??
+  null;
 
 function printReport(title: string, unit: string, r: EvaluationReport): void {
   const width = Math.max(...r.labels.map((l) => l.length));
@@ -86,7 +104,9 @@ function printReport(title: string, unit: string, r: EvaluationReport): void {
   for (const l of r.labels) {
     const m = r.per_class[l]!;
     if (m.support === 0 && m.precision === 0) continue;
-    process.stdout.write(`${l.padEnd(width)}      ${pct(m.precision)}   ${pct(m.recall)}  ${pct(m.f1)}  ${String(m.support).padStart(7)}\n`);
+    process.stdout.write(
+      `${l.padEnd(width)}      ${pct(m.precision)}   ${pct(m.recall)}  ${pct(m.f1)}  ${String(m.support).padStart(7)}\n`,
+    );
   }
   process.stdout.write(`\n${formatConfusion(r)}\n\n`);
 }
@@ -103,7 +123,8 @@ function goldEntities(record: Record<string, unknown>): GoldEntity[] | string {
   if (!Array.isArray(list) || list.length === 0) return 'no "entities"';
   for (const e of list as Array<Record<string, unknown>>) {
     if (typeof e?.name !== 'string' || e.name === '') return 'an entity without a "name"';
-    if (!SENTIMENTS.includes(e.sentiment as (typeof SENTIMENTS)[number])) return `entity "${e.name}" has no sentiment label`;
+    if (!SENTIMENTS.includes(e.sentiment as (typeof SENTIMENTS)[number]))
+      return `entity "${e.name}" has no sentiment label`;
   }
   return (list as GoldEntity[]).map((e) => ({ name: e.name, sentiment: e.sentiment }));
 }
@@ -113,7 +134,7 @@ async function evaluateEntities(file: string): Promise<number> {
   try {
     lines = readFileSync(file, 'utf8').split('\n');
   } catch (err) {
-    return process.stderr.write(`finsent eval: ${errorMessage(err)}\n`), 2;
+    return (process.stderr.write(`finsent eval: ${errorMessage(err)}\n`), 2);
   }
   const dir = tempDirFor('eval');
   try {
@@ -137,7 +158,10 @@ async function evaluateEntities(file: string): Promise<number> {
     writeFileSync(input, inputs.join('\n') + '\n');
     const code = await classify(['--in', input, '--out', out]);
     if (code !== 0) return code;
-    const scored = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { entities: Array<{ sentiment: string }> });
+    const scored = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { entities: Array<{ sentiment: string }> });
     const all = { truth: [] as string[], predicted: [] as string[] };
     const conflicting = { truth: [] as string[], predicted: [] as string[] };
     scored.forEach((row, i) => {
@@ -154,7 +178,9 @@ async function evaluateEntities(file: string): Promise<number> {
     const c = evaluate(SENTIMENTS, conflicting.truth, conflicting.predicted);
     printReport('entity', `entities in ${scored.length} texts`, r);
     printReport('entity, texts whose entities conflict', 'entities', c);
-    process.stdout.write(`${JSON.stringify({ task: 'entity', ...summary(r), conflicting: summary(c), model_version: modelVersionOf(out) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ task: 'entity', ...summary(r), conflicting: summary(c), model_version: modelVersionOf(out) })}\n`,
+    );
     return 0;
   } finally {
     dir.remove();

@@ -53,13 +53,21 @@ export function trainingLines(rows: readonly Row[]): { lines: TrainingLine[]; ex
       continue;
     }
     const label = (f: Row['field']) => rs.find((r) => r.field === f)?.label ?? null;
-    const entities = rs.filter((r) => r.field === 'entity_sentiment').flatMap((r) => {
-      const i = first.names.indexOf(r.entity);
-      return i < 0 ? [] : [{ name: r.entity, sentiment: r.label, start: first.starts[i]!, end: first.ends[i]! }];
-    });
+    const entities = rs
+      .filter((r) => r.field === 'entity_sentiment')
+      .flatMap((r) => {
+        const i = first.names.indexOf(r.entity);
+        return i < 0 ? [] : [{ name: r.entity, sentiment: r.label, start: first.starts[i]!, end: first.ends[i]! }];
+      });
     lines.push({
-      id: `correction-${id}`, text: first.text, sentiment: label('sentiment'), topic: label('topic'), entities, source: 'correction',
-      model_version: first.model_version, corrected_by: [...new Set(rs.map((r) => r.corrected_by))],
+      id: `correction-${id}`,
+      text: first.text,
+      sentiment: label('sentiment'),
+      topic: label('topic'),
+      entities,
+      source: 'correction',
+      model_version: first.model_version,
+      corrected_by: [...new Set(rs.map((r) => r.corrected_by))],
     });
   }
   return { lines, expired };
@@ -68,28 +76,36 @@ export function trainingLines(rows: readonly Row[]): { lines: TrainingLine[]; ex
 export async function run(argv: string[]): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args: argv, options: { out: { type: 'string' }, since: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
+    values = parseArgs({
+      args: argv,
+      options: { out: { type: 'string' }, since: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }).values;
   } catch (err) {
     return usage(errorMessage(err));
   }
-  if (values.help) return process.stdout.write(HELP), 0;
+  if (values.help) return (process.stdout.write(HELP), 0);
   if (!values.out) return usage('--out FILE is required');
   const since = values.since === undefined ? undefined : parseSince(values.since);
-  if (values.since !== undefined && since === undefined) return usage(`--since ${values.since}: expected a duration such as 7d, 4w`);
+  if (values.since !== undefined && since === undefined)
+    return usage(`--since ${values.since}: expected a duration such as 7d, 4w`);
   return withReadClient('export-training', async (client) => {
-    const rows = await (await client.query({
-      query: `SELECT c.item_id AS item_id, c.field AS field, c.entity AS entity, c.label AS label, c.corrected_by AS corrected_by,
+    const rows = await (
+      await client.query({
+        query: `SELECT c.item_id AS item_id, c.field AS field, c.entity AS entity, c.label AS label, c.corrected_by AS corrected_by,
                 c.model_version AS model_version, i.text AS text, arrayMap(e -> e.name, i.entities) AS names,
                 arrayMap(e -> e.start, i.entities) AS starts, arrayMap(e -> e.end, i.entities) AS ends
               FROM v_corrections_latest AS c INNER JOIN v_items AS i ON i.id = c.item_id
               WHERE {all:Bool} OR c.corrected_at >= now() - INTERVAL {since:UInt32} SECOND
               ORDER BY c.item_id, c.field`,
-      query_params: { all: since === undefined, since: since ?? 0 },
-      format: 'JSONEachRow',
-    })).json<Row>();
+        query_params: { all: since === undefined, since: since ?? 0 },
+        format: 'JSONEachRow',
+      })
+    ).json<Row>();
     const { lines, expired } = trainingLines(rows);
     writeFileSync(values.out!, lines.map((l) => JSON.stringify(l)).join('\n') + (lines.length ? '\n' : ''));
-    process.stderr.write(`${lines.length} corrected items written to ${values.out}${expired ? `; ${expired} left out (their text has expired)` : ''}\n`);
+    process.stderr.write(
+      `${lines.length} corrected items written to ${values.out}${expired ? `; ${expired} left out (their text has expired)` : ''}\n`,
+    );
     return 0;
   });
 }

@@ -22,14 +22,24 @@ cannot be fetched or parsed, 2 on a usage error.
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { 'timeout-ms': { type: 'string' }, 'max-bytes': { type: 'string' }, 'allow-private': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'timeout-ms': { type: 'string' },
+        'max-bytes': { type: 'string' },
+        'allow-private': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
   } catch (err) {
     process.stderr.write(`finsent feed: ${errorMessage(err)}\n\n${HELP}`);
     return 2;
   }
   const { values, positionals } = parsed;
-  if (values.help) return process.stdout.write(HELP), 0;
-  if (positionals.length !== 1) return process.stderr.write(`finsent feed: give exactly one feed URL or file\n\n${HELP}`), 2;
+  if (values.help) return (process.stdout.write(HELP), 0);
+  if (positionals.length !== 1)
+    return (process.stderr.write(`finsent feed: give exactly one feed URL or file\n\n${HELP}`), 2);
   const target = positionals[0]!;
   // `finsent feed URL | head` closes stdout early: that is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -37,7 +47,14 @@ export async function run(argv: string[]): Promise<number> {
   });
   const isUrl = /^https?:\/\//i.test(target);
   try {
-    const { body, contentType } = isUrl ? await fetchFeed(target, Number(values['timeout-ms'] ?? 10_000), Number(values['max-bytes'] ?? 5 * 1024 * 1024), values['allow-private'] ?? false) : { body: await readFile(target), contentType: '' };
+    const { body, contentType } = isUrl
+      ? await fetchFeed(
+          target,
+          Number(values['timeout-ms'] ?? 10_000),
+          Number(values['max-bytes'] ?? 5 * 1024 * 1024),
+          values['allow-private'] ?? false,
+        )
+      : { body: await readFile(target), contentType: '' };
     const source = isUrl ? `rss:${new URL(target).hostname}` : `file:${target.split('/').pop()}`;
     const { entries } = await parseFeed(body, contentType, source);
     const tickers = TickerExtractor.fromFile();
@@ -56,14 +73,27 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const message = errorMessage(err);
-    process.stderr.write(`finsent feed: ${message.includes(target) ? '' : `${target}: `}${message}${typeof code === 'string' ? ` [${code}]` : ''}\n`);
+    process.stderr.write(
+      `finsent feed: ${message.includes(target) ? '' : `${target}: `}${message}${typeof code === 'string' ? ` [${code}]` : ''}\n`,
+    );
     return 1;
   }
 }
 
-async function fetchFeed(url: string, timeoutMs: number, maxBytes: number, allowPrivate: boolean): Promise<{ body: Buffer; contentType: string }> {
+async function fetchFeed(
+  url: string,
+  timeoutMs: number,
+  maxBytes: number,
+  allowPrivate: boolean,
+): Promise<{ body: Buffer; contentType: string }> {
   const allowPrivateHosts = new Set(allowPrivate ? [new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase()] : []);
-  const res = await fetchBounded(url, { timeoutMs, maxBytes, maxRedirects: 5, userAgent: 'finsent-feed/0.1 (dry run)', allowPrivateHosts });
+  const res = await fetchBounded(url, {
+    timeoutMs,
+    maxBytes,
+    maxRedirects: 5,
+    userAgent: 'finsent-feed/0.1 (dry run)',
+    allowPrivateHosts,
+  });
   // No validators were sent, so the server has no reason to answer 304; treat one as empty.
   return res.status === 'ok' ? res : { body: Buffer.alloc(0), contentType: '' };
 }

@@ -24,21 +24,30 @@ const READS = /^\s*(\(?\s*select|with|show|describe|desc|explain|exists)\b/i;
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { format: { type: 'string', default: 'table' }, param: { type: 'string', multiple: true }, write: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        format: { type: 'string', default: 'table' },
+        param: { type: 'string', multiple: true },
+        write: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
   } catch (err) {
     process.stderr.write(`finsent query: ${errorMessage(err)}\n\n${HELP}`);
     return 2;
   }
   const { values, positionals } = parsed;
-  if (values.help) return process.stdout.write(HELP), 0;
+  if (values.help) return (process.stdout.write(HELP), 0);
   const sql = positionals.join(' ').trim();
-  if (!sql) return process.stderr.write(`finsent query: no SQL given\n\n${HELP}`), 2;
+  if (!sql) return (process.stderr.write(`finsent query: no SQL given\n\n${HELP}`), 2);
   const format = values.format;
-  if (!isFormat(format)) return process.stderr.write('finsent query: --format must be table, csv or json\n'), 2;
+  if (!isFormat(format)) return (process.stderr.write('finsent query: --format must be table, csv or json\n'), 2);
   const params: Record<string, string> = {};
   for (const p of values.param ?? []) {
     const eq = p.indexOf('=');
-    if (eq < 1) return process.stderr.write(`finsent query: --param ${p}: expected name=value\n`), 2;
+    if (eq < 1) return (process.stderr.write(`finsent query: --param ${p}: expected name=value\n`), 2);
     params[p.slice(0, eq)] = p.slice(eq + 1);
   }
   let client: ClickHouseClient;
@@ -57,18 +66,27 @@ export async function run(argv: string[]): Promise<number> {
     // readonly = 1 does not stop the scalar file() nor INTO OUTFILE: judged on the engine's own parse first.
     const refused = values.write ? undefined : await fileAccessIn(client, sql);
     if (refused) {
-      process.stderr.write(`finsent query: refused, nothing changed: finsent query is read-only (${refused}; --write allows it)\n`);
+      process.stderr.write(
+        `finsent query: refused, nothing changed: finsent query is read-only (${refused}; --write allows it)\n`,
+      );
       return 2;
     }
     // Enforced by the engine, not by reading the SQL: stacked statements, INSERT INTO FUNCTION and table functions fail here.
     const settings = values.write ? {} : { readonly: '1' as const };
-    const rs = await client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: settings });
+    const rs = await client.query({
+      query: sql,
+      query_params: params,
+      format: 'JSONEachRow',
+      clickhouse_settings: settings,
+    });
     const rows = await rs.json<Row>();
     printRows(rows, format);
     return 0;
   } catch (err) {
     if (!values.write && (err as { code?: string }).code === READONLY_REFUSED) {
-      process.stderr.write(`finsent query: refused, nothing changed: finsent query is read-only (writes, DDL, SYSTEM, settings and file/url table functions need --write)\n  ClickHouse: ${errorMessage(err)}\n`);
+      process.stderr.write(
+        `finsent query: refused, nothing changed: finsent query is read-only (writes, DDL, SYSTEM, settings and file/url table functions need --write)\n  ClickHouse: ${errorMessage(err)}\n`,
+      );
       return 2;
     }
     process.stderr.write(`finsent query: ${errorMessage(err)}\n`);
@@ -80,7 +98,9 @@ export async function run(argv: string[]): Promise<number> {
 
 export async function runMigrate(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write('Usage: finsent migrate\n\nApplies pending ClickHouse migrations (idempotent) to CLICKHOUSE_URL or the embedded database.\n');
+    process.stdout.write(
+      'Usage: finsent migrate\n\nApplies pending ClickHouse migrations (idempotent) to CLICKHOUSE_URL or the embedded database.\n',
+    );
     return 0;
   }
   try {
@@ -88,7 +108,9 @@ export async function runMigrate(argv: string[]): Promise<number> {
     const ch = await openClickHouse(config);
     try {
       const applied = await migrate(ch.client, { textTtlDays: config.TEXT_TTL_DAYS });
-      process.stdout.write(applied.length ? `applied migrations ${applied.join(', ')} to ${ch.target}\n` : `${ch.target} is up to date\n`);
+      process.stdout.write(
+        applied.length ? `applied migrations ${applied.join(', ')} to ${ch.target}\n` : `${ch.target} is up to date\n`,
+      );
     } finally {
       await ch.client.close();
     }

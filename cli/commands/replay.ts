@@ -76,13 +76,22 @@ export async function replayFile(o: ReplayOptions): Promise<{ published: number;
 export async function run(argv: string[]): Promise<number> {
   let values;
   try {
-    values = parseArgs({ args: argv, options: { in: { type: 'string' }, rate: { type: 'string' }, speedup: { type: 'string' }, source: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
+    values = parseArgs({
+      args: argv,
+      options: {
+        in: { type: 'string' },
+        rate: { type: 'string' },
+        speedup: { type: 'string' },
+        source: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
   } catch (err) {
     process.stderr.write(`finsent replay: ${errorMessage(err)}\n\n${HELP}`);
     return 2;
   }
-  if (values.help) return process.stdout.write(HELP), 0;
-  if (!values.in) return process.stderr.write(`finsent replay: --in is required\n\n${HELP}`), 2;
+  if (values.help) return (process.stdout.write(HELP), 0);
+  if (!values.in) return (process.stderr.write(`finsent replay: --in is required\n\n${HELP}`), 2);
   const num = (name: string, v: string | undefined) => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -93,8 +102,17 @@ export async function run(argv: string[]): Promise<number> {
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
   const bus = createKafkajsBus({ brokers, clientId: 'finsent-replay', logger });
   try {
-    const totals = await replayFile({ file: values.in, ratePerSec: num('rate', values.rate), speedup: num('speedup', values.speedup), source: values.source, bus, logger });
-    process.stderr.write(`finsent replay: ${totals.published} published, ${totals.duplicates} duplicates skipped, ${totals.bad} bad lines\n`);
+    const totals = await replayFile({
+      file: values.in,
+      ratePerSec: num('rate', values.rate),
+      speedup: num('speedup', values.speedup),
+      source: values.source,
+      bus,
+      logger,
+    });
+    process.stderr.write(
+      `finsent replay: ${totals.published} published, ${totals.duplicates} duplicates skipped, ${totals.bad} bad lines\n`,
+    );
     return 0;
   } catch (err) {
     process.stderr.write(`finsent replay: ${errorLine(err)}\n`);

@@ -26,9 +26,11 @@ const SERVICES: Record<string, () => Promise<RunningService>> = {
 export async function run(argv: string[]): Promise<number> {
   const name = argv[0];
   const usage = `Usage: finsent service <${Object.keys(SERVICES).join('|')}>\n\nRuns one service until SIGTERM/SIGINT. Configuration comes from the environment (README "Configuration").\n`;
-  if (name === '--help' || name === '-h') return process.stdout.write(usage), 0;
+  if (name === '--help' || name === '-h') return (process.stdout.write(usage), 0);
   if (!name || !SERVICES[name] || argv.length > 1) {
-    process.stderr.write(`finsent service: ${name ? (SERVICES[name] ? `unexpected argument ${argv[1]}` : `unknown service ${name}`) : 'which service?'}\n\n${usage}`);
+    process.stderr.write(
+      `finsent service: ${name ? (SERVICES[name] ? `unexpected argument ${argv[1]}` : `unknown service ${name}`) : 'which service?'}\n\n${usage}`,
+    );
     return 2;
   }
   await runUntilSignalled(SERVICES[name]!, createLogger(name));

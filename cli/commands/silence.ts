@@ -45,43 +45,62 @@ function state(s: Silence, now: number): 'active' | 'expired' | 'removed' {
 
 export async function run(argv: string[]): Promise<number> {
   const [action, ...rest] = argv;
-  if (!action || action === '--help' || action === '-h') return action ? (process.stdout.write(HELP), 0) : usage('add, list or remove?');
+  if (!action || action === '--help' || action === '-h')
+    return action ? (process.stdout.write(HELP), 0) : usage('add, list or remove?');
   let parsed;
   try {
     parsed = parseArgs({
       args: rest,
       allowPositionals: true,
       options: {
-        key: { type: 'string' }, scope: { type: 'string' }, for: { type: 'string' }, until: { type: 'string' }, reason: { type: 'string' },
-        by: { type: 'string' }, all: { type: 'boolean' }, format: { type: 'string', default: 'table' }, help: { type: 'boolean', short: 'h' },
+        key: { type: 'string' },
+        scope: { type: 'string' },
+        for: { type: 'string' },
+        until: { type: 'string' },
+        reason: { type: 'string' },
+        by: { type: 'string' },
+        all: { type: 'boolean' },
+        format: { type: 'string', default: 'table' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (err) {
     return usage(errorMessage(err));
   }
   const { values: v, positionals } = parsed;
-  if (v.help) return process.stdout.write(HELP), 0;
+  if (v.help) return (process.stdout.write(HELP), 0);
 
   if (action === 'add') {
     if (positionals.length) return usage(`unexpected argument ${positionals[0]}`);
     if (!v.key) return usage('add needs --key PATTERN');
     if (!v.reason?.trim()) return usage('add needs --reason TEXT');
-    if (v.scope !== undefined && !SCOPES.includes(v.scope as never)) return usage(`--scope ${v.scope}: expected market, topic or ticker`);
+    if (v.scope !== undefined && !SCOPES.includes(v.scope as never))
+      return usage(`--scope ${v.scope}: expected market, topic or ticker`);
     if ((v.for === undefined) === (v.until === undefined)) return usage('give one of --for DURATION and --until TIME');
     const seconds = v.for === undefined ? undefined : parseSince(v.for);
-    if (v.for !== undefined && seconds === undefined) return usage(`--for ${v.for}: expected a duration such as 30m, 2h, 1d`);
+    if (v.for !== undefined && seconds === undefined)
+      return usage(`--for ${v.for}: expected a duration such as 30m, 2h, 1d`);
     const endsAt = new Date(seconds !== undefined ? Date.now() + seconds * 1000 : Date.parse(v.until!));
-    if (Number.isNaN(endsAt.getTime())) return usage(`--until ${v.until}: expected an ISO time such as 2026-12-06T08:00:00Z`);
+    if (Number.isNaN(endsAt.getTime()))
+      return usage(`--until ${v.until}: expected an ISO time such as 2026-12-06T08:00:00Z`);
     if (endsAt.getTime() <= Date.now()) return usage(`--until ${v.until}: that time has passed`);
     let silence: Silence;
     try {
-      silence = newSilence({ scope: (v.scope as Silence['scope']) ?? null, key: v.key, endsAt, reason: v.reason.trim(), by: v.by ?? defaultBy() });
+      silence = newSilence({
+        scope: (v.scope as Silence['scope']) ?? null,
+        key: v.key,
+        endsAt,
+        reason: v.reason.trim(),
+        by: v.by ?? defaultBy(),
+      });
     } catch (err) {
       return usage(errorMessage(err));
     }
     return withBus(async (bus) => {
       await writeSilence(bus, silence);
-      process.stdout.write(`silence ${silence.id}: ${silence.scope ?? 'any scope'} ${silence.key} until ${silence.ends_at} (${silence.created_by}: ${silence.reason})\n`);
+      process.stdout.write(
+        `silence ${silence.id}: ${silence.scope ?? 'any scope'} ${silence.key} until ${silence.ends_at} (${silence.created_by}: ${silence.reason})\n`,
+      );
       return 0;
     });
   }
@@ -92,9 +111,21 @@ export async function run(argv: string[]): Promise<number> {
     if (!isFormat(format)) return usage('--format must be table, csv or json');
     return withBus(async (bus) => {
       const now = Date.now();
-      const rows = (await readSilences(bus)).all().filter((s) => v.all || state(s, now) === 'active')
-        .map((s) => ({ id: s.id, state: state(s, now), scope: s.scope ?? 'any', key: s.key, until: s.ends_at, by: s.created_by, reason: s.reason, removed_by: s.removed_by }));
-      if (rows.length === 0 && format === 'table') process.stdout.write(v.all ? 'no silence was ever set\n' : 'no active silence\n');
+      const rows = (await readSilences(bus))
+        .all()
+        .filter((s) => v.all || state(s, now) === 'active')
+        .map((s) => ({
+          id: s.id,
+          state: state(s, now),
+          scope: s.scope ?? 'any',
+          key: s.key,
+          until: s.ends_at,
+          by: s.created_by,
+          reason: s.reason,
+          removed_by: s.removed_by,
+        }));
+      if (rows.length === 0 && format === 'table')
+        process.stdout.write(v.all ? 'no silence was ever set\n' : 'no active silence\n');
       else printRows(rows, format);
       return 0;
     });
@@ -105,8 +136,9 @@ export async function run(argv: string[]): Promise<number> {
     const id = positionals[0]!;
     return withBus(async (bus) => {
       const found = (await readSilences(bus)).get(id);
-      if (!found) return process.stderr.write(`finsent silence: no silence ${id}\n`), 1;
-      if (found.removed_at !== null) return process.stdout.write(`silence ${id} was already removed by ${found.removed_by}\n`), 0;
+      if (!found) return (process.stderr.write(`finsent silence: no silence ${id}\n`), 1);
+      if (found.removed_at !== null)
+        return (process.stdout.write(`silence ${id} was already removed by ${found.removed_by}\n`), 0);
       await writeSilence(bus, { ...found, removed_at: new Date().toISOString(), removed_by: v.by ?? defaultBy() });
       process.stdout.write(`silence ${id} removed\n`);
       return 0;

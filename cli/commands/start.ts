@@ -14,7 +14,12 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createKafkajsBus, errorMessage, sleep, type Alert } from '@finsent/shared';
 import { loadStoreConfig, startStore, type StoreService } from '@finsent/store';
-import { ensureKafkaJars, releaseBrokerDataDir, startKafkaBroker, type KafkaBroker } from '../../devkit/kafka/broker.js';
+import {
+  ensureKafkaJars,
+  releaseBrokerDataDir,
+  startKafkaBroker,
+  type KafkaBroker,
+} from '../../devkit/kafka/broker.js';
 import { ServiceProcess, type ServiceName } from '../../devkit/service-process.js';
 import { startWebhookSink, type WebhookSink } from '../../devkit/webhook-sink.js';
 import { replayFile } from './replay.js';
@@ -57,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`finsent start: ${errorMessage(err)}\n\n${HELP}`);
     return 2;
   }
-  if (values.help) return process.stdout.write(HELP), 0;
+  if (values.help) return (process.stdout.write(HELP), 0);
   const dataDir = resolve(values.data!);
   if (values.fresh) {
     try {
@@ -93,12 +98,17 @@ export async function run(argv: string[]): Promise<number> {
       await broker?.stop();
       say('stopped');
     })());
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void shutdown().then(() => process.exit(0)));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.on(sig, () => void shutdown().then(() => process.exit(0)));
 
   try {
     say('fetching Kafka jars if needed (Maven, first run only)…');
     await ensureKafkaJars({ log: (m) => say(m) });
-    broker = await startKafkaBroker({ dataDir: join(dataDir, 'kafka'), port: Number(values['kafka-port']), logFile: join(logDir, 'kafka.log') });
+    broker = await startKafkaBroker({
+      dataDir: join(dataDir, 'kafka'),
+      port: Number(values['kafka-port']),
+      logFile: join(logDir, 'kafka.log'),
+    });
     say(`Kafka up on ${broker.brokers}`);
 
     const alertsSeen: Alert[] = [];
@@ -107,7 +117,9 @@ export async function run(argv: string[]): Promise<number> {
       sink = await startWebhookSink({
         onAlert: (a) => {
           alertsSeen.push(a);
-          say(`ALERT ${a.severity.toUpperCase()} negative spike in ${a.scope} ${a.key}: ${(a.negative_share * 100).toFixed(0)}% negative (baseline ${(a.baseline_share * 100).toFixed(0)}%, z=${a.z_score}) over ${a.window_start.slice(11, 16)}–${a.window_end.slice(11, 16)} UTC`);
+          say(
+            `ALERT ${a.severity.toUpperCase()} negative spike in ${a.scope} ${a.key}: ${(a.negative_share * 100).toFixed(0)}% negative (baseline ${(a.baseline_share * 100).toFixed(0)}%, z=${a.z_score}) over ${a.window_start.slice(11, 16)}–${a.window_end.slice(11, 16)} UTC`,
+          );
           for (const h of a.headlines.slice(0, 3)) say(`    · ${h.title}`);
         },
       });
@@ -144,19 +156,28 @@ export async function run(argv: string[]): Promise<number> {
     if (process.env.CLICKHOUSE_URL) {
       await startService('store', 9403);
     } else {
-      const storeLogger = pino({ name: 'store', base: { service: 'store' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(join(logDir, 'store.log')));
+      const storeLogger = pino(
+        { name: 'store', base: { service: 'store' }, timestamp: pino.stdTimeFunctions.isoTime },
+        pino.destination(join(logDir, 'store.log')),
+      );
       store = await startStore(loadStoreConfig(env), storeLogger);
       void store.failure?.then((err) => {
         if (shuttingDown) return;
-        say(`store cannot go on: ${err.message}; stopping the pipeline (start it again to resume from the committed offsets)`);
+        say(
+          `store cannot go on: ${err.message}; stopping the pipeline (start it again to resume from the committed offsets)`,
+        );
         void shutdown().then(() => process.exit(1));
       });
     }
-    say(`store up (ClickHouse ${process.env.CLICKHOUSE_URL ? 'server' : `embedded at ${join(dataDir, 'data/clickhouse')}; read-only SQL over HTTP at ${store?.readUrl}`})`);
+    say(
+      `store up (ClickHouse ${process.env.CLICKHOUSE_URL ? 'server' : `embedded at ${join(dataDir, 'data/clickhouse')}; read-only SQL over HTTP at ${store?.readUrl}`})`,
+    );
     await Promise.all([startService('classify', 9402), startService('alert', 9404)]);
     await startService('ingest', 9401);
     const liveView = await startService('live', Number(env.LIVE_PORT ?? 9405));
-    say('all services healthy: ingest :9401, classify :9402, store :9403, alert :9404, live :9405 (/metrics, /healthz)');
+    say(
+      'all services healthy: ingest :9401, classify :9402, store :9403, alert :9404, live :9405 (/metrics, /healthz)',
+    );
     say(`live view: http://127.0.0.1:${liveView.opsPort}/`);
 
     let lastStatus = '';
@@ -172,12 +193,20 @@ export async function run(argv: string[]): Promise<number> {
       const speedup = Number(values.speedup);
       say(`replaying the bundled sample (6 hours of headlines, ${speedup}x)…`);
       const logger = pino({ level: 'warn' }, pino.destination(join(logDir, 'replay.log')));
-      const totals = await replayFile({ file: SAMPLE, speedup, bus: createKafkajsBus({ brokers: [broker.brokers], clientId: 'finsent-replay', logger }), logger, progress: false });
+      const totals = await replayFile({
+        file: SAMPLE,
+        speedup,
+        bus: createKafkajsBus({ brokers: [broker.brokers], clientId: 'finsent-replay', logger }),
+        logger,
+        progress: false,
+      });
       say(`sample replayed: ${totals.published} items published, ${totals.duplicates} exact duplicates dropped`);
       await sleep(15_000);
       await status();
     }
-    say('pipeline running; Ctrl-C to stop. Try, from another shell: finsent query "SELECT topic, sum(total) n, round(sum(negative)/n, 2) neg FROM v_topic_sentiment_minute GROUP BY topic ORDER BY n DESC"');
+    say(
+      'pipeline running; Ctrl-C to stop. Try, from another shell: finsent query "SELECT topic, sum(total) n, round(sum(negative)/n, 2) neg FROM v_topic_sentiment_minute GROUP BY topic ORDER BY n DESC"',
+    );
     await new Promise(() => undefined);
     return 0;
   } catch (err) {
@@ -195,8 +224,15 @@ async function statusLine(store: StoreService, alerts: number): Promise<string> 
       format: 'JSONEachRow',
     });
     const rows = await rs.json<{ topic: string; items: string; negative_share: number }>();
-    const total = await (await store.client.query({ query: 'SELECT count() AS n, uniqExact(minute) AS minutes FROM v_topic_sentiment_minute', format: 'JSONEachRow' })).json<{ n: string; minutes: string }>();
-    const items = await (await store.client.query({ query: 'SELECT count() AS n FROM v_items', format: 'JSONEachRow' })).json<{ n: string }>();
+    const total = await (
+      await store.client.query({
+        query: 'SELECT count() AS n, uniqExact(minute) AS minutes FROM v_topic_sentiment_minute',
+        format: 'JSONEachRow',
+      })
+    ).json<{ n: string; minutes: string }>();
+    const items = await (
+      await store.client.query({ query: 'SELECT count() AS n FROM v_items', format: 'JSONEachRow' })
+    ).json<{ n: string }>();
     return `ClickHouse: ${items[0]?.n ?? 0} items scored, ${total[0]?.minutes ?? 0} trend minutes; alerts delivered: ${alerts}; top topics: ${rows.map((r) => `${r.topic} ${r.items} (${Math.round(r.negative_share * 100)}% neg)`).join(', ')}`;
   } catch (err) {
     return `status query failed: ${errorMessage(err)}`;

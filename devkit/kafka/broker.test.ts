@@ -39,7 +39,12 @@ const quietLogCreator: logCreator = () => (entry: LogEntry) => {
 };
 
 function client(brokers: string): Kafka {
-  return new Kafka({ clientId: 'broker-test', brokers: [brokers], logLevel: logLevel.ERROR, logCreator: quietLogCreator });
+  return new Kafka({
+    clientId: 'broker-test',
+    brokers: [brokers],
+    logLevel: logLevel.ERROR,
+    logCreator: quietLogCreator,
+  });
 }
 
 async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -61,7 +66,10 @@ async function committedTotal(kafka: Kafka): Promise<number> {
   }
 }
 
-async function consume(kafka: Kafka, into: Array<{ key: string; value: string; partition: number }>): Promise<Consumer> {
+async function consume(
+  kafka: Kafka,
+  into: Array<{ key: string; value: string; partition: number }>,
+): Promise<Consumer> {
   const consumer = kafka.consumer({ groupId: GROUP });
   await consumer.connect();
   // fromBeginning only applies when the group has no committed offset: after a restart a consumer

@@ -14,18 +14,35 @@ import { tempDir } from '../../test/support/env.js';
 
 const files = renderGrafanaFiles();
 
-interface Target { datasource?: { type?: string }; rawSql?: string; expr?: string }
-interface Panel { type: string; title: string; targets?: Target[]; options?: Record<string, unknown> }
-interface Dashboard { panels: Panel[]; annotations?: { list?: { name: string; target?: Target }[] }; templating?: { list?: { name: string; datasource?: { type?: string }; query: string }[] } }
-const dashboards = Object.entries(files).filter(([rel]) => rel.endsWith('.json')).map(([rel, text]) => [rel, JSON.parse(text) as Dashboard] as const);
+interface Target {
+  datasource?: { type?: string };
+  rawSql?: string;
+  expr?: string;
+}
+interface Panel {
+  type: string;
+  title: string;
+  targets?: Target[];
+  options?: Record<string, unknown>;
+}
+interface Dashboard {
+  panels: Panel[];
+  annotations?: { list?: { name: string; target?: Target }[] };
+  templating?: { list?: { name: string; datasource?: { type?: string }; query: string }[] };
+}
+const dashboards = Object.entries(files)
+  .filter(([rel]) => rel.endsWith('.json'))
+  .map(([rel, text]) => [rel, JSON.parse(text) as Dashboard] as const);
 
 /** Every ClickHouse query Grafana will run, named by where it sits. */
 function clickhouseQueries(): { name: string; sql: string }[] {
   const out: { name: string; sql: string }[] = [];
   const isCh = (t?: { datasource?: { type?: string } }) => t?.datasource?.type === CLICKHOUSE_DS.type;
   for (const [, d] of dashboards) {
-    for (const p of d.panels) for (const t of p.targets ?? []) if (isCh(t)) out.push({ name: `panel ${p.title}`, sql: t.rawSql! });
-    for (const a of d.annotations?.list ?? []) if (isCh(a.target)) out.push({ name: `annotation ${a.name}`, sql: a.target!.rawSql! });
+    for (const p of d.panels)
+      for (const t of p.targets ?? []) if (isCh(t)) out.push({ name: `panel ${p.title}`, sql: t.rawSql! });
+    for (const a of d.annotations?.list ?? [])
+      if (isCh(a.target)) out.push({ name: `annotation ${a.name}`, sql: a.target!.rawSql! });
     for (const v of d.templating?.list ?? []) if (isCh(v)) out.push({ name: `variable ${v.name}`, sql: v.query });
   }
   return out;
@@ -40,7 +57,17 @@ const EXPECTED: Record<string, string[]> = {
   'panel Negative-share z-score by topic (vs trailing 60 min)': ['time', 'topic', 'z_score'],
   'panel Market negative share': ['time', 'negative_share', 'items'],
   'panel Top negative headlines': ['time', 'topic', 'tickers', 'title', 'p_negative', 'source', 'url'],
-  'panel Alerts': ['time', 'severity', 'scope', 'key', 'negative_share', 'baseline_share', 'z_score', 'items', 'delivery_state'],
+  'panel Alerts': [
+    'time',
+    'severity',
+    'scope',
+    'key',
+    'negative_share',
+    'baseline_share',
+    'z_score',
+    'items',
+    'delivery_state',
+  ],
   'panel $ticker: negative share and volume': ['time', 'negative_share', 'items'],
   'panel $ticker: headlines': ['time', 'ticker_sentiment', 'text_sentiment', 'p_negative', 'topic', 'title', 'url'],
 };
@@ -60,18 +87,30 @@ const SEED_ALERT = `INSERT INTO alerts (id, scope, key, severity, window_start, 
 
 describe('Grafana dashboards', () => {
   it('committed files are up to date (run `finsent dashboards` after changing dashboards.ts)', () => {
-    for (const [rel, text] of Object.entries(files)) expect(readFileSync(join(GRAFANA_DIR, rel), 'utf8'), rel).toBe(text);
+    for (const [rel, text] of Object.entries(files))
+      expect(readFileSync(join(GRAFANA_DIR, rel), 'utf8'), rel).toBe(text);
   });
 
   it('every ClickHouse query has expected columns declared, and there are no others', () => {
-    expect(clickhouseQueries().map((q) => q.name).sort()).toEqual(Object.keys(EXPECTED).sort());
+    expect(
+      clickhouseQueries()
+        .map((q) => q.name)
+        .sort(),
+    ).toEqual(Object.keys(EXPECTED).sort());
   });
 
   it('every time series names its series: a table legend with last and max, and a tooltip with all series', () => {
     for (const [, d] of dashboards) {
       for (const p of d.panels.filter((x) => x.type === 'timeseries')) {
-        const o = p.options as { legend?: { showLegend?: boolean; displayMode?: string; calcs?: string[] }; tooltip?: { mode?: string } };
-        expect(o.legend, p.title).toMatchObject({ showLegend: true, displayMode: 'table', calcs: ['lastNotNull', 'max'] });
+        const o = p.options as {
+          legend?: { showLegend?: boolean; displayMode?: string; calcs?: string[] };
+          tooltip?: { mode?: string };
+        };
+        expect(o.legend, p.title).toMatchObject({
+          showLegend: true,
+          displayMode: 'table',
+          calcs: ['lastNotNull', 'max'],
+        });
         expect(o.tooltip?.mode, p.title).toBe('multi');
       }
     }
@@ -92,7 +131,12 @@ describe('Grafana dashboards', () => {
   describe('ClickHouse queries on data', () => {
     const dir = tempDir('grafana');
     let client: ClickHouseClient;
-    const ctx: MacroContext = { from: new Date('2026-03-02T12:30:00Z'), to: new Date('2026-03-02T14:00:00Z'), intervalSeconds: 300, vars: {} };
+    const ctx: MacroContext = {
+      from: new Date('2026-03-02T12:30:00Z'),
+      to: new Date('2026-03-02T14:00:00Z'),
+      intervalSeconds: 300,
+      vars: {},
+    };
 
     beforeAll(async () => {
       client = (await createClickHouse({ dataPath: dir.path })).client;
@@ -151,7 +195,9 @@ describe('Grafana dashboards', () => {
       });
       const sql = clickhouseQueries().find((q) => q.name === 'panel $ticker: headlines')!.sql;
       const rows = (await run(sql.replace('LIMIT 100', ''))).data.filter((r) => String(r.url).endsWith('/mixed'));
-      expect(rows.map((r) => [r.ticker_sentiment, r.text_sentiment, r.p_negative])).toEqual([['positive', 'negative', 0.05]]);
+      expect(rows.map((r) => [r.ticker_sentiment, r.text_sentiment, r.p_negative])).toEqual([
+        ['positive', 'negative', 0.05],
+      ]);
     });
   });
 });

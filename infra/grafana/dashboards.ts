@@ -41,23 +41,43 @@ class ClickHouseQuery implements cog.Builder<cog.Dataquery> {
   }
 }
 
-const sql = (strings: TemplateStringsArray, ...values: unknown[]) => String.raw({ raw: strings }, ...values).replace(/\n\s+/g, '\n').trim();
+const sql = (strings: TemplateStringsArray, ...values: unknown[]) =>
+  String.raw({ raw: strings }, ...values)
+    .replace(/\n\s+/g, '\n')
+    .trim();
 
 /**
  * Every time series shows its legend as a table (last value and maximum per series) and a tooltip with all
  * series, largest first: the SDK's defaults hide the legend, so a chart of 20 topics named none of them.
  */
 const legend = () =>
-  new common.VizLegendOptionsBuilder().showLegend(true).displayMode(common.LegendDisplayMode.Table).placement(common.LegendPlacement.Bottom)
-    .calcs(['lastNotNull', 'max']).sortBy('Last *').sortDesc(true);
-const tooltip = () => new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending);
+  new common.VizLegendOptionsBuilder()
+    .showLegend(true)
+    .displayMode(common.LegendDisplayMode.Table)
+    .placement(common.LegendPlacement.Bottom)
+    .calcs(['lastNotNull', 'max'])
+    .sortBy('Last *')
+    .sortDesc(true);
+const tooltip = () =>
+  new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending);
 
 const chTimeseries = (title: string, query: string) =>
-  new timeseries.PanelBuilder().title(title).datasource(CLICKHOUSE_DS).withTarget(new ClickHouseQuery(query, 'timeseries')).height(8).span(12)
-    .legend(legend()).tooltip(tooltip());
+  new timeseries.PanelBuilder()
+    .title(title)
+    .datasource(CLICKHOUSE_DS)
+    .withTarget(new ClickHouseQuery(query, 'timeseries'))
+    .height(8)
+    .span(12)
+    .legend(legend())
+    .tooltip(tooltip());
 
 const chTable = (title: string, query: string) =>
-  new table.PanelBuilder().title(title).datasource(CLICKHOUSE_DS).withTarget(new ClickHouseQuery(query, 'table')).height(10).span(24);
+  new table.PanelBuilder()
+    .title(title)
+    .datasource(CLICKHOUSE_DS)
+    .withTarget(new ClickHouseQuery(query, 'table'))
+    .height(10)
+    .span(24);
 
 /** Field link on `title` to the story's own url column. */
 const storyLink = { id: 'links', value: [{ title: 'Open story', url: '${__data.fields.url}', targetBlank: true }] };
@@ -89,7 +109,9 @@ export function riskOverview(): dashboard.Dashboard {
   return new dashboard.DashboardBuilder('finsent: risk overview')
     .uid('finsent-risk-overview')
     .tags(['finsent', 'risk'])
-    .description('News sentiment by topic and ticker from ClickHouse: negative share, volume, z-scores, alerts and the most negative headlines.')
+    .description(
+      'News sentiment by topic and ticker from ClickHouse: negative share, volume, z-scores, alerts and the most negative headlines.',
+    )
     .time({ from: 'now-6h', to: 'now' })
     .refresh('1m')
     .timezone('utc')
@@ -181,16 +203,35 @@ const promQuery = (expr: string, legend: string, refId = 'A') =>
   new prometheus.DataqueryBuilder().datasource(PROMETHEUS_DS).expr(expr).legendFormat(legend).refId(refId);
 
 const promTimeseries = (title: string, unit: string, ...queries: prometheus.DataqueryBuilder[]) =>
-  new timeseries.PanelBuilder().title(title).datasource(PROMETHEUS_DS).targets(queries).unit(unit).height(8).span(12)
-    .legend(legend()).tooltip(tooltip());
+  new timeseries.PanelBuilder()
+    .title(title)
+    .datasource(PROMETHEUS_DS)
+    .targets(queries)
+    .unit(unit)
+    .height(8)
+    .span(12)
+    .legend(legend())
+    .tooltip(tooltip());
 
 const quantiles = (metric: string, label: string, refIds: [string, string]) => [
-  promQuery(`histogram_quantile(0.5, sum by (le) (rate(${metric}_bucket[$__rate_interval])))`, `${label} p50`, refIds[0]),
-  promQuery(`histogram_quantile(0.99, sum by (le) (rate(${metric}_bucket[$__rate_interval])))`, `${label} p99`, refIds[1]),
+  promQuery(
+    `histogram_quantile(0.5, sum by (le) (rate(${metric}_bucket[$__rate_interval])))`,
+    `${label} p50`,
+    refIds[0],
+  ),
+  promQuery(
+    `histogram_quantile(0.99, sum by (le) (rate(${metric}_bucket[$__rate_interval])))`,
+    `${label} p99`,
+    refIds[1],
+  ),
 ];
 
 const averageOf = (metric: string, by: string, legend: string, refId: string) =>
-  promQuery(`sum by (${by}) (rate(${metric}_sum[$__rate_interval])) / sum by (${by}) (rate(${metric}_count[$__rate_interval]))`, legend, refId);
+  promQuery(
+    `sum by (${by}) (rate(${metric}_sum[$__rate_interval])) / sum by (${by}) (rate(${metric}_count[$__rate_interval]))`,
+    legend,
+    refId,
+  );
 
 export function pipelineHealth(): dashboard.Dashboard {
   return new dashboard.DashboardBuilder('finsent: pipeline health')
@@ -206,11 +247,21 @@ export function pipelineHealth(): dashboard.Dashboard {
         'ops',
         promQuery('sum(rate(finsent_ingest_items_published_total[$__rate_interval]))', 'ingest: published', 'A'),
         promQuery('sum(rate(finsent_classify_items_total[$__rate_interval]))', 'classify: scored', 'B'),
-        promQuery('sum by (table) (rate(finsent_store_rows_inserted_total[$__rate_interval]))', 'store: {{table}}', 'C'),
+        promQuery(
+          'sum by (table) (rate(finsent_store_rows_inserted_total[$__rate_interval]))',
+          'store: {{table}}',
+          'C',
+        ),
         promQuery('sum(rate(finsent_alert_items_observed_total[$__rate_interval]))', 'alert: signals observed', 'D'),
       ),
     )
-    .withPanel(promTimeseries('Consumer lag', 'short', promQuery('max by (group, topic) (finsent_consumer_lag_messages)', '{{group}} ← {{topic}}')))
+    .withPanel(
+      promTimeseries(
+        'Consumer lag',
+        'short',
+        promQuery('max by (group, topic) (finsent_consumer_lag_messages)', '{{group}} ← {{topic}}'),
+      ),
+    )
     .withPanel(
       promTimeseries(
         'Average batch size',
@@ -224,7 +275,11 @@ export function pipelineHealth(): dashboard.Dashboard {
         'Since last success',
         's',
         promQuery('time() - max(finsent_store_last_insert_timestamp_seconds)', 'store: last insert', 'A'),
-        promQuery('time() - max by (feed) (finsent_feed_last_success_timestamp_seconds)', 'feed {{feed}}: last poll', 'B'),
+        promQuery(
+          'time() - max by (feed) (finsent_feed_last_success_timestamp_seconds)',
+          'feed {{feed}}: last poll',
+          'B',
+        ),
       ),
     )
     .withRow(new dashboard.RowBuilder('Latency'))
@@ -232,7 +287,12 @@ export function pipelineHealth(): dashboard.Dashboard {
       new heatmap.PanelBuilder()
         .title('Classify item latency (Kafka append → scored)')
         .datasource(PROMETHEUS_DS)
-        .withTarget(promQuery('sum by (le) (increase(finsent_classify_item_latency_seconds_bucket[$__rate_interval]))', '{{le}}').format(prometheus.PromQueryFormat.Heatmap))
+        .withTarget(
+          promQuery(
+            'sum by (le) (increase(finsent_classify_item_latency_seconds_bucket[$__rate_interval]))',
+            '{{le}}',
+          ).format(prometheus.PromQueryFormat.Heatmap),
+        )
         .calculate(false)
         .height(8)
         .span(12),
@@ -252,37 +312,113 @@ export function pipelineHealth(): dashboard.Dashboard {
       promTimeseries(
         'Errors',
         'ops',
-        promQuery('sum by (feed) (rate(finsent_feed_polls_total{outcome="error"}[$__rate_interval]))', 'feed poll failed: {{feed}}', 'A'),
-        promQuery('sum by (table) (rate(finsent_store_insert_failures_total[$__rate_interval]))', 'store insert failed: {{table}}', 'B'),
-        promQuery('sum by (notifier) (rate(finsent_alert_deliveries_total{state="failed"}[$__rate_interval]))', 'alert delivery failed: {{notifier}}', 'C'),
+        promQuery(
+          'sum by (feed) (rate(finsent_feed_polls_total{outcome="error"}[$__rate_interval]))',
+          'feed poll failed: {{feed}}',
+          'A',
+        ),
+        promQuery(
+          'sum by (table) (rate(finsent_store_insert_failures_total[$__rate_interval]))',
+          'store insert failed: {{table}}',
+          'B',
+        ),
+        promQuery(
+          'sum by (notifier) (rate(finsent_alert_deliveries_total{state="failed"}[$__rate_interval]))',
+          'alert delivery failed: {{notifier}}',
+          'C',
+        ),
       ),
     )
-    .withPanel(promTimeseries('Dead letters', 'ops', promQuery('sum by (stage, reason) (rate(finsent_dead_letters_total[$__rate_interval]))', '{{stage}}: {{reason}}')))
-    .withPanel(promTimeseries('Feed consecutive failures', 'short', promQuery('max by (feed) (finsent_feed_consecutive_failures)', '{{feed}}')))
-    .withPanel(promTimeseries('Alerts fired', 'short', promQuery('sum by (scope, severity) (increase(finsent_alerts_fired_total[$__rate_interval]))', '{{scope}} {{severity}}')))
+    .withPanel(
+      promTimeseries(
+        'Dead letters',
+        'ops',
+        promQuery(
+          'sum by (stage, reason) (rate(finsent_dead_letters_total[$__rate_interval]))',
+          '{{stage}}: {{reason}}',
+        ),
+      ),
+    )
+    .withPanel(
+      promTimeseries(
+        'Feed consecutive failures',
+        'short',
+        promQuery('max by (feed) (finsent_feed_consecutive_failures)', '{{feed}}'),
+      ),
+    )
+    .withPanel(
+      promTimeseries(
+        'Alerts fired',
+        'short',
+        promQuery(
+          'sum by (scope, severity) (increase(finsent_alerts_fired_total[$__rate_interval]))',
+          '{{scope}} {{severity}}',
+        ),
+      ),
+    )
     .withRow(new dashboard.RowBuilder('Drift: live text against the training data'))
-    .withPanel(promTimeseries('PSI of confidence and unknown tokens (alert above 0.25)', 'short',
-      promQuery('max by (source, feature) (finsent_classify_drift_psi{feature=~"confidence|unknown_tokens"})', '{{source}}: {{feature}}')))
-    .withPanel(promTimeseries('PSI of length and labels (shown, not alerted on)', 'short',
-      promQuery('max by (source, feature) (finsent_classify_drift_psi{feature=~"tokens|sentiment|topic"})', '{{source}}: {{feature}}')))
+    .withPanel(
+      promTimeseries(
+        'PSI of confidence and unknown tokens (alert above 0.25)',
+        'short',
+        promQuery(
+          'max by (source, feature) (finsent_classify_drift_psi{feature=~"confidence|unknown_tokens"})',
+          '{{source}}: {{feature}}',
+        ),
+      ),
+    )
+    .withPanel(
+      promTimeseries(
+        'PSI of length and labels (shown, not alerted on)',
+        'short',
+        promQuery(
+          'max by (source, feature) (finsent_classify_drift_psi{feature=~"tokens|sentiment|topic"})',
+          '{{source}}: {{feature}}',
+        ),
+      ),
+    )
     .withPanel(
       promTimeseries(
         'Confidence',
         'percentunit',
-        promQuery('max by (source, model_version) (finsent_classify_drift_mean_confidence)', 'mean: {{source}} ({{model_version}})', 'A'),
-        promQuery('max by (source, model_version) (finsent_classify_drift_low_confidence_share)', 'below 0.6: {{source}}', 'B'),
+        promQuery(
+          'max by (source, model_version) (finsent_classify_drift_mean_confidence)',
+          'mean: {{source}} ({{model_version}})',
+          'A',
+        ),
+        promQuery(
+          'max by (source, model_version) (finsent_classify_drift_low_confidence_share)',
+          'below 0.6: {{source}}',
+          'B',
+        ),
       ),
     )
-    .withPanel(promTimeseries('Negative share by source', 'percentunit', promQuery('max by (source) (finsent_classify_drift_label_share{sentiment="negative"})', '{{source}}')))
+    .withPanel(
+      promTimeseries(
+        'Negative share by source',
+        'percentunit',
+        promQuery('max by (source) (finsent_classify_drift_label_share{sentiment="negative"})', '{{source}}'),
+      ),
+    )
     .withPanel(
       promTimeseries(
         'Text',
         'short',
         promQuery('max by (source) (finsent_classify_drift_mean_tokens)', 'mean tokens: {{source}}', 'A'),
-        promQuery('max by (source) (finsent_classify_drift_unknown_token_share)', 'unknown-token share: {{source}}', 'B'),
+        promQuery(
+          'max by (source) (finsent_classify_drift_unknown_token_share)',
+          'unknown-token share: {{source}}',
+          'B',
+        ),
       ),
     )
-    .withPanel(promTimeseries('Languages', 'percentunit', promQuery('max by (source, lang) (finsent_classify_drift_language_share)', '{{source}}: {{lang}}')))
+    .withPanel(
+      promTimeseries(
+        'Languages',
+        'percentunit',
+        promQuery('max by (source, lang) (finsent_classify_drift_language_share)', '{{source}}: {{lang}}'),
+      ),
+    )
     .build();
 }
 

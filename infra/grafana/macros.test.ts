@@ -10,13 +10,19 @@ const ctx: MacroContext = {
 
 describe('expandMacros', () => {
   it('expands time filters to the dashboard range in unix seconds (or ms)', () => {
-    expect(expandMacros('WHERE $__timeFilter(minute)', ctx)).toBe('WHERE minute >= toDateTime(1772460000) AND minute <= toDateTime(1772463600)');
-    expect(expandMacros('WHERE $__timeFilter_ms( t )', ctx)).toBe('WHERE t >= fromUnixTimestamp64Milli(1772460000000) AND t <= fromUnixTimestamp64Milli(1772463600500)');
+    expect(expandMacros('WHERE $__timeFilter(minute)', ctx)).toBe(
+      'WHERE minute >= toDateTime(1772460000) AND minute <= toDateTime(1772463600)',
+    );
+    expect(expandMacros('WHERE $__timeFilter_ms( t )', ctx)).toBe(
+      'WHERE t >= fromUnixTimestamp64Milli(1772460000000) AND t <= fromUnixTimestamp64Milli(1772463600500)',
+    );
     expect(expandMacros('$__fromTime, $__toTime', ctx)).toBe('toDateTime(1772460000), toDateTime(1772463600)');
   });
 
   it('expands interval macros, never below one second', () => {
-    expect(expandMacros('$__timeInterval(minute) / $__interval_s', ctx)).toBe('toStartOfInterval(toDateTime(minute), INTERVAL 60 second) / 60');
+    expect(expandMacros('$__timeInterval(minute) / $__interval_s', ctx)).toBe(
+      'toStartOfInterval(toDateTime(minute), INTERVAL 60 second) / 60',
+    );
     expect(expandMacros('$__interval_s', { ...ctx, intervalSeconds: 0.2 })).toBe('1');
   });
 

@@ -29,10 +29,20 @@ export function expandMacros(sql: string, ctx: MacroContext): string {
   const from = seconds(ctx.from);
   const to = seconds(ctx.to);
   const out = sql
-    .replace(/\$__timeFilter_ms\(\s*([^)]+?)\s*\)/g, (_, col: string) =>
-      `${col} >= fromUnixTimestamp64Milli(${ctx.from.getTime()}) AND ${col} <= fromUnixTimestamp64Milli(${ctx.to.getTime()})`)
-    .replace(/\$__timeFilter\(\s*([^)]+?)\s*\)/g, (_, col: string) => `${col} >= toDateTime(${from}) AND ${col} <= toDateTime(${to})`)
-    .replace(/\$__timeInterval\(\s*([^)]+?)\s*\)/g, (_, col: string) => `toStartOfInterval(toDateTime(${col}), INTERVAL ${Math.max(1, Math.round(ctx.intervalSeconds))} second)`)
+    .replace(
+      /\$__timeFilter_ms\(\s*([^)]+?)\s*\)/g,
+      (_, col: string) =>
+        `${col} >= fromUnixTimestamp64Milli(${ctx.from.getTime()}) AND ${col} <= fromUnixTimestamp64Milli(${ctx.to.getTime()})`,
+    )
+    .replace(
+      /\$__timeFilter\(\s*([^)]+?)\s*\)/g,
+      (_, col: string) => `${col} >= toDateTime(${from}) AND ${col} <= toDateTime(${to})`,
+    )
+    .replace(
+      /\$__timeInterval\(\s*([^)]+?)\s*\)/g,
+      (_, col: string) =>
+        `toStartOfInterval(toDateTime(${col}), INTERVAL ${Math.max(1, Math.round(ctx.intervalSeconds))} second)`,
+    )
     .replace(/\$__fromTime\b/g, `toDateTime(${from})`)
     .replace(/\$__toTime\b/g, `toDateTime(${to})`)
     .replace(/\$__interval_s\b/g, String(Math.max(1, Math.round(ctx.intervalSeconds))))

@@ -46,7 +46,11 @@ function goExpand(s: string, mapping: (name: string) => string): string {
 }
 
 /** Grafana's provisioning interpolation of one value. */
-const grafanaValue = (value: string, env: Record<string, string>) => value.split('$$').map((part) => goExpand(part, (n) => env[n] ?? '')).join('$');
+const grafanaValue = (value: string, env: Record<string, string>) =>
+  value
+    .split('$$')
+    .map((part) => goExpand(part, (n) => env[n] ?? ''))
+    .join('$');
 
 /** The `environment:` map of one docker-compose service (simple `KEY: value` lines, as the file writes them). */
 function composeEnvironment(service: string): Record<string, string> {
@@ -66,10 +70,14 @@ function composeEnvironment(service: string): Record<string, string> {
 }
 
 const provisioningFiles = ['datasources', 'dashboards'].flatMap((d) =>
-  readdirSync(join(INFRA, 'grafana/provisioning', d)).map((f) => join(INFRA, 'grafana/provisioning', d, f)));
+  readdirSync(join(INFRA, 'grafana/provisioning', d)).map((f) => join(INFRA, 'grafana/provisioning', d, f)),
+);
 /** YAML values that hold a `$` (comments are not values). */
 const valuesWithVariables = (file: string) =>
-  readFileSync(file, 'utf8').split('\n').filter((l) => !l.trimStart().startsWith('#') && l.includes('$')).map((l) => l.slice(l.indexOf(':') + 1).trim());
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => !l.trimStart().startsWith('#') && l.includes('$'))
+    .map((l) => l.slice(l.indexOf(':') + 1).trim());
 
 describe('Grafana provisioning, interpolated as Grafana does', () => {
   it('reads ${VAR:-default} as a variable named "VAR:-default": the form that left the data sources empty', () => {

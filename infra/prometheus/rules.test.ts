@@ -68,8 +68,15 @@ describe('Prometheus rules and config', () => {
     const names = [...rules.matchAll(/- alert: (\w+)/g)].map((m) => m[1]!);
     const links = [...rules.matchAll(/runbook_url: '[^']*docs\/operations\.md#([a-z0-9-]+)'/g)].map((m) => m[1]!);
     expect(links).toEqual(names.map((n) => n.toLowerCase()));
-    const headings = new Set([...readFileSync(join(DIR, '../../docs/operations.md'), 'utf8').matchAll(/^###? (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+    const headings = new Set(
+      [...readFileSync(join(DIR, '../../docs/operations.md'), 'utf8').matchAll(/^###? (.+)$/gm)].map((m) =>
+        m[1]!
+          .trim()
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replace(/ /g, '-'),
+      ),
+    );
     expect(links.filter((l) => !headings.has(l))).toEqual([]);
   });
 });
-

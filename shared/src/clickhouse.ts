@@ -24,7 +24,9 @@ export interface ClickHouseOptions {
   dataPath: string;
 }
 
-export async function createClickHouse(opts: ClickHouseOptions): Promise<{ client: ClickHouseClient; mode: 'server' | 'embedded'; target: string }> {
+export async function createClickHouse(
+  opts: ClickHouseOptions,
+): Promise<{ client: ClickHouseClient; mode: 'server' | 'embedded'; target: string }> {
   if (opts.url) {
     const client = createClient({
       url: opts.url,
@@ -71,12 +73,20 @@ export async function createClickHouse(opts: ClickHouseOptions): Promise<{ clien
  */
 export async function openEmbeddedReader(dataPath: string): Promise<ClickHouseClient> {
   const { createChdbConnection } = await import('chdb/connection');
-  const client = createClient({ connection: createChdbConnection({ path: dataPath }) } as unknown as Parameters<typeof createClient>[0]);
+  const client = createClient({ connection: createChdbConnection({ path: dataPath }) } as unknown as Parameters<
+    typeof createClient
+  >[0]);
   // Limits first (they can no longer be set once readonly is): the reader runs in the store's process, where one
   // unbounded scan would take the memory the inserts need.
   await client.command({
     query: 'SELECT 1',
-    clickhouse_settings: { max_execution_time: 60, max_memory_usage: '2000000000', max_result_bytes: '268435456', result_overflow_mode: 'throw', readonly: '1' },
+    clickhouse_settings: {
+      max_execution_time: 60,
+      max_memory_usage: '2000000000',
+      max_result_bytes: '268435456',
+      result_overflow_mode: 'throw',
+      readonly: '1',
+    },
   });
   return client;
 }
@@ -90,7 +100,13 @@ export async function openEmbeddedReader(dataPath: string): Promise<ClickHouseCl
 export async function fileAccessIn(client: ClickHouseClient, sql: string): Promise<string | undefined> {
   let formatted: string;
   try {
-    const rows = await (await client.query({ query: 'SELECT formatQuery({q:String}) AS f', query_params: { q: sql }, format: 'JSONEachRow' })).json<{ f: string }>();
+    const rows = await (
+      await client.query({
+        query: 'SELECT formatQuery({q:String}) AS f',
+        query_params: { q: sql },
+        format: 'JSONEachRow',
+      })
+    ).json<{ f: string }>();
     formatted = rows[0]?.f ?? '';
   } catch {
     // Several statements (chdb would run them all) or none it can parse: not judged, so not run.
@@ -101,4 +117,3 @@ export async function fileAccessIn(client: ClickHouseClient, sql: string): Promi
   if (/\bfile\s*\(/i.test(code)) return 'file() reads a file';
   return undefined;
 }
-

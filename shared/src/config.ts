@@ -55,7 +55,12 @@ export const env = {
     z
       .string()
       .default(def)
-      .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((b) => b.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'each broker must be host:port')).min(1, 'at least one broker')),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
@@ -63,8 +68,12 @@ export const env = {
 /** Settings every service shares: Kafka, logging, the metrics/health port. */
 export const commonConfigShape = {
   KAFKA_BROKERS: env.brokers('127.0.0.1:9092').describe('comma-separated host:port of the Kafka brokers'),
-  KAFKA_CLIENT_ID: z.string().optional().describe("Kafka client id; unset: finsent-<service>"),
+  KAFKA_CLIENT_ID: z.string().optional().describe('Kafka client id; unset: finsent-<service>'),
   LOG_LEVEL: env.logLevel().describe('pino level of the JSON logs'),
-  OPS_HOST: z.union([z.ipv4(), z.ipv6(), z.literal('localhost')], { error: 'must be an IP address or localhost' }).default('127.0.0.1')
-    .describe("address of /metrics, /healthz (and ingest's POST /ingest, the live view): 0.0.0.0 to be reached from other hosts"),
+  OPS_HOST: z
+    .union([z.ipv4(), z.ipv6(), z.literal('localhost')], { error: 'must be an IP address or localhost' })
+    .default('127.0.0.1')
+    .describe(
+      "address of /metrics, /healthz (and ingest's POST /ingest, the live view): 0.0.0.0 to be reached from other hosts",
+    ),
 };

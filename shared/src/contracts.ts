@@ -33,13 +33,19 @@ const isoTime = z.string().datetime({ offset: true });
  * silently (an item dated 1850 was stored at 1986), so the contract refuses it with a reason instead.
  */
 export const STORABLE_TIME_RANGE_MS = [0, 4_294_967_295_000] as const;
-const storableTime = isoTime.refine((t) => {
-  const ms = Date.parse(t);
-  return ms >= STORABLE_TIME_RANGE_MS[0] && ms <= STORABLE_TIME_RANGE_MS[1];
-}, { message: 'time outside 1970-01-01 … 2106-02-07 (what the store can hold)' });
+const storableTime = isoTime.refine(
+  (t) => {
+    const ms = Date.parse(t);
+    return ms >= STORABLE_TIME_RANGE_MS[0] && ms <= STORABLE_TIME_RANGE_MS[1];
+  },
+  { message: 'time outside 1970-01-01 … 2106-02-07 (what the store can hold)' },
+);
 
 /** A link a reader may click: http(s) only (no javascript:, data:, file:). */
-const webUrl = z.string().url().refine((u) => /^https?:\/\//i.test(u), { message: 'url must be http(s)' });
+const webUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//i.test(u), { message: 'url must be http(s)' });
 
 /**
  * A company (or other named target) in an item's `text`: `start`/`end` are UTF-16 offsets into `text`, so
@@ -51,7 +57,10 @@ const mentionShape = {
   start: z.number().int().nonnegative(),
   end: z.number().int().positive(),
 };
-const spanIsOrdered = [(e: { start: number; end: number }) => e.end > e.start, { message: 'entity end must be after start' }] as const;
+const spanIsOrdered = [
+  (e: { start: number; end: number }) => e.end > e.start,
+  { message: 'entity end must be after start' },
+] as const;
 
 export const EntityMentionSchema = z.object(mentionShape).refine(...spanIsOrdered);
 export type EntityMention = z.infer<typeof EntityMentionSchema>;
@@ -72,7 +81,10 @@ export const RawItemSchema = z.object({
   source: z.string().min(1).max(200),
   source_kind: z.enum(SOURCE_KINDS),
   url: webUrl.nullable(),
-  title: z.string().max(2_000).refine(isWellFormedText, { message: 'title contains a lone UTF-16 surrogate (invalid Unicode)' }),
+  title: z
+    .string()
+    .max(2_000)
+    .refine(isWellFormedText, { message: 'title contains a lone UTF-16 surrogate (invalid Unicode)' }),
   /** Text the classifier scores (title and summary, HTML stripped). Never empty. */
   text: z
     .string()
@@ -96,10 +108,13 @@ export type RawItemInput = z.input<typeof RawItemSchema>;
 
 /** A softmax's output: one probability per label, summing to 1 (classify rounds each to 4 decimals: 20 × 0.00005 off at most). */
 const probabilities = <T extends readonly [string, ...string[]]>(labels: T) =>
-  z.record(z.enum(labels), z.number().min(0).max(1)).refine((p) => {
-    const sum = Object.values<number>(p).reduce((a, b) => a + b, 0);
-    return Math.abs(sum - 1) <= 2e-3;
-  }, { message: 'probabilities must sum to 1' });
+  z.record(z.enum(labels), z.number().min(0).max(1)).refine(
+    (p) => {
+      const sum = Object.values<number>(p).reduce((a, b) => a + b, 0);
+      return Math.abs(sum - 1) <= 2e-3;
+    },
+    { message: 'probabilities must sum to 1' },
+  );
 
 /** An entity with the sentiment the model gives it in this text (its own, not the whole text's). */
 export const ScoredEntitySchema = z
@@ -168,8 +183,14 @@ export const CorrectionSchema = z
   })
   .superRefine((c, ctx) => {
     const allowed: readonly string[] = c.field === 'topic' ? TOPICS : SENTIMENTS;
-    if (!allowed.includes(c.new_label)) ctx.addIssue({ code: 'custom', path: ['new_label'], message: `must be one of ${allowed.join(', ')}` });
-    if ((c.field === 'entity_sentiment') !== (c.entity !== null)) ctx.addIssue({ code: 'custom', path: ['entity'], message: 'an entity_sentiment correction names its entity, no other does' });
+    if (!allowed.includes(c.new_label))
+      ctx.addIssue({ code: 'custom', path: ['new_label'], message: `must be one of ${allowed.join(', ')}` });
+    if ((c.field === 'entity_sentiment') !== (c.entity !== null))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['entity'],
+        message: 'an entity_sentiment correction names its entity, no other does',
+      });
   });
 export type Correction = z.infer<typeof CorrectionSchema>;
 
@@ -187,7 +208,9 @@ export const ShadowLabelsSchema = z.object({
   sentiment_scores: probabilities(SENTIMENTS),
   topic: z.enum(TOPICS),
   topic_score: z.number().min(0).max(1),
-  entities: z.array(z.object({ name: z.string(), ticker: z.string().nullable(), sentiment: z.enum(SENTIMENTS) })).max(MAX_ENTITIES),
+  entities: z
+    .array(z.object({ name: z.string(), ticker: z.string().nullable(), sentiment: z.enum(SENTIMENTS) }))
+    .max(MAX_ENTITIES),
   scored_at: storableTime,
 });
 export type ShadowLabels = z.infer<typeof ShadowLabelsSchema>;
@@ -213,7 +236,10 @@ export const DeadLetterSchema = z.object({
   payload_bytes: z.number().int().nonnegative(),
   payload_truncated: z.boolean(),
   /** sha256 (hex) of the whole original payload, so a truncated one can still be matched to its source. */
-  payload_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  payload_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   failed_at: isoTime,
 });
 export type DeadLetter = z.infer<typeof DeadLetterSchema>;

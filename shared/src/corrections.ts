@@ -32,27 +32,59 @@ export interface CorrectionRequest {
 }
 
 /** The corrections a request asks for, or what is wrong with it (an unknown entity, a label the model already gave). */
-export function buildCorrections(req: CorrectionRequest, stored: StoredLabels, now = new Date()): { corrections: Correction[] } | { problem: string } {
-  const base = { schema_version: 1 as const, item_id: req.item_id, model_version: stored.model_version, created_by: req.by, created_at: now.toISOString(), note: req.note ?? null };
-  const changes: Array<Pick<Correction, 'field' | 'old_label' | 'new_label'> & Partial<Pick<Correction, 'entity' | 'ticker'>>> = [];
-  if (req.sentiment !== undefined) changes.push({ field: 'sentiment', old_label: stored.sentiment, new_label: req.sentiment });
+export function buildCorrections(
+  req: CorrectionRequest,
+  stored: StoredLabels,
+  now = new Date(),
+): { corrections: Correction[] } | { problem: string } {
+  const base = {
+    schema_version: 1 as const,
+    item_id: req.item_id,
+    model_version: stored.model_version,
+    created_by: req.by,
+    created_at: now.toISOString(),
+    note: req.note ?? null,
+  };
+  const changes: Array<
+    Pick<Correction, 'field' | 'old_label' | 'new_label'> & Partial<Pick<Correction, 'entity' | 'ticker'>>
+  > = [];
+  if (req.sentiment !== undefined)
+    changes.push({ field: 'sentiment', old_label: stored.sentiment, new_label: req.sentiment });
   if (req.topic !== undefined) changes.push({ field: 'topic', old_label: stored.topic, new_label: req.topic });
   if (req.entity !== undefined) {
     const wanted = req.entity.toLowerCase();
-    const i = stored.names.findIndex((n, j) => n.toLowerCase() === wanted || stored.tickers[j]?.toLowerCase() === wanted);
+    const i = stored.names.findIndex(
+      (n, j) => n.toLowerCase() === wanted || stored.tickers[j]?.toLowerCase() === wanted,
+    );
     if (i < 0) {
       const named = stored.names.map((n, j) => (stored.tickers[j] ? `${n} (${stored.tickers[j]})` : n));
       return { problem: `entity ${req.entity}: the item names ${named.length ? named.join(', ') : 'no company'}` };
     }
-    changes.push({ field: 'entity_sentiment', entity: stored.names[i]!, ticker: stored.tickers[i] ?? null, old_label: stored.sentiments[i]!, new_label: req.entity_sentiment ?? '' });
+    changes.push({
+      field: 'entity_sentiment',
+      entity: stored.names[i]!,
+      ticker: stored.tickers[i] ?? null,
+      old_label: stored.sentiments[i]!,
+      new_label: req.entity_sentiment ?? '',
+    });
   }
   if (changes.length === 0) return { problem: 'nothing to correct: give a sentiment, a topic or an entity' };
   const same = changes.find((c) => c.old_label === c.new_label);
-  if (same) return { problem: `the model already says ${same.new_label} for ${same.entity ?? same.field}; nothing to correct` };
+  if (same)
+    return { problem: `the model already says ${same.new_label} for ${same.entity ?? same.field}; nothing to correct` };
   const corrections: Correction[] = [];
   for (const c of changes) {
-    const parsed = CorrectionSchema.safeParse({ entity: null, ticker: null, ...base, ...c, id: randomBytes(16).toString('hex') });
-    if (!parsed.success) return { problem: parsed.error.issues.map((i) => `${i.path.join('.') || 'correction'}: ${i.message}`).join('; ') };
+    const parsed = CorrectionSchema.safeParse({
+      entity: null,
+      ticker: null,
+      ...base,
+      ...c,
+      id: randomBytes(16).toString('hex'),
+    });
+    if (!parsed.success)
+      return {
+        problem: parsed.error.issues.map((i) => `${i.path.join('.') || 'correction'}: ${i.message}`).join('; '),
+      };
     corrections.push(parsed.data);
   }
   return { corrections };

@@ -10,7 +10,10 @@ describe('chunkBySize', () => {
     const records = [300, 300, 300, 50, 700, 10].map((n, i) => record(n, String(i)));
     const chunks = chunkBySize(records, 1_000);
     expect(chunks.flat().map((r) => r.key)).toEqual(['0', '1', '2', '3', '4', '5']);
-    expect(chunks.map((c) => c.map((r) => r.key))).toEqual([['0', '1', '2', '3'], ['4', '5']]);
+    expect(chunks.map((c) => c.map((r) => r.key))).toEqual([
+      ['0', '1', '2', '3'],
+      ['4', '5'],
+    ]);
   });
 
   it('sends a record bigger than the limit alone rather than dropping it', () => {
@@ -34,7 +37,15 @@ describe('dead letters of big payloads', () => {
   });
 
   it('fit one dead letter of the largest kept payload inside one send', () => {
-    const message = { topic: 't', partition: 0, offset: '1', key: 'k', value: Buffer.alloc(4 << 20, 0xff), timestamp: 0, headers: {} };
+    const message = {
+      topic: 't',
+      partition: 0,
+      offset: '1',
+      key: 'k',
+      value: Buffer.alloc(4 << 20, 0xff),
+      timestamp: 0,
+      headers: {},
+    };
     const letter = toDeadLetter('classify', { message, reasonCode: 'invalid_utf8', reason: 'x'.repeat(10_000) });
     expect(DeadLetterSchema.parse(letter)).toEqual(letter);
     expect(Buffer.byteLength(JSON.stringify(letter))).toBeLessThan(DEAD_LETTER_SEND_MAX_BYTES);

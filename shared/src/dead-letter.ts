@@ -70,7 +70,12 @@ export function toDeadLetter(stage: string, r: Rejection, now = new Date()): Dea
 
 /** `finsent_dead_letters_total{stage,reason}`: the same counter in every service. */
 export function deadLetterCounter(registry: Registry): Counter<'stage' | 'reason'> {
-  return new Counter({ name: 'finsent_dead_letters_total', help: 'Messages sent to the dead-letter topic', labelNames: ['stage', 'reason'], registers: [registry] });
+  return new Counter({
+    name: 'finsent_dead_letters_total',
+    help: 'Messages sent to the dead-letter topic',
+    labelNames: ['stage', 'reason'],
+    registers: [registry],
+  });
 }
 
 /** Counts, logs with its position and reason, and publishes each rejected message (none: no-op). */
@@ -83,22 +88,41 @@ export async function publishDeadLetters(
   if (rejections.length === 0) return;
   for (const r of rejections) {
     report.counter.inc({ stage, reason: r.reasonCode });
-    report.logger.warn({ stage, topic: r.message.topic, partition: r.message.partition, offset: r.message.offset, key: r.message.key, reason: r.reasonCode, detail: r.reason }, 'dead-lettering message');
+    report.logger.warn(
+      {
+        stage,
+        topic: r.message.topic,
+        partition: r.message.partition,
+        offset: r.message.offset,
+        key: r.message.key,
+        reason: r.reasonCode,
+        detail: r.reason,
+      },
+      'dead-lettering message',
+    );
   }
   const records = rejections.map((r) => ({
     key: r.message.key,
     value: JSON.stringify(toDeadLetter(stage, r)),
     headers: { 'finsent-reason': r.reasonCode, 'finsent-stage': stage },
   }));
-  for (const chunk of chunkBySize(records, DEAD_LETTER_SEND_MAX_BYTES)) await producer.send(TOPIC_NAMES.deadLetter, chunk);
+  for (const chunk of chunkBySize(records, DEAD_LETTER_SEND_MAX_BYTES))
+    await producer.send(TOPIC_NAMES.deadLetter, chunk);
 }
 
 /** Decodes and validates one message, or says why it cannot be used. */
 export function parseMessage<T>(
   message: BusMessage,
-  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } },
+  schema: {
+    safeParse(
+      v: unknown,
+    ):
+      | { success: true; data: T }
+      | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } };
+  },
 ): { ok: true; value: T } | { ok: false; reasonCode: string; reason: string } {
-  if (!message.value || message.value.length === 0) return { ok: false, reasonCode: 'empty_message', reason: 'message has no value' };
+  if (!message.value || message.value.length === 0)
+    return { ok: false, reasonCode: 'empty_message', reason: 'message has no value' };
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(message.value);
@@ -113,7 +137,9 @@ export function parseMessage<T>(
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const reason = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+    const reason = parsed.error.issues
+      .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
     return { ok: false, reasonCode: 'schema_violation', reason };
   }
   return { ok: true, value: parsed.data };

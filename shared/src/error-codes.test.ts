@@ -19,7 +19,10 @@ function tableRows(first: RegExp): Map<string, string[]> {
   const rows = new Map<string, string[]>();
   for (const line of DOC.split('\n')) {
     if (!line.startsWith('| `')) continue;
-    const cells = line.slice(1, line.endsWith('|') ? -1 : undefined).split(' | ').map((c) => c.trim());
+    const cells = line
+      .slice(1, line.endsWith('|') ? -1 : undefined)
+      .split(' | ')
+      .map((c) => c.trim());
     const name = /^`([^`]+)`$/.exec(cells[0]!)?.[1];
     if (name && first.test(name)) {
       expect(rows.has(name), `${name} documented twice`).toBe(false);
@@ -55,12 +58,14 @@ describe('the error registry', () => {
         const path = join(dir, name);
         if (name === 'node_modules' || name.startsWith('.')) continue;
         if (statSync(path).isDirectory()) walk(path);
-        else if (/\.ts$/.test(name) && !/\.test\.ts$/.test(name) && !path.endsWith('error-codes.ts')) sources.push(readFileSync(path, 'utf8'));
+        else if (/\.ts$/.test(name) && !/\.test\.ts$/.test(name) && !path.endsWith('error-codes.ts'))
+          sources.push(readFileSync(path, 'utf8'));
       }
     };
     for (const dir of ['shared/src', 'services', 'cli']) walk(join(ROOT, dir));
     const raised = new Set(sources.flatMap((s) => [...s.matchAll(/'(FINSENT_ERR_[A-Z_]+)'/g)].map((m) => m[1]!)));
-    for (const code of Object.keys(ERROR_CODES)) expect(raised.has(code), `${code} is registered but never raised`).toBe(true);
+    for (const code of Object.keys(ERROR_CODES))
+      expect(raised.has(code), `${code} is registered but never raised`).toBe(true);
   });
 
   it("gives a FinsentError the retriability of its code's hint", () => {
@@ -68,9 +73,15 @@ describe('the error registry', () => {
     expect(new FinsentError('FINSENT_ERR_FEED_TIMEOUT', 'x').retriable).toBe(true);
     expect(new FinsentError('FINSENT_ERR_FEED_PARSE', 'x').retriable).toBe(false);
     expect(new FinsentError('FINSENT_ERR_CONFIG', 'x').retriable).toBe(false);
-    for (const status of [408, 429, 500, 503]) expect(new FinsentError('FINSENT_ERR_FEED_HTTP', 'x', { status }).retriable).toBe(true);
-    for (const status of [301, 400, 401, 403, 404, 410]) expect(new FinsentError('FINSENT_ERR_WEBHOOK_HTTP', 'x', { status }).retriable).toBe(false);
-    expect(new FinsentError('FINSENT_ERR_SOCIAL_HTTP', 'x', { status: 502 })).toMatchObject({ code: 'FINSENT_ERR_SOCIAL_HTTP', status: 502, retriable: true });
+    for (const status of [408, 429, 500, 503])
+      expect(new FinsentError('FINSENT_ERR_FEED_HTTP', 'x', { status }).retriable).toBe(true);
+    for (const status of [301, 400, 401, 403, 404, 410])
+      expect(new FinsentError('FINSENT_ERR_WEBHOOK_HTTP', 'x', { status }).retriable).toBe(false);
+    expect(new FinsentError('FINSENT_ERR_SOCIAL_HTTP', 'x', { status: 502 })).toMatchObject({
+      code: 'FINSENT_ERR_SOCIAL_HTTP',
+      status: 502,
+      retriable: true,
+    });
     for (const [code, info] of Object.entries(ERROR_CODES)) {
       if (info.retry !== 'http_status') expect(retriable(code as ErrorCode), code).toBe(info.retry === 'backoff');
     }
@@ -88,7 +99,9 @@ describe('the error registry', () => {
   });
 
   it('is shown by the CLI as `message [CODE]`, a configuration error by its message alone', () => {
-    expect(errorLine(new FinsentError('FINSENT_ERR_INPUT', 'cannot read x.csv'))).toBe('cannot read x.csv [FINSENT_ERR_INPUT]');
+    expect(errorLine(new FinsentError('FINSENT_ERR_INPUT', 'cannot read x.csv'))).toBe(
+      'cannot read x.csv [FINSENT_ERR_INPUT]',
+    );
     const config = new ConfigError('ingest', ['LOG_LEVEL: bad']);
     expect(errorLine(config)).toBe('invalid ingest configuration:\n  - LOG_LEVEL: bad');
     expect(isConfigError(config)).toBe(true);

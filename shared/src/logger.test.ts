@@ -8,9 +8,21 @@ describe('log redaction', () => {
     let out = '';
     const sink = new Writable({ write: (chunk, _enc, cb) => ((out += String(chunk)), cb()) });
     const logger = pino({ redact: LOG_REDACTION }, sink);
-    logger.info({ config: { INGEST_TOKEN: 'tok-123456789', ALERT_WEBHOOK_SECRET: 'sec-123456789', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/xyz', CLICKHOUSE_PASSWORD: 'pw-123' }, req: { headers: { authorization: 'Bearer tok-123456789' } } }, 'starting');
+    logger.info(
+      {
+        config: {
+          INGEST_TOKEN: 'tok-123456789',
+          ALERT_WEBHOOK_SECRET: 'sec-123456789',
+          SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/xyz',
+          CLICKHOUSE_PASSWORD: 'pw-123',
+        },
+        req: { headers: { authorization: 'Bearer tok-123456789' } },
+      },
+      'starting',
+    );
     expect(out).toContain('starting');
-    for (const secret of ['tok-123456789', 'sec-123456789', 'hooks.slack.com', 'pw-123']) expect(out).not.toContain(secret);
+    for (const secret of ['tok-123456789', 'sec-123456789', 'hooks.slack.com', 'pw-123'])
+      expect(out).not.toContain(secret);
   });
 
   it('a logger made before the config is validated survives an unknown LOG_LEVEL (the config reports it)', () => {

@@ -6,7 +6,17 @@ export type { Logger };
  * Fields that may carry secrets, censored wherever they appear (top level, one or two levels
  * down), so a config dump or an HTTP error never leaks a token. pino's wildcard matches one level.
  */
-const SECRET_FIELDS = ['token', 'secret', 'password', 'authorization', 'INGEST_TOKEN', 'ALERT_WEBHOOK_SECRET', 'SLACK_WEBHOOK_URL', 'CLICKHOUSE_PASSWORD', 'MASTODON_TOKEN'];
+const SECRET_FIELDS = [
+  'token',
+  'secret',
+  'password',
+  'authorization',
+  'INGEST_TOKEN',
+  'ALERT_WEBHOOK_SECRET',
+  'SLACK_WEBHOOK_URL',
+  'CLICKHOUSE_PASSWORD',
+  'MASTODON_TOKEN',
+];
 
 export const LOG_REDACTION = {
   paths: SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]),

@@ -20,7 +20,11 @@ describe('MicroBatcher', () => {
 
   it('flushes a partial batch after maxWaitMs', async () => {
     const batches: number[][] = [];
-    const b = new MicroBatcher<number, number>({ maxItems: 100, maxWaitMs: 30, process: async (xs) => (batches.push(xs), xs) });
+    const b = new MicroBatcher<number, number>({
+      maxItems: 100,
+      maxWaitMs: 30,
+      process: async (xs) => (batches.push(xs), xs),
+    });
     const p = b.submit([7]);
     await sleep(5);
     expect(batches).toEqual([]);

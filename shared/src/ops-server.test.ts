@@ -6,7 +6,12 @@ describe('ops server', () => {
   afterEach(async () => server?.close());
 
   it('listens on every interface with OPS_HOST 0.0.0.0 and reports a URL one can connect to', async () => {
-    server = await startOpsServer({ port: 0, host: '0.0.0.0', registry: createRegistry('t'), health: () => ({ ok: true }) });
+    server = await startOpsServer({
+      port: 0,
+      host: '0.0.0.0',
+      registry: createRegistry('t'),
+      health: () => ({ ok: true }),
+    });
     expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
     const res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(200);

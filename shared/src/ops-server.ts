@@ -17,7 +17,8 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
-const urlHost = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host);
+const urlHost = (host: string) =>
+  host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 
 export function createRegistry(service: string): Registry {
   const registry = new Registry();
@@ -70,9 +71,10 @@ export async function startOpsServer(opts: {
     port,
     // A wildcard address is not one to connect to: report loopback, where the server also answers.
     url: `http://${urlHost(opts.host ?? '127.0.0.1')}:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

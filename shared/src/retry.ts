@@ -1,7 +1,12 @@
 import { FinsentError } from './errors.js';
 
 /** Exponential backoff with full jitter, bounded by `maxMs`, for attempt n (0-based). */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
@@ -54,7 +59,12 @@ export async function retryUntilDone<T>(
     try {
       return await fn(attempt);
     } catch (err) {
-      if (opts.signal?.aborted || attempt + 1 >= (opts.maxAttempts ?? Infinity) || !worthRetrying(err, opts.isRetriable)) throw err;
+      if (
+        opts.signal?.aborted ||
+        attempt + 1 >= (opts.maxAttempts ?? Infinity) ||
+        !worthRetrying(err, opts.isRetriable)
+      )
+        throw err;
       const delay = opts.delayFor?.(err) ?? backoffDelay(attempt, opts.baseMs ?? 200, opts.maxMs ?? 10_000);
       opts.onRetry?.(err, attempt, delay);
       await sleep(delay, opts.signal);

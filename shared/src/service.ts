@@ -32,7 +32,10 @@ export function watchConsumers(bus: Pick<Bus, 'onConsumerFailure'>): ConsumerWat
   );
   return {
     failure,
-    health: () => (failed ? { ok: false, consumers: `failed (${failed.groupId}): ${failed.error.message}` } : { ok: true, consumers: 'running' }),
+    health: () =>
+      failed
+        ? { ok: false, consumers: `failed (${failed.groupId}): ${failed.error.message}` }
+        : { ok: true, consumers: 'running' },
   };
 }
 

@@ -20,7 +20,10 @@ export async function runningStoreEndpoint(dataDir: string): Promise<string | un
   }
   const ping = new URL('/ping', url);
   ping.username = ping.password = '';
-  const alive = await fetch(ping, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+  const alive = await fetch(ping, { signal: AbortSignal.timeout(2_000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
   return alive ? url : undefined;
 }
 
@@ -29,5 +32,10 @@ export function storeEndpointClient(url: string): ClickHouseClient {
   const target = new URL(url);
   const [username, password] = [decodeURIComponent(target.username), decodeURIComponent(target.password)];
   target.username = target.password = '';
-  return createClient({ url: target.toString().replace(/\/$/, ''), username, password, log: { level: ClickHouseLogLevel.OFF } });
+  return createClient({
+    url: target.toString().replace(/\/$/, ''),
+    username,
+    password,
+    log: { level: ClickHouseLogLevel.OFF },
+  });
 }

@@ -7,9 +7,15 @@ export const brokers = () => inject('kafkaBrokers');
 export { tempDirFor as tempDir } from '../../cli/temp.js';
 
 /** Logs only warnings and errors, to stderr, so a failing test shows what the services said. */
-export const testLogger = (name: string) => pino({ name, level: process.env.TEST_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+export const testLogger = (name: string) =>
+  pino({ name, level: process.env.TEST_LOG_LEVEL ?? 'warn' }, pino.destination(2));
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

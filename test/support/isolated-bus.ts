@@ -16,7 +16,13 @@ export function isolatedBus(inner: Bus, prefix: string): Bus {
     async consumer(o) {
       const c = await inner.consumer({ ...o, topics: o.topics.map(t) });
       return {
-        run: (handler) => c.run((batch, ctx) => handler(batch.map((m) => ({ ...m, topic: strip(m.topic) })), ctx)),
+        run: (handler) =>
+          c.run((batch, ctx) =>
+            handler(
+              batch.map((m) => ({ ...m, topic: strip(m.topic) })),
+              ctx,
+            ),
+          ),
         close: () => c.close(),
       };
     },

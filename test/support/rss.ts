@@ -18,13 +18,17 @@ ${items.map((i) => `<item><title>${esc(i.title)}</title><link>${esc(i.link)}</li
 </channel></rss>`;
 }
 
-export async function serveFeeds(routes: Record<string, { body: string | Buffer; contentType?: string; status?: number }>) {
+export async function serveFeeds(
+  routes: Record<string, { body: string | Buffer; contentType?: string; status?: number }>,
+) {
   let hits = 0;
   const server = createServer((req, res) => {
     hits++;
     const r = routes[req.url ?? ''];
     if (!r) return void res.writeHead(404).end('not found');
-    res.writeHead(r.status ?? 200, { 'content-type': r.contentType ?? 'application/rss+xml; charset=utf-8' }).end(r.body);
+    res
+      .writeHead(r.status ?? 200, { 'content-type': r.contentType ?? 'application/rss+xml; charset=utf-8' })
+      .end(r.body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -33,6 +37,10 @@ export async function serveFeeds(routes: Record<string, { body: string | Buffer;
     get hits() {
       return hits;
     },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

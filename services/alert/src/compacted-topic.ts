@@ -6,7 +6,12 @@ import { randomUUID } from 'node:crypto';
 import type { Bus, BusMessage } from '@finsent/shared';
 
 /** Hands every message of `topic` to `onMessage`, from the beginning up to the end it had when called. */
-export async function readToEnd(bus: Bus, topic: string, onMessage: (m: BusMessage) => void, o: { groupPrefix: string; timeoutMs?: number }): Promise<void> {
+export async function readToEnd(
+  bus: Bus,
+  topic: string,
+  onMessage: (m: BusMessage) => void,
+  o: { groupPrefix: string; timeoutMs?: number },
+): Promise<void> {
   const groupId = `${o.groupPrefix}-${randomUUID()}`;
   if ((await bus.lag(groupId, topic)) === 0) return;
   const consumer = await bus.consumer({ groupId, topics: [topic], fromBeginning: true, maxWaitTimeMs: 100 });

@@ -8,7 +8,14 @@ const TOPICS = ['Earnings', 'Markets', 'Financials', 'Macro'];
 /** A processing time later than every event of the watermark tests: the detector catching up on a backlog. */
 const CATCHING_UP = T0 + 60 * MIN;
 
-function stream(opts: { minutes: number; perMinute: number; negShare: (minute: number, topic: string) => number; seed?: number; novelty?: (minute: number) => number; startMinute?: number }): Observation[] {
+function stream(opts: {
+  minutes: number;
+  perMinute: number;
+  negShare: (minute: number, topic: string) => number;
+  seed?: number;
+  novelty?: (minute: number) => number;
+  startMinute?: number;
+}): Observation[] {
   const r = rng(opts.seed ?? 1);
   const out: Observation[] = [];
   for (let m = opts.startMinute ?? 0; m < (opts.startMinute ?? 0) + opts.minutes; m++) {
@@ -49,7 +56,9 @@ describe('SpikeDetector', () => {
   it('stays quiet on three hours of noisy but stationary traffic', () => {
     const d = new SpikeDetector();
     const alerts = run(d, stream({ minutes: 180, perMinute: 6, negShare: () => 0.25, seed: 7 }));
-    expect(alerts.map((a) => [a.scope, a.key, a.window_end, a.negative_count, a.total_count, a.baseline_share, a.z_score])).toEqual([]);
+    expect(
+      alerts.map((a) => [a.scope, a.key, a.window_end, a.negative_count, a.total_count, a.baseline_share, a.z_score]),
+    ).toEqual([]);
   });
 
   it('fires once, market-wide, when negative share jumps across the market', () => {
@@ -73,7 +82,12 @@ describe('SpikeDetector', () => {
 
   it('fires for one topic when only that topic turns negative', () => {
     const d = new SpikeDetector();
-    const obs = stream({ minutes: 150, perMinute: 12, negShare: (m, t) => (m >= 120 && t === 'Financials' ? 0.95 : 0.2), seed: 11 });
+    const obs = stream({
+      minutes: 150,
+      perMinute: 12,
+      negShare: (m, t) => (m >= 120 && t === 'Financials' ? 0.95 : 0.2),
+      seed: 11,
+    });
     const alerts = run(d, obs);
     expect(alerts.map((a) => `${a.scope}:${a.key}`)).toContain('topic:Financials');
     expect(alerts.filter((a) => a.scope === 'topic' && a.key !== 'Financials')).toEqual([]);
@@ -82,8 +96,18 @@ describe('SpikeDetector', () => {
   it('ignores a burst of reprints (novelty 0)', () => {
     const d = new SpikeDetector();
     const calm = stream({ minutes: 120, perMinute: 6, negShare: () => 0.25, seed: 3 });
-    const reprints = stream({ minutes: 15, perMinute: 30, negShare: () => 1, seed: 4, startMinute: 120, novelty: () => 0 });
-    const alerts = run(d, [...calm, ...reprints].sort((a, b) => a.publishedAtMs - b.publishedAtMs));
+    const reprints = stream({
+      minutes: 15,
+      perMinute: 30,
+      negShare: () => 1,
+      seed: 4,
+      startMinute: 120,
+      novelty: () => 0,
+    });
+    const alerts = run(
+      d,
+      [...calm, ...reprints].sort((a, b) => a.publishedAtMs - b.publishedAtMs),
+    );
     expect(alerts).toEqual([]);
   });
 
@@ -101,7 +125,17 @@ describe('SpikeDetector', () => {
   it('holds the watermark back for a partition that is behind', () => {
     const d = new SpikeDetector();
     const base = (minute: number, partition: number): Observation => ({
-      id: `${minute}-${partition}`, title: 't', url: null, publishedAtMs: T0 + minute * MIN, negative: false, pNegative: 0, market: true, topic: 'Markets', tickers: [], novelty: 1, partition,
+      id: `${minute}-${partition}`,
+      title: 't',
+      url: null,
+      publishedAtMs: T0 + minute * MIN,
+      negative: false,
+      pNegative: 0,
+      market: true,
+      topic: 'Markets',
+      tickers: [],
+      novelty: 1,
+      partition,
     });
     // The stream has been flowing for a while (past the start-up grace period), catching up on a backlog.
     for (let s = 0; s <= 10; s++) d.observe(base(1, 0), CATCHING_UP + s * 1_000);
@@ -117,7 +151,17 @@ describe('SpikeDetector', () => {
   it('at start-up, holds the watermark until partitions not seen yet have had time to deliver', () => {
     const d = new SpikeDetector();
     const obs = (minute: number, partition: number): Observation => ({
-      id: `${minute}-${partition}`, title: 't', url: null, publishedAtMs: T0 + minute * MIN, negative: false, pNegative: 0, market: true, topic: 'Markets', tickers: [], novelty: 1, partition,
+      id: `${minute}-${partition}`,
+      title: 't',
+      url: null,
+      publishedAtMs: T0 + minute * MIN,
+      negative: false,
+      pNegative: 0,
+      market: true,
+      topic: 'Markets',
+      tickers: [],
+      novelty: 1,
+      partition,
     });
     // Partition 0's whole backlog arrives first; partition 1 (never seen yet) comes a fetch later.
     for (let m = 0; m < 60; m++) d.observe(obs(m, 0), T0);
@@ -131,7 +175,17 @@ describe('SpikeDetector', () => {
   it('after the whole stream stalled, a partition whose backlog comes later still holds the watermark', () => {
     const d = new SpikeDetector();
     const obs = (minute: number, partition: number): Observation => ({
-      id: `${minute}-${partition}`, title: 't', url: null, publishedAtMs: T0 + minute * MIN, negative: false, pNegative: 0, market: true, topic: 'Markets', tickers: [], novelty: 1, partition,
+      id: `${minute}-${partition}`,
+      title: 't',
+      url: null,
+      publishedAtMs: T0 + minute * MIN,
+      negative: false,
+      pNegative: 0,
+      market: true,
+      topic: 'Markets',
+      tickers: [],
+      novelty: 1,
+      partition,
     });
     d.observe(obs(3, 0), CATCHING_UP);
     d.observe(obs(3, 1), CATCHING_UP);
@@ -153,7 +207,22 @@ describe('SpikeDetector', () => {
       const now = T0 + s * 1_000;
       for (let k = 0; k < 2; k++) {
         const negative = r() < (now >= onset ? 0.8 : 0.25);
-        d.observe({ id: `${s}-${k}`, title: 't', url: null, publishedAtMs: now, negative, pNegative: negative ? 0.9 : 0.1, market: true, topic: TOPICS[k]!, tickers: [], novelty: 1, partition: k }, now);
+        d.observe(
+          {
+            id: `${s}-${k}`,
+            title: 't',
+            url: null,
+            publishedAtMs: now,
+            negative,
+            pNegative: negative ? 0.9 : 0.1,
+            market: true,
+            topic: TOPICS[k]!,
+            tickers: [],
+            novelty: 1,
+            partition: k,
+          },
+          now,
+        );
       }
       if (d.advance(now).some((a) => a.scope === 'market')) firedAt = now;
     }
@@ -166,15 +235,26 @@ describe('SpikeDetector', () => {
   it('does not fire from a cold start on a topic that is simply gloomier than the prior', () => {
     const d = new SpikeDetector();
     // Financials is normally 55% negative (the prior says 25%), at 30 items a minute.
-    const alerts = run(d, stream({ minutes: 90, perMinute: 120, negShare: (_, t) => (t === 'Financials' ? 0.55 : 0.25), seed: 5 }));
+    const alerts = run(
+      d,
+      stream({ minutes: 90, perMinute: 120, negShare: (_, t) => (t === 'Financials' ? 0.55 : 0.25), seed: 5 }),
+    );
     expect(alerts.filter((a) => a.key === 'Financials')).toEqual([]);
   });
 
   it('with the CUSUM, catches a spike on a quiet topic sooner than the windows alone', () => {
     // 4 items a minute per topic; Macro goes from 20% to 80% negative at minute 150.
-    const obs = stream({ minutes: 165, perMinute: 16, negShare: (m, t) => (m >= 150 && t === "Macro" ? 0.8 : 0.2), seed: 21 });
+    const obs = stream({
+      minutes: 165,
+      perMinute: 16,
+      negShare: (m, t) => (m >= 150 && t === 'Macro' ? 0.8 : 0.2),
+      seed: 21,
+    });
     const firstMacro = (cusumThreshold: number) => {
-      const alerts = run(new SpikeDetector({ ...DEFAULT_DETECTOR_CONFIG, scopes: ['topic'], cusumThreshold, rateCusumThreshold: 0 }), obs);
+      const alerts = run(
+        new SpikeDetector({ ...DEFAULT_DETECTOR_CONFIG, scopes: ['topic'], cusumThreshold, rateCusumThreshold: 0 }),
+        obs,
+      );
       expect(alerts.filter((a) => a.key !== 'Macro')).toEqual([]);
       return Date.parse(alerts.find((a) => a.key === 'Macro')!.fired_at) - (T0 + 150 * MIN);
     };
@@ -186,14 +266,26 @@ describe('SpikeDetector', () => {
   });
 
   /** `extraPerMinute` more Macro items a minute from `fromMinute` on, `negShare` of them negative. */
-  function macroBurst(base: Observation[], o: { fromMinute: number; minutes: number; extraPerMinute: number; negShare: number; seed: number }): Observation[] {
+  function macroBurst(
+    base: Observation[],
+    o: { fromMinute: number; minutes: number; extraPerMinute: number; negShare: number; seed: number },
+  ): Observation[] {
     const r = rng(o.seed);
     const extra: Observation[] = [];
     for (let m = o.fromMinute; m < o.fromMinute + o.minutes; m++) {
       for (let i = 0; i < o.extraPerMinute; i++) {
         const negative = r() < o.negShare;
         const at = T0 + m * MIN + Math.floor(((i + 0.5) / o.extraPerMinute) * MIN);
-        extra.push({ ...base[0]!, id: `burst${m}-${i}`, title: `burst ${m}-${i}`, publishedAtMs: at, negative, pNegative: negative ? 0.9 : 0.1, topic: 'Macro', partition: i % 3 });
+        extra.push({
+          ...base[0]!,
+          id: `burst${m}-${i}`,
+          title: `burst ${m}-${i}`,
+          publishedAtMs: at,
+          negative,
+          pNegative: negative ? 0.9 : 0.1,
+          topic: 'Macro',
+          partition: i % 3,
+        });
       }
     }
     return [...base, ...extra].sort((x, y) => x.publishedAtMs - y.publishedAtMs);
@@ -201,7 +293,13 @@ describe('SpikeDetector', () => {
 
   it('with the negative-volume CUSUM, catches a burst of negative stories sooner than the share tests alone', () => {
     // 4 items a minute per topic at 20% negative; from minute 150 Macro gets 4 more a minute, 80% negative.
-    const obs = macroBurst(stream({ minutes: 165, perMinute: 16, negShare: () => 0.2, seed: 23 }), { fromMinute: 150, minutes: 15, extraPerMinute: 4, negShare: 0.8, seed: 4 });
+    const obs = macroBurst(stream({ minutes: 165, perMinute: 16, negShare: () => 0.2, seed: 23 }), {
+      fromMinute: 150,
+      minutes: 15,
+      extraPerMinute: 4,
+      negShare: 0.8,
+      seed: 4,
+    });
     const firstMacro = (rateCusumThreshold: number) => {
       const alerts = run(new SpikeDetector({ ...DEFAULT_DETECTOR_CONFIG, scopes: ['topic'], rateCusumThreshold }), obs);
       expect(alerts.filter((a) => a.key !== 'Macro')).toEqual([]);
@@ -217,12 +315,23 @@ describe('SpikeDetector', () => {
 
   it('does not take more news for worse news: a burst of volume at the usual share fires nothing', () => {
     // Macro's volume quadruples for 15 minutes (an earnings season, a busy session), still 20% negative.
-    const obs = macroBurst(stream({ minutes: 165, perMinute: 16, negShare: () => 0.2, seed: 23 }), { fromMinute: 150, minutes: 15, extraPerMinute: 12, negShare: 0.2, seed: 4 });
+    const obs = macroBurst(stream({ minutes: 165, perMinute: 16, negShare: () => 0.2, seed: 23 }), {
+      fromMinute: 150,
+      minutes: 15,
+      extraPerMinute: 12,
+      negShare: 0.2,
+      seed: 4,
+    });
     expect(run(new SpikeDetector({ ...DEFAULT_DETECTOR_CONFIG, scopes: ['topic'] }), obs)).toEqual([]);
   });
 
   it('keeps the CUSUM across a snapshot, so a restart mid-spike fires the same alert at the same time', () => {
-    const obs = stream({ minutes: 165, perMinute: 16, negShare: (m, t) => (m >= 150 && t === "Macro" ? 0.8 : 0.2), seed: 21 });
+    const obs = stream({
+      minutes: 165,
+      perMinute: 16,
+      negShare: (m, t) => (m >= 150 && t === 'Macro' ? 0.8 : 0.2),
+      seed: 21,
+    });
     const config = { ...DEFAULT_DETECTOR_CONFIG, scopes: ['topic' as const] };
     const whole = run(new SpikeDetector(config), obs);
     // Stop half a minute after onset (the CUSUM is climbing), restore into a new detector, go on.
@@ -238,10 +347,21 @@ describe('SpikeDetector', () => {
   describe('event time is bounded by the clock', () => {
     const calm = () => stream({ minutes: 120, perMinute: 6, negShare: () => 0.25, seed: 3 });
     const spike = () => stream({ minutes: 15, perMinute: 6, negShare: () => 0.85, seed: 4, startMinute: 120 });
-    const crafted = (atMinute: number, datedMs: number): Array<Observation & { arriveAt: number }> => Array.from({ length: 5 }, (_, i) => ({
-      id: `crafted-${i}`, title: `crafted ${i}`, url: null, publishedAtMs: datedMs, negative: true, pNegative: 0.99,
-      market: true, topic: 'Macro', tickers: [], novelty: 1, partition: i % 3, arriveAt: T0 + atMinute * MIN + i * 1_000,
-    }));
+    const crafted = (atMinute: number, datedMs: number): Array<Observation & { arriveAt: number }> =>
+      Array.from({ length: 5 }, (_, i) => ({
+        id: `crafted-${i}`,
+        title: `crafted ${i}`,
+        url: null,
+        publishedAtMs: datedMs,
+        negative: true,
+        pNegative: 0.99,
+        market: true,
+        topic: 'Macro',
+        tickers: [],
+        novelty: 1,
+        partition: i % 3,
+        arriveAt: T0 + atMinute * MIN + i * 1_000,
+      }));
 
     /** Like run(), but processing time is the item's arrival time, which a crafted item sets apart from its date. */
     function runAt(d: SpikeDetector, obs: Array<Observation & { arriveAt?: number }>) {
@@ -254,7 +374,8 @@ describe('SpikeDetector', () => {
       alerts.push(...d.advance(obs[obs.length - 1]!.publishedAtMs + DEFAULT_DETECTOR_CONFIG.idleFlushMs + 1));
       return alerts;
     }
-    const byArrival = (xs: Array<Observation & { arriveAt?: number }>) => xs.sort((a, b) => (a.arriveAt ?? a.publishedAtMs) - (b.arriveAt ?? b.publishedAtMs));
+    const byArrival = (xs: Array<Observation & { arriveAt?: number }>) =>
+      xs.sort((a, b) => (a.arriveAt ?? a.publishedAtMs) - (b.arriveAt ?? b.publishedAtMs));
 
     it('five negative items dated 30 minutes ahead neither fire alone nor hide the real spike after them', () => {
       const d = new SpikeDetector();
@@ -271,7 +392,8 @@ describe('SpikeDetector', () => {
       for (const o of obs) d.observe(o, o.publishedAtMs);
       const last = obs[obs.length - 1]!.publishedAtMs;
       // Every 5 s after the stream stopped, an item dated 2099.
-      for (let t = last + 5_000; t <= last + 60_000; t += 5_000) d.observe({ ...obs[0]!, id: `f${t}`, publishedAtMs: Date.UTC(2099, 0, 1) }, t);
+      for (let t = last + 5_000; t <= last + 60_000; t += 5_000)
+        d.observe({ ...obs[0]!, id: `f${t}`, publishedAtMs: Date.UTC(2099, 0, 1) }, t);
       expect(d.watermarkMs(last + 60_000)).toBeGreaterThanOrEqual(Math.floor(last / MIN) * MIN + MIN);
     });
 

@@ -28,6 +28,11 @@ export { SpikeDetector } from './detection/spike-detector.js';
 export { alertId } from './detection/alert.js';
 export { RATE_CUSUM_VOLUME_RATIO, volumeCusumLlr } from './detection/cusum.js';
 export {
-  DetectorSnapshotSchema, SNAPSHOT_VERSION, SnapshotError,
-  type DetectorSnapshot, type DetectorSnapshotV1, type KeySnapshot, type StoredDetectorSnapshot,
+  DetectorSnapshotSchema,
+  SNAPSHOT_VERSION,
+  SnapshotError,
+  type DetectorSnapshot,
+  type DetectorSnapshotV1,
+  type KeySnapshot,
+  type StoredDetectorSnapshot,
 } from './detection/snapshot.js';

@@ -14,7 +14,12 @@ export interface Dispatch {
 
 export type Dispatcher = (alert: Alert) => Dispatch;
 
-export function createDispatcher(o: { table: RoutingTable; notifiers: ReadonlyMap<string, Notifier>; silences?: SilenceBook; now?: () => number }): Dispatcher {
+export function createDispatcher(o: {
+  table: RoutingTable;
+  notifiers: ReadonlyMap<string, Notifier>;
+  silences?: SilenceBook;
+  now?: () => number;
+}): Dispatcher {
   return (alert) => {
     const silence = o.silences?.muting(alert, o.now?.() ?? Date.now());
     if (silence) return { notifiers: [], silence };

@@ -43,7 +43,11 @@ export class SignalFanOut {
 
   async start(): Promise<void> {
     this.producer = await this.o.bus.producer();
-    this.consumer = await this.o.bus.consumer({ groupId: this.o.groupId ?? CONSUMER_GROUPS.alertFanOut, topics: [this.topics.scored], maxWaitTimeMs: 100 });
+    this.consumer = await this.o.bus.consumer({
+      groupId: this.o.groupId ?? CONSUMER_GROUPS.alertFanOut,
+      topics: [this.topics.scored],
+      maxWaitTimeMs: 100,
+    });
     await this.consumer.run((batch) => this.handle(batch));
   }
 
@@ -55,7 +59,10 @@ export class SignalFanOut {
       if (p.ok) signals.push(...fanOut(p.value, m));
       else rejections.push({ message: m, reasonCode: p.reasonCode, reason: p.reason });
     }
-    await publishDeadLetters(this.producer!, 'alert', rejections, { counter: this.o.metrics.deadLetters, logger: this.o.logger });
+    await publishDeadLetters(this.producer!, 'alert', rejections, {
+      counter: this.o.metrics.deadLetters,
+      logger: this.o.logger,
+    });
     await this.producer!.send(this.topics.signals, signals);
     this.o.metrics.signalsPublished.inc(signals.length);
   }

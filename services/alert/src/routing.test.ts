@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, type Alert } from '@finsent/shared';
 import { compileRoutes, globToRegExp, loadRoutes, receiversFor, routeToAll, type RoutingTable } from './routing.js';
 
-const alert = (scope: Alert['scope'], key: string, severity: Alert['severity'] = 'warning') => ({ scope, key, severity }) as Alert;
+const alert = (scope: Alert['scope'], key: string, severity: Alert['severity'] = 'warning') =>
+  ({ scope, key, severity }) as Alert;
 const SECRET = 'a-signing-key-of-32-characters!!';
 const env = { DESK_SLACK: 'https://hooks.slack.example.com/T/B/x', FEED_SECRET: SECRET };
 
@@ -65,7 +66,15 @@ describe('routing', () => {
       'routes[0].receivers[1]: unknown receiver "nobody"',
       'default[0]: unknown receiver "ghost"',
     ]);
-    const shape = compileRoutes({ receivers: [{ name: 'x', slack: { url: 'ftp://no' }, webhook: { url: 'https://a.b' } }], routes: [{ match: { scope: 'sector' }, receivers: [] }], extra: 1 }, {}, []);
+    const shape = compileRoutes(
+      {
+        receivers: [{ name: 'x', slack: { url: 'ftp://no' }, webhook: { url: 'https://a.b' } }],
+        routes: [{ match: { scope: 'sector' }, receivers: [] }],
+        extra: 1,
+      },
+      {},
+      [],
+    );
     expect(shape.problems.join('\n')).toMatch(/receivers\[0\]\.slack\.url: slack url must be an http\(s\) URL/);
     expect(shape.problems.join('\n')).toMatch(/routes\[0\]\.match\.scope/);
     expect(shape.problems.join('\n')).toMatch(/Unrecognized key.*extra/);
@@ -82,7 +91,10 @@ describe('routing', () => {
   it('loads YAML and turns what is wrong into a configuration error (the service exits 2)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'finsent-routes-'));
     const good = join(dir, 'routes.yaml');
-    writeFileSync(good, 'receivers:\n  - name: desk\n    slack: { url_env: DESK_SLACK }\nroutes:\n  - match: { watchlist: [JPM] }\n    receivers: [desk]\n');
+    writeFileSync(
+      good,
+      'receivers:\n  - name: desk\n    slack: { url_env: DESK_SLACK }\nroutes:\n  - match: { watchlist: [JPM] }\n    receivers: [desk]\n',
+    );
     expect(receiversFor(alert('ticker', 'JPM'), loadRoutes(good, env, []))).toEqual(['desk']);
     const broken = join(dir, 'broken.yaml');
     writeFileSync(broken, 'routes: [ {match: \n');

@@ -31,20 +31,27 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 /** The receivers SLACK_WEBHOOK_URL and ALERT_WEBHOOK_URL define. */
 export const BUILT_IN_RECEIVERS = { slack: 'slack', webhook: 'webhook' } as const;
 
-const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as Array<z.infer<T>>);
+const oneOrMany = <T extends z.ZodType>(item: T) =>
+  z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as Array<z.infer<T>>);
 
 /** A URL given in the file or, for a secret, the name of the environment variable that holds it. */
 const target = (what: string) =>
-  z.strictObject({
-    url: z.url({ protocol: /^https?$/, error: `${what} url must be an http(s) URL` }).optional(),
-    url_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
-  }).refine((t) => (t.url === undefined) !== (t.url_env === undefined), 'give exactly one of url and url_env');
+  z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/, error: `${what} url must be an http(s) URL` }).optional(),
+      url_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional(),
+    })
+    .refine((t) => (t.url === undefined) !== (t.url_env === undefined), 'give exactly one of url and url_env');
 
-const receiverSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only'),
-  slack: target('slack').optional(),
-  webhook: target('webhook').and(z.object({ secret_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional() })).optional(),
-}).refine((r) => (r.slack === undefined) !== (r.webhook === undefined), 'a receiver is either slack or webhook');
+const receiverSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only'),
+    slack: target('slack').optional(),
+    webhook: target('webhook')
+      .and(z.object({ secret_env: z.string().regex(ENV_NAME, 'must be an environment variable name').optional() }))
+      .optional(),
+  })
+  .refine((r) => (r.slack === undefined) !== (r.webhook === undefined), 'a receiver is either slack or webhook');
 
 const matchSchema = z.strictObject({
   scope: oneOrMany(z.enum(SCOPES)).optional(),
@@ -81,7 +88,10 @@ export interface RoutingTable {
 
 /** `*` and `?` globs, anchored; every other character literal. */
 export function globToRegExp(glob: string): RegExp {
-  const body = glob.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
+  const body = glob
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${body}$`);
 }
 
@@ -96,26 +106,47 @@ function matcher(m: z.infer<typeof matchSchema>): (a: Alert) => boolean {
 }
 
 /** Every problem of a routing file at once, each with where it is (`routes[1].receivers[0]: …`). */
-export function compileRoutes(file: unknown, env: Record<string, string | undefined>, builtIn: ReceiverSpec[]): { table?: RoutingTable; problems: string[] } {
+export function compileRoutes(
+  file: unknown,
+  env: Record<string, string | undefined>,
+  builtIn: ReceiverSpec[],
+): { table?: RoutingTable; problems: string[] } {
   const parsed = routesFileSchema.safeParse(file ?? {});
-  if (!parsed.success) return { problems: parsed.error.issues.map((i) => `${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(file)'}: ${i.message}`) };
+  if (!parsed.success)
+    return {
+      problems: parsed.error.issues.map(
+        (i) =>
+          `${
+            i.path
+              .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+              .join('')
+              .replace(/^\./, '') || '(file)'
+          }: ${i.message}`,
+      ),
+    };
   const problems: string[] = [];
   const receivers = new Map(builtIn.map((r) => [r.name, r]));
   // Names declared, usable or not: a receiver with a problem is reported once, not again by every route naming it.
   const declared = new Set(receivers.keys());
   parsed.data.receivers.forEach((r, i) => {
-    if (declared.has(r.name)) problems.push(`receivers[${i}].name: "${r.name}" is defined twice${r.name in BUILT_IN_RECEIVERS ? ' (SLACK_WEBHOOK_URL / ALERT_WEBHOOK_URL define it)' : ''}`);
+    if (declared.has(r.name))
+      problems.push(
+        `receivers[${i}].name: "${r.name}" is defined twice${r.name in BUILT_IN_RECEIVERS ? ' (SLACK_WEBHOOK_URL / ALERT_WEBHOOK_URL define it)' : ''}`,
+      );
     declared.add(r.name);
     const t = (r.slack ?? r.webhook)!;
     const url = t.url ?? env[t.url_env!];
     if (!url) return problems.push(`receivers[${i}] (${r.name}): ${t.url_env} is not set`);
-    if (!/^https?:\/\/\S+$/.test(url)) return problems.push(`receivers[${i}] (${r.name}): ${t.url_env} is not an http(s) URL`);
+    if (!/^https?:\/\/\S+$/.test(url))
+      return problems.push(`receivers[${i}] (${r.name}): ${t.url_env} is not an http(s) URL`);
     const secretEnv = r.webhook?.secret_env;
     const secret = secretEnv ? env[secretEnv] : undefined;
-    if (secretEnv && (secret ?? '').length < 16) problems.push(`receivers[${i}] (${r.name}): ${secretEnv} must hold a signing key of at least 16 characters`);
+    if (secretEnv && (secret ?? '').length < 16)
+      problems.push(`receivers[${i}] (${r.name}): ${secretEnv} must hold a signing key of at least 16 characters`);
     receivers.set(r.name, { name: r.name, kind: r.slack ? 'slack' : 'webhook', url, secret });
   });
-  const known = (names: string[], where: string) => names.forEach((n, j) => declared.has(n) || problems.push(`${where}[${j}]: unknown receiver "${n}"`));
+  const known = (names: string[], where: string) =>
+    names.forEach((n, j) => declared.has(n) || problems.push(`${where}[${j}]: unknown receiver "${n}"`));
   parsed.data.routes.forEach((r, i) => known(r.receivers, `routes[${i}].receivers`));
   known(parsed.data.default, 'default');
   if (problems.length) return { problems };
@@ -123,7 +154,12 @@ export function compileRoutes(file: unknown, env: Record<string, string | undefi
     problems,
     table: {
       receivers,
-      routes: parsed.data.routes.map((r, i) => ({ label: r.name ?? `routes[${i}]`, matches: matcher(r.match), receivers: r.receivers, continue: r.continue })),
+      routes: parsed.data.routes.map((r, i) => ({
+        label: r.name ?? `routes[${i}]`,
+        matches: matcher(r.match),
+        receivers: r.receivers,
+        continue: r.continue,
+      })),
       defaults: parsed.data.default,
     },
   };
@@ -143,7 +179,11 @@ export function receiversFor(alert: Alert, table: RoutingTable): string[] {
 }
 
 /** Reads and compiles ALERT_ROUTES_FILE; anything wrong is a ConfigError (the service exits 2 and says what). */
-export function loadRoutes(path: string, env: Record<string, string | undefined>, builtIn: ReceiverSpec[]): RoutingTable {
+export function loadRoutes(
+  path: string,
+  env: Record<string, string | undefined>,
+  builtIn: ReceiverSpec[],
+): RoutingTable {
   let file: unknown;
   try {
     file = parse(readFileSync(path, 'utf8'));
@@ -151,7 +191,11 @@ export function loadRoutes(path: string, env: Record<string, string | undefined>
     throw new ConfigError('alert', [`ALERT_ROUTES_FILE (${path}): ${errorMessage(err)}`]);
   }
   const { table, problems } = compileRoutes(file, env, builtIn);
-  if (!table) throw new ConfigError('alert', problems.map((p) => `ALERT_ROUTES_FILE (${path}): ${p}`));
+  if (!table)
+    throw new ConfigError(
+      'alert',
+      problems.map((p) => `ALERT_ROUTES_FILE (${path}): ${p}`),
+    );
   return table;
 }
 

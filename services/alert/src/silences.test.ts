@@ -3,7 +3,15 @@ import { SilenceBook, SilenceSchema, mutes, newSilence, silenceNote } from './si
 
 const NOW = Date.parse('2026-12-05T10:00:00Z');
 const silence = (o: Partial<Parameters<typeof newSilence>[0]> = {}) =>
-  newSilence({ scope: 'ticker', key: 'HRBL', endsAt: new Date(NOW + 3_600_000), reason: 'known event', by: 'ana', now: new Date(NOW - 60_000), ...o });
+  newSilence({
+    scope: 'ticker',
+    key: 'HRBL',
+    endsAt: new Date(NOW + 3_600_000),
+    reason: 'known event',
+    by: 'ana',
+    now: new Date(NOW - 60_000),
+    ...o,
+  });
 
 describe('silences', () => {
   it('mute a matching key in their scope from when they are set until they end', () => {
@@ -13,7 +21,9 @@ describe('silences', () => {
     expect(mutes(s, { scope: 'ticker', key: 'HRBLX' }, NOW)).toBe(false);
     expect(mutes(s, { scope: 'ticker', key: 'HRBL' }, NOW + 3_600_000)).toBe(false);
     expect(mutes(s, { scope: 'ticker', key: 'HRBL' }, NOW - 120_000)).toBe(false);
-    expect(mutes(silence({ scope: null, key: 'Fed*' }), { scope: 'topic', key: 'Fed | Central Banks' }, NOW)).toBe(true);
+    expect(mutes(silence({ scope: null, key: 'Fed*' }), { scope: 'topic', key: 'Fed | Central Banks' }, NOW)).toBe(
+      true,
+    );
   });
 
   it('keep the newest record of each silence: a removal lifts it', () => {

@@ -32,18 +32,36 @@ export const SilenceSchema = z.strictObject({
 });
 export type Silence = z.infer<typeof SilenceSchema>;
 
-export function newSilence(o: { scope: Silence['scope']; key: string; endsAt: Date; reason: string; by: string; now?: Date }): Silence {
+export function newSilence(o: {
+  scope: Silence['scope'];
+  key: string;
+  endsAt: Date;
+  reason: string;
+  by: string;
+  now?: Date;
+}): Silence {
   const now = o.now ?? new Date();
   return SilenceSchema.parse({
-    v: 1, id: randomBytes(6).toString('hex'), scope: o.scope, key: o.key, ends_at: o.endsAt.toISOString(), reason: o.reason,
-    created_by: o.by, created_at: now.toISOString(),
+    v: 1,
+    id: randomBytes(6).toString('hex'),
+    scope: o.scope,
+    key: o.key,
+    ends_at: o.endsAt.toISOString(),
+    reason: o.reason,
+    created_by: o.by,
+    created_at: now.toISOString(),
   });
 }
 
 /** Whether `s` mutes `alert` at `nowMs`: not removed, started, not ended, same scope (or any) and the key matches. */
 export function mutes(s: Silence, alert: Pick<Alert, 'scope' | 'key'>, nowMs: number): boolean {
-  return s.removed_at === null && Date.parse(s.created_at) <= nowMs && nowMs < Date.parse(s.ends_at)
-    && (s.scope === null || s.scope === alert.scope) && globToRegExp(s.key).test(alert.key);
+  return (
+    s.removed_at === null &&
+    Date.parse(s.created_at) <= nowMs &&
+    nowMs < Date.parse(s.ends_at) &&
+    (s.scope === null || s.scope === alert.scope) &&
+    globToRegExp(s.key).test(alert.key)
+  );
 }
 
 /** What `delivery_error` says of a silenced alert. */
@@ -68,7 +86,9 @@ export class SilenceBook {
 
   /** The silence that mutes `alert` now, if any (the one that lasts longest). */
   muting(alert: Pick<Alert, 'scope' | 'key'>, nowMs = Date.now()): Silence | undefined {
-    return this.all().filter((s) => mutes(s, alert, nowMs)).sort((a, b) => b.ends_at.localeCompare(a.ends_at))[0];
+    return this.all()
+      .filter((s) => mutes(s, alert, nowMs))
+      .sort((a, b) => b.ends_at.localeCompare(a.ends_at))[0];
   }
 }
 
@@ -104,12 +124,23 @@ export async function writeSilence(bus: Bus, s: Silence, topic = SILENCES_TOPIC)
  * Follows the silences topic for the life of an alert process: resolves once it has read what the topic held at
  * start (an alert fired right after a restart still sees yesterday's silence), then keeps applying new records.
  */
-export async function followSilences(o: { bus: Bus; book: SilenceBook; logger: Logger; topic?: string; timeoutMs?: number }): Promise<{ close(): Promise<void> }> {
+export async function followSilences(o: {
+  bus: Bus;
+  book: SilenceBook;
+  logger: Logger;
+  topic?: string;
+  timeoutMs?: number;
+}): Promise<{ close(): Promise<void> }> {
   const topic = o.topic ?? SILENCES_TOPIC;
   await o.bus.ensureTopics([{ ...SILENCES_TOPIC_SPEC, topic }]);
   // A group of its own: every process must see every silence, which a shared group would split between them.
   const groupId = `finsent-alert-silences-${randomUUID()}`;
-  const consumer: BusConsumer = await o.bus.consumer({ groupId, topics: [topic], fromBeginning: true, maxWaitTimeMs: 250 });
+  const consumer: BusConsumer = await o.bus.consumer({
+    groupId,
+    topics: [topic],
+    fromBeginning: true,
+    maxWaitTimeMs: 250,
+  });
   await consumer.run(async (batch) => batch.forEach((m) => take(o.book, m.value, o.logger)));
   const deadline = Date.now() + (o.timeoutMs ?? 60_000);
   while ((await o.bus.lag(groupId, topic)) > 0) {

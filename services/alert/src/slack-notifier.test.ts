@@ -9,7 +9,19 @@ import { pino } from 'pino';
 import { companyNames, type Alert } from '@finsent/shared';
 import { SlackNotifier, dashboardLink, escapeMrkdwn, slackMessage } from './slack-notifier.js';
 
-interface Hit { at: number; body: { text?: string; blocks?: Array<{ type: string; text?: { text: string }; fields?: Array<{ text: string }>; elements?: Array<{ text: string }> }> }; headers: IncomingHttpHeaders }
+interface Hit {
+  at: number;
+  body: {
+    text?: string;
+    blocks?: Array<{
+      type: string;
+      text?: { text: string };
+      fields?: Array<{ text: string }>;
+      elements?: Array<{ text: string }>;
+    }>;
+  };
+  headers: IncomingHttpHeaders;
+}
 
 async function slackServer(answer: (n: number) => { status: number; body: string; headers?: Record<string, string> }) {
   const hits: Hit[] = [];
@@ -23,20 +35,51 @@ async function slackServer(answer: (n: number) => { status: number; body: string
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T000/B000/XXXX`, hits, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T000/B000/XXXX`,
+    hits,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 const alert: Alert = {
-  schema_version: 1, id: 'a'.repeat(32), kind: 'negative_spike', scope: 'topic', key: 'Financials', severity: 'critical',
-  window_start: '2026-01-05T14:00:00.000Z', window_end: '2026-01-05T14:02:00.000Z', negative_count: 9, total_count: 10,
-  negative_share: 0.9, baseline_share: 0.2, z_score: 6.1,
+  schema_version: 1,
+  id: 'a'.repeat(32),
+  kind: 'negative_spike',
+  scope: 'topic',
+  key: 'Financials',
+  severity: 'critical',
+  window_start: '2026-01-05T14:00:00.000Z',
+  window_end: '2026-01-05T14:02:00.000Z',
+  negative_count: 9,
+  total_count: 10,
+  negative_share: 0.9,
+  baseline_share: 0.2,
+  z_score: 6.1,
   headlines: [
-    { id: '1', title: '<!channel> Bank *collapses* @here <@U123ABC> <https://evil.example|click> & run', url: 'https://news.example.com/a?x=1&y=2' },
+    {
+      id: '1',
+      title: '<!channel> Bank *collapses* @here <@U123ABC> <https://evil.example|click> & run',
+      url: 'https://news.example.com/a?x=1&y=2',
+    },
     { id: '2', title: 'Plain headline', url: 'javascript:alert(1)' },
   ],
-  fired_at: '2026-01-05T14:02:05.000Z', delivery_state: 'pending', delivery_attempts: 0, delivery_error: null,
+  fired_at: '2026-01-05T14:02:05.000Z',
+  delivery_state: 'pending',
+  delivery_attempts: 0,
+  delivery_error: null,
 };
-const opts = { maxAttempts: 3, timeoutMs: 5_000, baseBackoffMs: 10, logger: pino({ level: 'silent' }), grafanaUrl: 'https://grafana.example.com/d/finsent' };
+const opts = {
+  maxAttempts: 3,
+  timeoutMs: 5_000,
+  baseBackoffMs: 10,
+  logger: pino({ level: 'silent' }),
+  grafanaUrl: 'https://grafana.example.com/d/finsent',
+};
 
 describe('SlackNotifier', () => {
   let close: (() => Promise<void>) | undefined;
@@ -51,11 +94,15 @@ describe('SlackNotifier', () => {
     expect(blocks!.map((b) => b.type)).toEqual(['header', 'section', 'section', 'context']);
     expect(blocks![0]!.text!.text).toContain('CRITICAL');
     expect(blocks![0]!.text!.text).toContain('topic Financials');
-    expect(blocks![1]!.fields!.map((f) => f.text).join('\n')).toMatch(/90\.0% vs baseline 20\.0% \(4\.5× baseline\)[\s\S]*6\.10[\s\S]*2 min/);
+    expect(blocks![1]!.fields!.map((f) => f.text).join('\n')).toMatch(
+      /90\.0% vs baseline 20\.0% \(4\.5× baseline\)[\s\S]*6\.10[\s\S]*2 min/,
+    );
     expect(blocks![2]!.text!.text).toContain('<https://news.example.com/a?x=1&y=2|');
     const from = Date.parse(alert.window_start) - 3_600_000;
     const to = Date.parse(alert.window_end) + 1_800_000;
-    expect(blocks![3]!.elements![0]!.text).toContain(`<https://grafana.example.com/d/finsent?from=${from}&to=${to}|Grafana dashboard>`);
+    expect(blocks![3]!.elements![0]!.text).toContain(
+      `<https://grafana.example.com/d/finsent?from=${from}&to=${to}|Grafana dashboard>`,
+    );
     expect(text).toContain('negative vs');
   });
 
@@ -82,7 +129,11 @@ describe('SlackNotifier', () => {
       headlines: [
         { id: '1', title: 'Long link headline', url: long },
         { id: '2', title: 'Evil \u202Eknab\u202C headline', url: 'https://news.example.com/b' },
-        ...Array.from({ length: 8 }, (_, i) => ({ id: `h${i}`, title: `Headline ${i} ${'y'.repeat(190)}`, url: `https://news.example.com/${'z'.repeat(400)}${i}` })),
+        ...Array.from({ length: 8 }, (_, i) => ({
+          id: `h${i}`,
+          title: `Headline ${i} ${'y'.repeat(190)}`,
+          url: `https://news.example.com/${'z'.repeat(400)}${i}`,
+        })),
       ],
     };
     const t = (slackMessage(crafted).blocks[2] as { text: { text: string } }).text.text;
@@ -95,8 +146,11 @@ describe('SlackNotifier', () => {
     for (const line of t.split('\n').slice(1)) expect(line.startsWith('• <') ? line.endsWith('>') : true).toBe(true);
   });
 
-  it('links a ticker alert to its ticker drill-down at the alert\'s time', () => {
-    const link = dashboardLink({ ...alert, scope: 'ticker', key: 'BRK.B' }, 'https://grafana.example.com/d/finsent?orgId=1');
+  it("links a ticker alert to its ticker drill-down at the alert's time", () => {
+    const link = dashboardLink(
+      { ...alert, scope: 'ticker', key: 'BRK.B' },
+      'https://grafana.example.com/d/finsent?orgId=1',
+    );
     const u = new URL(link!);
     expect(u.searchParams.get('orgId')).toBe('1');
     expect(u.searchParams.get('var-ticker')).toBe('BRK.B');
@@ -112,19 +166,31 @@ describe('SlackNotifier', () => {
     expect(names.get('JPM')).toMatch(/JPMorgan/);
     expect(m.text).toContain('ticker JPM (JPMorgan');
     // A ticker the list does not know keeps the bare symbol; a topic alert never looks a name up.
-    expect((slackMessage({ ...alert, scope: 'ticker', key: 'ZZZQ' }, undefined, names).blocks[0] as { text: { text: string } }).text.text).toMatch(/ticker ZZZQ$/);
-    expect((slackMessage(alert, undefined, names).blocks[0] as { text: { text: string } }).text.text).toMatch(/topic Financials$/);
+    expect(
+      (
+        slackMessage({ ...alert, scope: 'ticker', key: 'ZZZQ' }, undefined, names).blocks[0] as {
+          text: { text: string };
+        }
+      ).text.text,
+    ).toMatch(/ticker ZZZQ$/);
+    expect((slackMessage(alert, undefined, names).blocks[0] as { text: { text: string } }).text.text).toMatch(
+      /topic Financials$/,
+    );
   });
 
-  it('shows the emoji in the fallback text and dates in each reader\'s time zone', () => {
+  it("shows the emoji in the fallback text and dates in each reader's time zone", () => {
     const m = slackMessage(alert);
     expect(m.text.startsWith(':rotating_light: CRITICAL: ')).toBe(true);
     const fields = (m.blocks[1] as { fields: Array<{ text: string }> }).fields.map((f) => f.text).join('\n');
-    expect(fields).toContain(`<!date^${Date.parse(alert.window_end) / 1000}^{date_short_pretty} {time}|2026-01-05 14:02 UTC>`);
+    expect(fields).toContain(
+      `<!date^${Date.parse(alert.window_end) / 1000}^{date_short_pretty} {time}|2026-01-05 14:02 UTC>`,
+    );
   });
 
   it('waits as long as a 429 Retry-After says, then delivers', async () => {
-    const s = await slackServer((n) => (n === 1 ? { status: 429, body: 'rate_limited', headers: { 'retry-after': '1' } } : { status: 200, body: 'ok' }));
+    const s = await slackServer((n) =>
+      n === 1 ? { status: 429, body: 'rate_limited', headers: { 'retry-after': '1' } } : { status: 200, body: 'ok' },
+    );
     close = s.close;
     const r = await new SlackNotifier(s.url, opts).deliver(alert);
     expect(r.state).toBe('delivered');

@@ -15,14 +15,16 @@ import { postWithRetries, type DeliveryResult, type HttpPostOptions, type Notifi
  * character) so a headline cannot restyle the message.
  */
 export function escapeMrkdwn(text: string): string {
-  return text
-    // Bidirectional controls (U+202E reverses what follows) would let a headline disguise itself or the message.
-    .replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/@(channel|here|everyone)\b/gi, '@\u2060$1')
-    .replace(/([*_~`])/g, '\u200b$1');
+  return (
+    text
+      // Bidirectional controls (U+202E reverses what follows) would let a headline disguise itself or the message.
+      .replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/@(channel|here|everyone)\b/gi, '@\u2060$1')
+      .replace(/([*_~`])/g, '\u200b$1')
+  );
 }
 
 /** Longest URL linked; a longer one (tracking junk, or crafted to fill the message) is left out. */
@@ -47,7 +49,8 @@ export function fitLines(heading: string, lines: string[], max = SECTION_MAX_CHA
 }
 
 /** Slack's date formatting: each reader sees the time in their own time zone; the fallback is UTC. */
-const slackDate = (iso: string) => `<!date^${Math.floor(Date.parse(iso) / 1000)}^{date_short_pretty} {time}|${iso.slice(0, 16).replace('T', ' ')} UTC>`;
+const slackDate = (iso: string) =>
+  `<!date^${Math.floor(Date.parse(iso) / 1000)}^{date_short_pretty} {time}|${iso.slice(0, 16).replace('T', ' ')} UTC>`;
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -76,12 +79,17 @@ export function scopeLabel(alert: Alert, companyNames?: ReadonlyMap<string, stri
   return `${alert.scope} ${alert.key}${name ? ` (${name})` : ''}`;
 }
 
-export function slackMessage(alert: Alert, grafanaUrl?: string, companyNames?: ReadonlyMap<string, string>): { text: string; blocks: unknown[] } {
+export function slackMessage(
+  alert: Alert,
+  grafanaUrl?: string,
+  companyNames?: ReadonlyMap<string, string>,
+): { text: string; blocks: unknown[] } {
   const scope = scopeLabel(alert, companyNames);
   const icon = alert.severity === 'critical' ? ':rotating_light: CRITICAL' : ':warning: Warning';
   const title = `${icon}: negative spike, ${scope}`;
   const minutes = Math.round((Date.parse(alert.window_end) - Date.parse(alert.window_start)) / 60_000);
-  const lift = alert.baseline_share > 0 ? ` (${(alert.negative_share / alert.baseline_share).toFixed(1)}× baseline)` : '';
+  const lift =
+    alert.baseline_share > 0 ? ` (${(alert.negative_share / alert.baseline_share).toFixed(1)}× baseline)` : '';
   const headlines = alert.headlines.map((h) => {
     const url = safeUrl(h.url);
     const text = escapeMrkdwn(h.title.slice(0, 200));
@@ -92,16 +100,26 @@ export function slackMessage(alert: Alert, grafanaUrl?: string, companyNames?: R
     {
       type: 'section',
       fields: [
-        { type: 'mrkdwn', text: `*Negative share*\n${pct(alert.negative_share)} vs baseline ${pct(alert.baseline_share)}${lift}` },
+        {
+          type: 'mrkdwn',
+          text: `*Negative share*\n${pct(alert.negative_share)} vs baseline ${pct(alert.baseline_share)}${lift}`,
+        },
         { type: 'mrkdwn', text: `*z-score*\n${alert.z_score.toFixed(2)}` },
-        { type: 'mrkdwn', text: `*Items*\n${alert.negative_count} negative of ${alert.total_count} (novelty-weighted)` },
+        {
+          type: 'mrkdwn',
+          text: `*Items*\n${alert.negative_count} negative of ${alert.total_count} (novelty-weighted)`,
+        },
         { type: 'mrkdwn', text: `*Window*\n${minutes} min ending ${slackDate(alert.window_end)}` },
       ],
     },
   ];
-  if (headlines.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fitLines('*Top headlines*', headlines) } });
+  if (headlines.length)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fitLines('*Top headlines*', headlines) } });
   const grafana = safeUrl(dashboardLink(alert, grafanaUrl));
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `alert ${alert.id}${grafana ? ` · <${grafana}|Grafana dashboard>` : ''}` }] });
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: `alert ${alert.id}${grafana ? ` · <${grafana}|Grafana dashboard>` : ''}` }],
+  });
   // `text` is the notification fallback, rendered as mrkdwn too: its dynamic part is escaped, the emoji code is not
   // (escaping put a zero-width space into `:rotating_light:`, which showed as text).
   const summary = `negative spike, ${scope}: ${pct(alert.negative_share)} negative vs ${pct(alert.baseline_share)} baseline, z ${alert.z_score.toFixed(2)}`;
@@ -111,12 +129,22 @@ export function slackMessage(alert: Alert, grafanaUrl?: string, companyNames?: R
 export class SlackNotifier implements Notifier {
   constructor(
     private readonly webhookUrl: string,
-    private readonly o: HttpPostOptions & { grafanaUrl?: string | undefined; companyNames?: ReadonlyMap<string, string> },
+    private readonly o: HttpPostOptions & {
+      grafanaUrl?: string | undefined;
+      companyNames?: ReadonlyMap<string, string>;
+    },
     /** The receiver's name in logs and metrics. */
     readonly name = 'slack',
   ) {}
 
   deliver(alert: Alert, signal?: AbortSignal): Promise<DeliveryResult> {
-    return postWithRetries(this.webhookUrl, JSON.stringify(slackMessage(alert, this.o.grafanaUrl, this.o.companyNames)), () => ({}), this.o, this.name, signal);
+    return postWithRetries(
+      this.webhookUrl,
+      JSON.stringify(slackMessage(alert, this.o.grafanaUrl, this.o.companyNames)),
+      () => ({}),
+      this.o,
+      this.name,
+      signal,
+    );
   }
 }

@@ -42,7 +42,13 @@ export async function ensureStateTopic(bus: Bus, topic = STATE_TOPIC): Promise<v
 
 const recordKey = (partition: number, key: string) => `${partition}|${key}`;
 
-export async function saveState(producer: BusProducer, topic: string, partition: number, snapshot: DetectorSnapshot, meta: PersistedMeta): Promise<void> {
+export async function saveState(
+  producer: BusProducer,
+  topic: string,
+  partition: number,
+  snapshot: DetectorSnapshot,
+  meta: PersistedMeta,
+): Promise<void> {
   await producer.send(topic, [
     ...snapshot.keys.map((k) => ({ key: recordKey(partition, `${k.scope}:${k.key}`), value: JSON.stringify(k) })),
     { key: recordKey(partition, META_KEY), value: JSON.stringify({ ...meta, closedMinute: snapshot.closedMinute }) },
@@ -53,24 +59,36 @@ export async function saveState(producer: BusProducer, topic: string, partition:
  * Reads the whole state topic with a throwaway consumer group, until its lag is zero, and returns
  * the state of each of `partitions` that has one.
  */
-export async function loadState(bus: Bus, topic: string, partitions: number[], timeoutMs = 60_000): Promise<Map<number, PersistedState>> {
+export async function loadState(
+  bus: Bus,
+  topic: string,
+  partitions: number[],
+  timeoutMs = 60_000,
+): Promise<Map<number, PersistedState>> {
   const found = new Map<number, PersistedState>();
   if (partitions.length === 0) return found;
   const wanted = new Set(partitions);
   const latest = new Map<number, Map<string, string>>();
-  await readToEnd(bus, topic, (m) => {
-    const bar = m.key?.indexOf('|') ?? -1;
-    if (!m.key || !m.value || bar < 0) return;
-    const partition = Number(m.key.slice(0, bar));
-    if (!wanted.has(partition)) return;
-    let records = latest.get(partition);
-    if (!records) latest.set(partition, (records = new Map()));
-    records.set(m.key.slice(bar + 1), m.value.toString('utf8'));
-  }, { groupPrefix: 'finsent-alert-restore', timeoutMs });
+  await readToEnd(
+    bus,
+    topic,
+    (m) => {
+      const bar = m.key?.indexOf('|') ?? -1;
+      if (!m.key || !m.value || bar < 0) return;
+      const partition = Number(m.key.slice(0, bar));
+      if (!wanted.has(partition)) return;
+      let records = latest.get(partition);
+      if (!records) latest.set(partition, (records = new Map()));
+      records.set(m.key.slice(bar + 1), m.value.toString('utf8'));
+    },
+    { groupPrefix: 'finsent-alert-restore', timeoutMs },
+  );
   for (const [partition, records] of latest) {
     const metaJson = records.get(META_KEY);
     records.delete(META_KEY);
-    const meta = metaJson ? (JSON.parse(metaJson) as PersistedMeta & { closedMinute: number | null }) : { ...emptyMeta(), closedMinute: null };
+    const meta = metaJson
+      ? (JSON.parse(metaJson) as PersistedMeta & { closedMinute: number | null })
+      : { ...emptyMeta(), closedMinute: null };
     const keys = [...records.values()].map((v) => JSON.parse(v) as KeySnapshot);
     found.set(partition, {
       snapshot: { closedMinute: meta.closedMinute, keys },

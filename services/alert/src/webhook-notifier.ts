@@ -33,7 +33,11 @@ export function retryAfterMs(header: string | null, capMs = 120_000): number | u
 }
 
 class HttpStatusError extends FinsentError {
-  constructor(status: number, readonly retryAfter: number | undefined, body: string) {
+  constructor(
+    status: number,
+    readonly retryAfter: number | undefined,
+    body: string,
+  ) {
     super('FINSENT_ERR_WEBHOOK_HTTP', `HTTP ${status}${body ? `: ${body.slice(0, 200)}` : ''}`, { status });
   }
 }
@@ -46,7 +50,14 @@ export interface HttpPostOptions {
 }
 
 /** POSTs `body` until accepted or the attempts run out; shared by the webhook and Slack notifiers. */
-export async function postWithRetries(url: string, body: string, headers: (attempt: number) => Record<string, string>, o: HttpPostOptions, what: string, signal?: AbortSignal): Promise<DeliveryResult> {
+export async function postWithRetries(
+  url: string,
+  body: string,
+  headers: (attempt: number) => Record<string, string>,
+  o: HttpPostOptions,
+  what: string,
+  signal?: AbortSignal,
+): Promise<DeliveryResult> {
   let attempts = 0;
   try {
     await retryUntilDone(
@@ -54,7 +65,12 @@ export async function postWithRetries(url: string, body: string, headers: (attem
         attempts = attempt + 1;
         let res: Response;
         try {
-          res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers(attempt) }, signal: AbortSignal.timeout(o.timeoutMs) });
+          res = await fetch(url, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/json', ...headers(attempt) },
+            signal: AbortSignal.timeout(o.timeoutMs),
+          });
         } catch (err) {
           throw new FinsentError('FINSENT_ERR_WEBHOOK_UNREACHABLE', errorMessage(err), { cause: err });
         }
@@ -69,7 +85,10 @@ export async function postWithRetries(url: string, body: string, headers: (attem
         delayFor: (err) => (err instanceof HttpStatusError ? err.retryAfter : undefined),
         // A final status (4xx other than 408/429) is not retried: retryUntilDone reads the code's retry hint.
         onRetry: (err, attempt, delayMs) => {
-          o.logger.warn({ notifier: what, attempt: attempt + 1, retryInMs: delayMs, err: errorMessage(err) }, 'alert delivery failed; retrying');
+          o.logger.warn(
+            { notifier: what, attempt: attempt + 1, retryInMs: delayMs, err: errorMessage(err) },
+            'alert delivery failed; retrying',
+          );
         },
       },
     );

@@ -34,7 +34,15 @@ import type { Notifier } from './webhook-notifier.js';
 import { silenceNote } from './silences.js';
 import type { Dispatcher } from './dispatch.js';
 import { SIGNALS_TOPIC, SignalSchema, takeIfNew, toObservation } from './signals.js';
-import { DELIVERED_IDS_KEPT, STATE_TOPIC, emptyMeta, ensureStateTopic, loadState, saveState, type PersistedMeta } from './state-store.js';
+import {
+  DELIVERED_IDS_KEPT,
+  STATE_TOPIC,
+  emptyMeta,
+  ensureStateTopic,
+  loadState,
+  saveState,
+  type PersistedMeta,
+} from './state-store.js';
 
 /** One owned signals partition: its detector and what is persisted beside it. */
 interface OwnedPartition {
@@ -52,12 +60,17 @@ export class AlertWorker {
 
   constructor(
     private readonly o: {
-      bus: Bus; notifiers: Notifier[]; logger: Logger; metrics: AlertMetrics; now?: () => number;
+      bus: Bus;
+      notifiers: Notifier[];
+      logger: Logger;
+      metrics: AlertMetrics;
+      now?: () => number;
       /** Routes and silences (dispatch.ts); unset: every alert to every notifier. */
       dispatch?: Dispatcher;
       detectorConfig?: DetectorConfig;
       /** Overridable so tests can run isolated instances on one broker. */
-      topics?: { signals: string; alerts: string; state: string }; groupId?: string;
+      topics?: { signals: string; alerts: string; state: string };
+      groupId?: string;
     },
   ) {}
 
@@ -88,10 +101,17 @@ export class AlertWorker {
       topics: [this.topics.signals],
       partitionsConsumedConcurrently: 1,
       maxWaitTimeMs: 200,
-      onAssignment: (assigned) => void this.serially(() => this.adopt(assigned[this.topics.signals] ?? [])).catch((err) => this.o.logger.error({ err }, 'taking over partitions failed')),
+      onAssignment: (assigned) =>
+        void this.serially(() => this.adopt(assigned[this.topics.signals] ?? [])).catch((err) =>
+          this.o.logger.error({ err }, 'taking over partitions failed'),
+        ),
     });
     await this.consumer.run((batch) => this.serially(() => this.handle(batch)));
-    this.tick = setInterval(() => void this.serially(() => this.advanceAll()).catch((err) => this.o.logger.error({ err }, 'alert tick failed')), 1_000);
+    this.tick = setInterval(
+      () =>
+        void this.serially(() => this.advanceAll()).catch((err) => this.o.logger.error({ err }, 'alert tick failed')),
+      1_000,
+    );
   }
 
   /**
@@ -111,12 +131,18 @@ export class AlertWorker {
       } catch (err) {
         // A record this build cannot read (written by a newer one, or damaged): crash-looping on it would stop all
         // detection, so the partition starts from fresh baselines (warm-up applies) and says so.
-        this.o.logger.error({ err, partition: p }, 'saved detector state unreadable; this partition starts with fresh baselines');
+        this.o.logger.error(
+          { err, partition: p },
+          'saved detector state unreadable; this partition starts with fresh baselines',
+        );
       }
       this.owned.set(p, { detector, meta: state?.meta ?? emptyMeta() });
     }
     this.o.metrics.ownedPartitions.set(this.owned.size);
-    this.o.logger.info({ partitions: this.partitions, lost, gained, restored: [...restored.keys()] }, 'signals partitions assigned');
+    this.o.logger.info(
+      { partitions: this.partitions, lost, gained, restored: [...restored.keys()] },
+      'signals partitions assigned',
+    );
     for (const p of gained) await this.fire(p, []);
   }
 
@@ -142,7 +168,10 @@ export class AlertWorker {
       detector.observe(toObservation(p.value, partition), now);
       this.o.metrics.itemsObserved.inc();
     }
-    await publishDeadLetters(this.producer!, 'alert', rejections, { counter: this.o.metrics.deadLetters, logger: this.o.logger });
+    await publishDeadLetters(this.producer!, 'alert', rejections, {
+      counter: this.o.metrics.deadLetters,
+      logger: this.o.logger,
+    });
     this.o.metrics.lateItems.set([...this.owned.values()].reduce((n, o) => n + o.detector.lateItems, 0));
     this.o.metrics.futureItems.set([...this.owned.values()].reduce((n, o) => n + o.detector.futureItems, 0));
     await this.fire(partition, detector.advance(now), true);
@@ -180,13 +209,32 @@ export class AlertWorker {
 
   private async deliver(alert: Alert): Promise<void> {
     this.o.metrics.alertsFired.inc({ scope: alert.scope, severity: alert.severity });
-    this.o.logger.info({ alert: { id: alert.id, scope: alert.scope, key: alert.key, severity: alert.severity, share: alert.negative_share, baseline: alert.baseline_share, z: alert.z_score, window_end: alert.window_end } }, 'negative spike');
+    this.o.logger.info(
+      {
+        alert: {
+          id: alert.id,
+          scope: alert.scope,
+          key: alert.key,
+          severity: alert.severity,
+          share: alert.negative_share,
+          baseline: alert.baseline_share,
+          z: alert.z_score,
+          window_end: alert.window_end,
+        },
+      },
+      'negative spike',
+    );
     const { notifiers, silence } = this.o.dispatch?.(alert) ?? { notifiers: this.o.notifiers };
     if (silence) {
       this.o.metrics.silenced.inc({ scope: alert.scope });
-      this.o.logger.info({ alert: alert.id, silence: silence.id, by: silence.created_by, until: silence.ends_at }, 'alert silenced: recorded, not delivered');
+      this.o.logger.info(
+        { alert: alert.id, silence: silence.id, by: silence.created_by, until: silence.ends_at },
+        'alert silenced: recorded, not delivered',
+      );
       const recorded: Alert = { ...alert, delivery_state: 'silenced', delivery_error: silenceNote(silence) };
-      return this.producer!.send(this.topics.alerts, [{ key: `${alert.scope}:${alert.key}`, value: JSON.stringify(recorded) }]);
+      return this.producer!.send(this.topics.alerts, [
+        { key: `${alert.scope}:${alert.key}`, value: JSON.stringify(recorded) },
+      ]);
     }
     let final: Alert = { ...alert, delivery_state: notifiers.length ? 'delivered' : 'not_configured' };
     for (const n of notifiers) {
@@ -200,7 +248,9 @@ export class AlertWorker {
         ...(r.state === 'failed' ? { delivery_state: 'failed' as const, delivery_error: `${n.name}: ${r.error}` } : {}),
       };
     }
-    await this.producer!.send(this.topics.alerts, [{ key: `${alert.scope}:${alert.key}`, value: JSON.stringify(final) }]);
+    await this.producer!.send(this.topics.alerts, [
+      { key: `${alert.scope}:${alert.key}`, value: JSON.stringify(final) },
+    ]);
   }
 
   async stop(): Promise<void> {

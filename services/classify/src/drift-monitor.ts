@@ -16,7 +16,10 @@ const MAX_SOURCES = 100;
 export function loadDriftReference(modelDir: string, logger: Logger): DriftReference | undefined {
   const path = join(modelDir, DRIFT_REFERENCE_FILE);
   if (!existsSync(path)) {
-    logger.info({ path }, 'no drift reference beside the model: drift is measured, not compared (finsent drift-reference writes one)');
+    logger.info(
+      { path },
+      'no drift reference beside the model: drift is measured, not compared (finsent drift-reference writes one)',
+    );
     return undefined;
   }
   return JSON.parse(readFileSync(path, 'utf8')) as DriftReference;
@@ -24,14 +27,19 @@ export function loadDriftReference(modelDir: string, logger: Logger): DriftRefer
 
 export function driftGauges(registry: Registry) {
   const g = (name: string, help: string, extra: string[] = []) =>
-    new Gauge({ name: `finsent_classify_drift_${name}`, help, labelNames: ['source', 'model_version', ...extra], registers: [registry] });
+    new Gauge({
+      name: `finsent_classify_drift_${name}`,
+      help,
+      labelNames: ['source', 'model_version', ...extra],
+      registers: [registry],
+    });
   return {
     items: g('window_items', 'Items in the drift window of a source'),
     meanConfidence: g('mean_confidence', 'Mean probability of the sentiment the model chose, over the window'),
     lowConfidence: g('low_confidence_share', 'Share of items whose sentiment probability is below 0.6'),
     meanTokens: g('mean_tokens', 'Mean length in tokens'),
     unknownTokens: g('unknown_token_share', 'Mean share of tokens the vocabulary does not know ([UNK])'),
-    languages: g('language_share', 'Share of items per language (ingest\'s tag)', ['lang']),
+    languages: g('language_share', "Share of items per language (ingest's tag)", ['lang']),
     labels: g('label_share', 'Share of items per sentiment label', ['sentiment']),
     psi: g('psi', 'Population stability index against the training distribution stored with the model', ['feature']),
   };
@@ -42,7 +50,15 @@ export class DriftMonitor {
   private readonly gauges: ReturnType<typeof driftGauges>;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly o: { registry: Registry; modelVersion: string; reference?: DriftReference | undefined; windowItems: number; everyMs?: number }) {
+  constructor(
+    private readonly o: {
+      registry: Registry;
+      modelVersion: string;
+      reference?: DriftReference | undefined;
+      windowItems: number;
+      everyMs?: number;
+    },
+  ) {
     this.gauges = driftGauges(o.registry);
   }
 
@@ -60,7 +76,8 @@ export class DriftMonitor {
     if (this.windows.size > MAX_SOURCES) {
       const oldest = this.windows.keys().next().value!;
       this.windows.delete(oldest);
-      for (const gauge of Object.values(this.gauges)) gauge.remove({ source: oldest, model_version: this.o.modelVersion });
+      for (const gauge of Object.values(this.gauges))
+        gauge.remove({ source: oldest, model_version: this.o.modelVersion });
     }
   }
 

@@ -2,12 +2,30 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL_DIR } from './config.js';
-import { DRIFT_ALERT_FEATURES, DRIFT_ALERT_PSI, DriftWindow, MIN_WINDOW_ITEMS, binOf, distribution, psi, referenceOf, type DriftObservation, type DriftReference } from './drift.js';
+import {
+  DRIFT_ALERT_FEATURES,
+  DRIFT_ALERT_PSI,
+  DriftWindow,
+  MIN_WINDOW_ITEMS,
+  binOf,
+  distribution,
+  psi,
+  referenceOf,
+  type DriftObservation,
+  type DriftReference,
+} from './drift.js';
 import { DRIFT_REFERENCE_FILE } from './drift-monitor.js';
 import { ClassifierModel } from './model.js';
 import { testLogger } from '../../../test/support/env.js';
 
-const obs = (confidence: number, tokens = 16, sentiment = 'neutral'): DriftObservation => ({ confidence, tokens, unknownShare: 0, sentiment, topic: 'Markets', lang: 'en' });
+const obs = (confidence: number, tokens = 16, sentiment = 'neutral'): DriftObservation => ({
+  confidence,
+  tokens,
+  unknownShare: 0,
+  sentiment,
+  topic: 'Markets',
+  lang: 'en',
+});
 
 describe('drift statistics', () => {
   it('bins a value by the first upper edge above it', () => {
@@ -29,7 +47,11 @@ describe('drift statistics', () => {
   });
 
   it('keeps the last items of a source and reports PSI only from a window large enough to mean something', () => {
-    const reference = referenceOf(Array.from({ length: 100 }, () => obs(0.97)), 'm', ['x']);
+    const reference = referenceOf(
+      Array.from({ length: 100 }, () => obs(0.97)),
+      'm',
+      ['x'],
+    );
     const w = new DriftWindow(MIN_WINDOW_ITEMS);
     for (let i = 0; i < MIN_WINDOW_ITEMS - 1; i++) w.add(obs(0.97));
     expect(w.summary(reference).psi).toEqual({});
@@ -42,11 +64,18 @@ describe('drift statistics', () => {
   });
 });
 
-describe('drift of replayed streams against the shipped model\'s reference', () => {
+describe("drift of replayed streams against the shipped model's reference", () => {
   let model: ClassifierModel;
   const reference = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, DRIFT_REFERENCE_FILE), 'utf8')) as DriftReference;
   beforeAll(async () => {
-    model = await ClassifierModel.load({ modelDir: DEFAULT_MODEL_DIR, provider: 'cpu', intraOpThreads: 2, spinWait: false, maxItemsPerRun: 64, logger: testLogger('drift') });
+    model = await ClassifierModel.load({
+      modelDir: DEFAULT_MODEL_DIR,
+      provider: 'cpu',
+      intraOpThreads: 2,
+      spinWait: false,
+      maxItemsPerRun: 64,
+      logger: testLogger('drift'),
+    });
   });
   afterAll(() => model?.close());
 
@@ -57,21 +86,50 @@ describe('drift of replayed streams against the shipped model\'s reference', () 
       const encoded = texts.slice(i, i + 64).map((t) => model.encode(t));
       (await model.predictEncoded(encoded)).forEach((p, k) => {
         const tokens = encoded[k]!.ids.length - 2;
-        w.add({ confidence: p.sentiment_scores[p.sentiment], tokens, unknownShare: encoded[k]!.ids.filter((id) => id === model.unknownId).length / tokens, sentiment: p.sentiment, topic: p.topic, lang: 'en' });
+        w.add({
+          confidence: p.sentiment_scores[p.sentiment],
+          tokens,
+          unknownShare: encoded[k]!.ids.filter((id) => id === model.unknownId).length / tokens,
+          sentiment: p.sentiment,
+          topic: p.topic,
+          lang: 'en',
+        });
       });
     }
     return w.summary(reference);
   };
-  const alerting = (psiOf: Partial<Record<string, number>>) => DRIFT_ALERT_FEATURES.filter((f) => (psiOf[f] ?? 0) > DRIFT_ALERT_PSI);
+  const alerting = (psiOf: Partial<Record<string, number>>) =>
+    DRIFT_ALERT_FEATURES.filter((f) => (psiOf[f] ?? 0) > DRIFT_ALERT_PSI);
 
   it('stays quiet on the bundled sample of news, and fires on text unlike the training data', async () => {
     expect(reference.model_version).toBe(model.version);
-    const sample = readFileSync(new URL('../../../cli/sample/headlines.ndjson', import.meta.url), 'utf8').trim().split('\n')
-      .map((l) => JSON.parse(l) as { title: string; summary?: string }).map((r) => `${r.title}. ${r.summary ?? ''}`);
+    const sample = readFileSync(new URL('../../../cli/sample/headlines.ndjson', import.meta.url), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { title: string; summary?: string })
+      .map((r) => `${r.title}. ${r.summary ?? ''}`);
     expect(alerting((await windowOf(sample)).psi)).toEqual([]);
     // Off-domain chatter (German small talk, no finance): the model is unsure, so its confidence moves.
-    const words = ['Wetter', 'morgen', 'sonnig', 'Katze', 'Garten', 'Rezept', 'Fußball', 'Urlaub', 'Kuchen', 'Musik', 'Bahnhof', 'Schule', 'Hund', 'Blumen', 'Sommer'];
-    const unlike = Array.from({ length: 300 }, (_, i) => Array.from({ length: 12 + (i % 20) }, (_, k) => words[(i * 7 + k * 3) % words.length]).join(' '));
+    const words = [
+      'Wetter',
+      'morgen',
+      'sonnig',
+      'Katze',
+      'Garten',
+      'Rezept',
+      'Fußball',
+      'Urlaub',
+      'Kuchen',
+      'Musik',
+      'Bahnhof',
+      'Schule',
+      'Hund',
+      'Blumen',
+      'Sommer',
+    ];
+    const unlike = Array.from({ length: 300 }, (_, i) =>
+      Array.from({ length: 12 + (i % 20) }, (_, k) => words[(i * 7 + k * 3) % words.length]).join(' '),
+    );
     expect(alerting((await windowOf(unlike)).psi)).toContain('confidence');
   });
 });

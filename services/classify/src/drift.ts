@@ -71,21 +71,30 @@ export function distribution(feature: DriftFeature, obs: readonly DriftObservati
     return counts;
   }
   const counts = new Array<number>(DRIFT_BINS[feature].length).fill(0);
-  const value = (o: DriftObservation) => (feature === 'confidence' ? o.confidence : feature === 'tokens' ? o.tokens : o.unknownShare);
+  const value = (o: DriftObservation) =>
+    feature === 'confidence' ? o.confidence : feature === 'tokens' ? o.tokens : o.unknownShare;
   for (const o of obs) counts[binOf(feature, value(o))]!++;
   return counts.map((c) => c / Math.max(obs.length, 1));
 }
 
 /** Population stability index of `actual` against `expected` (same bins or labels). */
 export function psi(expected: Distribution, actual: Distribution): number {
-  const keys = Array.isArray(expected) ? expected.map((_, i) => String(i)) : [...new Set([...Object.keys(expected), ...Object.keys(actual)])];
+  const keys = Array.isArray(expected)
+    ? expected.map((_, i) => String(i))
+    : [...new Set([...Object.keys(expected), ...Object.keys(actual)])];
   const at = (d: Distribution, k: string) => Math.max(SMOOTHING, (Array.isArray(d) ? d[Number(k)] : d[k]) ?? 0);
-  return keys.reduce((sum, k) => sum + (at(actual, k) - at(expected, k)) * Math.log(at(actual, k) / at(expected, k)), 0);
+  return keys.reduce(
+    (sum, k) => sum + (at(actual, k) - at(expected, k)) * Math.log(at(actual, k) / at(expected, k)),
+    0,
+  );
 }
 
 /** The reference of a set of observations (what `finsent drift-reference` writes). */
 export function referenceOf(obs: readonly DriftObservation[], modelVersion: string, sources: string[]): DriftReference {
-  const distributions = Object.fromEntries(DRIFT_FEATURES.map((f) => [f, distribution(f, obs)])) as Record<DriftFeature, Distribution>;
+  const distributions = Object.fromEntries(DRIFT_FEATURES.map((f) => [f, distribution(f, obs)])) as Record<
+    DriftFeature,
+    Distribution
+  >;
   return { model_version: modelVersion, items: obs.length, sources, distributions };
 }
 

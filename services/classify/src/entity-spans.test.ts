@@ -20,8 +20,14 @@ describe('normalisedOffset', () => {
 describe('entityTokenRanges', () => {
   it('gives each span its own token positions after [CLS]', () => {
     const text = 'Acme beats estimates as Beta Corp plunges';
-    const spans = [{ start: 0, end: 4 }, { start: text.indexOf('Beta'), end: text.indexOf('Beta') + 9 }];
-    expect(entityTokenRanges(text, normaliseText(text), spans, countWords, 9)).toEqual([[1, 2], [5, 7]]);
+    const spans = [
+      { start: 0, end: 4 },
+      { start: text.indexOf('Beta'), end: text.indexOf('Beta') + 9 },
+    ];
+    expect(entityTokenRanges(text, normaliseText(text), spans, countWords, 9)).toEqual([
+      [1, 2],
+      [5, 7],
+    ]);
   });
 
   it('gives null for a span truncated away or an empty span (the entity then takes the whole-text label)', () => {
@@ -32,14 +38,19 @@ describe('entityTokenRanges', () => {
 
   it('gives the same ranges with the window bound as without it, counting only inside the window', () => {
     const text = 'one two three Acme four five Beta six seven eight';
-    const spans = [{ start: 14, end: 18 }, { start: 29, end: 33 }];
+    const spans = [
+      { start: 14, end: 18 },
+      { start: 29, end: 33 },
+    ];
     const counted: string[] = [];
     const counting = (s: string) => (counted.push(s), countWords(s));
     const length = 7; // [CLS] + 5 tokens + [SEP]
     const window = windowEnd(normaliseText(text), length - 2, countWords);
     expect(normaliseText(text).slice(0, window)).toBe('one two three Acme four');
     expect(windowEnd('short text', 5, countWords)).toBe(10);
-    expect(entityTokenRanges(text, normaliseText(text), spans, counting, length, window)).toEqual(entityTokenRanges(text, normaliseText(text), spans, countWords, length));
+    expect(entityTokenRanges(text, normaliseText(text), spans, counting, length, window)).toEqual(
+      entityTokenRanges(text, normaliseText(text), spans, countWords, length),
+    );
     expect(entityTokenRanges(text, normaliseText(text), spans, countWords, length)).toEqual([[4, 5], null]);
     expect(Math.max(...counted.map((s) => s.length))).toBeLessThanOrEqual(window);
   });

@@ -37,7 +37,8 @@ export function entityTokenRanges(
   length: number,
   windowChars = Infinity,
 ): Array<[number, number] | null> {
-  const position = (offset: number) => (offset >= windowChars ? length - 1 : Math.min(1 + countTokens(normalised.slice(0, offset)), length - 1));
+  const position = (offset: number) =>
+    offset >= windowChars ? length - 1 : Math.min(1 + countTokens(normalised.slice(0, offset)), length - 1);
   return spans.map(({ start, end }) => {
     const a = position(normalisedOffset(raw, start));
     const b = position(normalisedOffset(raw, end));

@@ -38,18 +38,39 @@ export function loadModel(config: ClassifyConfig, logger: Logger): Promise<Class
   });
 }
 
-export async function startClassify(config: ClassifyConfig, logger: Logger = createLogger('classify', config.LOG_LEVEL)): Promise<RunningService> {
+export async function startClassify(
+  config: ClassifyConfig,
+  logger: Logger = createLogger('classify', config.LOG_LEVEL),
+): Promise<RunningService> {
   const model = await loadModel(config, logger);
   const registry = createRegistry('classify');
   const metrics = classifyMetrics(registry);
   metrics.modelInfo.set({ model_version: model.version, provider: model.provider, role: 'live' }, 1);
-  const bus = createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-classify', logger });
+  const bus = createKafkajsBus({
+    brokers: config.KAFKA_BROKERS,
+    clientId: config.KAFKA_CLIENT_ID ?? 'finsent-classify',
+    logger,
+  });
   await bus.ensureTopics(TOPIC_SPECS);
   const consumers = watchConsumers(bus);
   const shadow = config.SHADOW_MODEL_DIR ? await startShadow(config, model.version, bus, metrics, logger) : undefined;
-  const drift = new DriftMonitor({ registry, modelVersion: model.version, reference: loadDriftReference(config.MODEL_DIR, logger), windowItems: config.DRIFT_WINDOW_ITEMS });
+  const drift = new DriftMonitor({
+    registry,
+    modelVersion: model.version,
+    reference: loadDriftReference(config.MODEL_DIR, logger),
+    windowItems: config.DRIFT_WINDOW_ITEMS,
+  });
   drift.start();
-  const worker = new ClassifyWorker({ bus, model, logger, metrics, batchMax: config.CLASSIFY_BATCH_MAX, batchWaitMs: config.CLASSIFY_BATCH_WAIT_MS, shadow: shadow?.scorer, drift });
+  const worker = new ClassifyWorker({
+    bus,
+    model,
+    logger,
+    metrics,
+    batchMax: config.CLASSIFY_BATCH_MAX,
+    batchWaitMs: config.CLASSIFY_BATCH_WAIT_MS,
+    shadow: shadow?.scorer,
+    drift,
+  });
   await worker.start();
   const stopLagReports = reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.classify, [TOPIC_NAMES.raw]);
   const ops = await startOpsServer({
@@ -59,7 +80,11 @@ export async function startClassify(config: ClassifyConfig, logger: Logger = cre
     health: () => {
       const kafka = consumers.health();
       return {
-        ...kafka, ok: model.alive && kafka.ok, model: model.version, provider: model.provider, inferenceThread: model.alive ? 'running' : 'dead',
+        ...kafka,
+        ok: model.alive && kafka.ok,
+        model: model.version,
+        provider: model.provider,
+        inferenceThread: model.alive ? 'running' : 'dead',
         ...(shadow ? { shadowModel: shadow.scorer.modelVersion, shadowSample: config.SHADOW_SAMPLE } : {}),
       };
     },
@@ -80,7 +105,13 @@ export async function startClassify(config: ClassifyConfig, logger: Logger = cre
 }
 
 /** The candidate model, its producer and its scorer; it gets few threads, so the live model keeps the cores. */
-async function startShadow(config: ClassifyConfig, liveModelVersion: string, bus: Bus, metrics: ClassifyMetrics, logger: Logger) {
+async function startShadow(
+  config: ClassifyConfig,
+  liveModelVersion: string,
+  bus: Bus,
+  metrics: ClassifyMetrics,
+  logger: Logger,
+) {
   const model = await ClassifierModel.load({
     modelDir: config.SHADOW_MODEL_DIR!,
     modelFile: config.SHADOW_MODEL_FILE,
@@ -92,8 +123,20 @@ async function startShadow(config: ClassifyConfig, liveModelVersion: string, bus
   });
   metrics.modelInfo.set({ model_version: model.version, provider: model.provider, role: 'shadow' }, 1);
   const producer = await bus.producer();
-  const scorer = new ShadowScorer({ model, liveModelVersion, share: config.SHADOW_SAMPLE, maxQueue: config.SHADOW_MAX_QUEUE, batchMax: config.CLASSIFY_BATCH_MAX, producer, metrics, logger });
-  logger.info({ shadow: model.version, live: liveModelVersion, sample: config.SHADOW_SAMPLE }, 'scoring a candidate model in shadow');
+  const scorer = new ShadowScorer({
+    model,
+    liveModelVersion,
+    share: config.SHADOW_SAMPLE,
+    maxQueue: config.SHADOW_MAX_QUEUE,
+    batchMax: config.CLASSIFY_BATCH_MAX,
+    producer,
+    metrics,
+    logger,
+  });
+  logger.info(
+    { shadow: model.version, live: liveModelVersion, sample: config.SHADOW_SAMPLE },
+    'scoring a candidate model in shadow',
+  );
   return {
     scorer,
     async stop() {

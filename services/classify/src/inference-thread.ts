@@ -48,21 +48,30 @@ export class InferenceThread {
     readonly outputNames: readonly string[],
     logger: Logger,
   ) {
-    worker.on('message', (m: { id: number; sentiment?: Float32Array; topic?: Float32Array; entity?: Float32Array; error?: string }) => {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.error !== undefined) p.reject(new FinsentError('FINSENT_ERR_INFERENCE', `onnxruntime run failed: ${m.error}`));
-      else p.resolve({ sentiment: m.sentiment!, topic: m.topic!, ...(m.entity ? { entity: m.entity } : {}) });
-    });
+    worker.on(
+      'message',
+      (m: { id: number; sentiment?: Float32Array; topic?: Float32Array; entity?: Float32Array; error?: string }) => {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        if (m.error !== undefined)
+          p.reject(new FinsentError('FINSENT_ERR_INFERENCE', `onnxruntime run failed: ${m.error}`));
+        else p.resolve({ sentiment: m.sentiment!, topic: m.topic!, ...(m.entity ? { entity: m.entity } : {}) });
+      },
+    );
     const failAll = (err: Error) => {
-      if (!this.closing && !this.exitError) logger.error({ err: err.message }, 'inference thread is gone: every batch now fails and /healthz reports 503');
+      if (!this.closing && !this.exitError)
+        logger.error({ err: err.message }, 'inference thread is gone: every batch now fails and /healthz reports 503');
       this.exitError = err;
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };
-    worker.on('error', (err) => failAll(new FinsentError('FINSENT_ERR_INFERENCE', `inference thread crashed: ${err.message}`, { cause: err })));
-    worker.on('exit', (code) => failAll(new FinsentError('FINSENT_ERR_INFERENCE', `inference thread exited (code ${code})`)));
+    worker.on('error', (err) =>
+      failAll(new FinsentError('FINSENT_ERR_INFERENCE', `inference thread crashed: ${err.message}`, { cause: err })),
+    );
+    worker.on('exit', (code) =>
+      failAll(new FinsentError('FINSENT_ERR_INFERENCE', `inference thread exited (code ${code})`)),
+    );
   }
 
   static start(o: InferenceThreadOptions): Promise<InferenceThread> {
@@ -81,12 +90,35 @@ export class InferenceThread {
     return new Promise((resolve, reject) => {
       // Dying before 'ready' (e.g. onnxruntime's native library failing to load) must fail the
       // start, not leave it waiting forever.
-      const onError = (err: Error) => settle(() => reject(new FinsentError('FINSENT_ERR_MODEL_LOAD', `inference thread failed to start: ${err.message}`, { cause: err })));
-      const onExit = (code: number) => settle(() => reject(new FinsentError('FINSENT_ERR_MODEL_LOAD', `inference thread exited (code ${code}) before the model loaded`)));
+      const onError = (err: Error) =>
+        settle(() =>
+          reject(
+            new FinsentError('FINSENT_ERR_MODEL_LOAD', `inference thread failed to start: ${err.message}`, {
+              cause: err,
+            }),
+          ),
+        );
+      const onExit = (code: number) =>
+        settle(() =>
+          reject(
+            new FinsentError(
+              'FINSENT_ERR_MODEL_LOAD',
+              `inference thread exited (code ${code}) before the model loaded`,
+            ),
+          ),
+        );
       const onMessage = (m: { type?: string; provider?: 'cpu' | 'cuda'; outputNames?: string[]; error?: string }) => {
-        if (m.type === 'fallback') o.logger.warn({ err: m.error }, 'CUDA execution provider could not load; falling back to CPU (see README "GPU")');
-        if (m.type === 'failed') settle(() => reject(new FinsentError('FINSENT_ERR_MODEL_LOAD', `onnxruntime could not load the model: ${m.error}`)));
-        if (m.type === 'ready') settle(() => resolve(new InferenceThread(worker, m.provider!, m.outputNames!, o.logger)));
+        if (m.type === 'fallback')
+          o.logger.warn(
+            { err: m.error },
+            'CUDA execution provider could not load; falling back to CPU (see README "GPU")',
+          );
+        if (m.type === 'failed')
+          settle(() =>
+            reject(new FinsentError('FINSENT_ERR_MODEL_LOAD', `onnxruntime could not load the model: ${m.error}`)),
+          );
+        if (m.type === 'ready')
+          settle(() => resolve(new InferenceThread(worker, m.provider!, m.outputNames!, o.logger)));
       };
       const settle = (done: () => void) => {
         worker.off('message', onMessage).off('error', onError).off('exit', onExit);
@@ -102,7 +134,12 @@ export class InferenceThread {
   }
 
   /** One session.run on the worker; the input buffers are handed over (they are unusable here after). */
-  run(ids: BigInt64Array, mask: BigInt64Array, dims: [number, number], entityMask?: EntityMaskInput): Promise<RunOutput> {
+  run(
+    ids: BigInt64Array,
+    mask: BigInt64Array,
+    dims: [number, number],
+    entityMask?: EntityMaskInput,
+  ): Promise<RunOutput> {
     if (this.exitError) return Promise.reject(this.exitError);
     const id = this.nextId++;
     const transfer = [ids.buffer as ArrayBuffer, mask.buffer as ArrayBuffer];

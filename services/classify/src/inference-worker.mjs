@@ -15,7 +15,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 
 const { modelBytes, provider, sessionOptions } = workerData;
-const create = (providers) => ort.InferenceSession.create(modelBytes, { ...sessionOptions, executionProviders: providers });
+const create = (providers) =>
+  ort.InferenceSession.create(modelBytes, { ...sessionOptions, executionProviders: providers });
 
 let session;
 let loaded = provider;
@@ -49,7 +50,11 @@ parentPort.on('message', async (msg) => {
       attention_mask: new ort.Tensor('int64', msg.mask, msg.dims),
     };
     if (msg.entityMask) {
-      feeds.entity_mask = new ort.Tensor('float32', msg.entityMask.data, [msg.dims[0], msg.entityMask.entities, msg.dims[1]]);
+      feeds.entity_mask = new ort.Tensor('float32', msg.entityMask.data, [
+        msg.dims[0],
+        msg.entityMask.entities,
+        msg.dims[1],
+      ]);
     }
     const result = await session.run(feeds);
     parentPort.postMessage({

@@ -9,7 +9,15 @@ import { tempDir, testLogger } from '../../../test/support/env.js';
 
 const MODEL_DIR = process.env.MODEL_DIR ?? DEFAULT_MODEL_DIR;
 const load = (modelDir = MODEL_DIR, maxItemsPerRun = 64, modelFile = 'model.int8.onnx') =>
-  ClassifierModel.load({ modelDir, modelFile, provider: 'cpu', intraOpThreads: 2, spinWait: false, maxItemsPerRun, logger: testLogger('model') });
+  ClassifierModel.load({
+    modelDir,
+    modelFile,
+    provider: 'cpu',
+    intraOpThreads: 2,
+    spinWait: false,
+    maxItemsPerRun,
+    logger: testLogger('model'),
+  });
 
 describe('ClassifierModel', () => {
   let model: ClassifierModel;
@@ -61,7 +69,10 @@ describe('ClassifierModel', () => {
   it('gives each entity its own sentiment from the same pass, leaving the whole-text outputs unchanged', async () => {
     expect(model.hasEntityHead).toBe(true);
     const text = 'Acme beats profit estimates as Beta Corp shares plunge on trading loss';
-    const spans = [{ start: 0, end: 4 }, { start: text.indexOf('Beta'), end: text.indexOf('Beta') + 9 }];
+    const spans = [
+      { start: 0, end: 4 },
+      { start: text.indexOf('Beta'), end: text.indexOf('Beta') + 9 },
+    ];
     const [withEntities] = await model.predict([text], [spans]);
     const [without] = await model.predict([text]);
     // Each entity is read from its own span: opposite news, opposite labels (the shipped model's quality on such
@@ -73,8 +84,19 @@ describe('ClassifierModel', () => {
   });
 
   it('scores every entity of a mixed batch at its own row (different entity counts, padding)', async () => {
-    const texts = ['Beta Corp shares plunge after fraud probe', 'Gold rallies', 'Acme soars on record orders while Beta Corp slumps'];
-    const spans = [[{ start: 0, end: 9 }], [], [{ start: 0, end: 4 }, { start: 33, end: 42 }]];
+    const texts = [
+      'Beta Corp shares plunge after fraud probe',
+      'Gold rallies',
+      'Acme soars on record orders while Beta Corp slumps',
+    ];
+    const spans = [
+      [{ start: 0, end: 9 }],
+      [],
+      [
+        { start: 0, end: 4 },
+        { start: 33, end: 42 },
+      ],
+    ];
     const together = await model.predict(texts, spans);
     for (let i = 0; i < texts.length; i++) {
       const [alone] = await model.predict([texts[i]!], [spans[i]!]);
@@ -88,8 +110,18 @@ describe('ClassifierModel', () => {
     const minilm = await load(new URL('../../../models/finsent-minilm', import.meta.url).pathname);
     try {
       expect(minilm.hasEntityHead).toBe(false);
-      const [p] = await minilm.predict(['Acme beats estimates as Beta plunges'], [[{ start: 0, end: 4 }, { start: 24, end: 28 }]]);
-      expect(p!.entities).toEqual([0, 1].map(() => ({ sentiment: p!.sentiment, sentiment_scores: p!.sentiment_scores })));
+      const [p] = await minilm.predict(
+        ['Acme beats estimates as Beta plunges'],
+        [
+          [
+            { start: 0, end: 4 },
+            { start: 24, end: 28 },
+          ],
+        ],
+      );
+      expect(p!.entities).toEqual(
+        [0, 1].map(() => ({ sentiment: p!.sentiment, sentiment_scores: p!.sentiment_scores })),
+      );
     } finally {
       await minilm.close();
     }
@@ -109,7 +141,10 @@ describe('ClassifierModel', () => {
   it('runs inference off the event loop, so Kafka I/O and tokenising go on meanwhile', async () => {
     // One run of 256 long items takes hundreds of milliseconds; onnxruntime-node's own run() would
     // hold the event loop for all of it.
-    const texts = Array.from({ length: 256 }, (_, i) => `Headline ${i}: ${'markets slide as lenders warn on credit losses and guidance cuts '.repeat(4)}`);
+    const texts = Array.from(
+      { length: 256 },
+      (_, i) => `Headline ${i}: ${'markets slide as lenders warn on credit losses and guidance cuts '.repeat(4)}`,
+    );
     const big = await load(MODEL_DIR, 256);
     try {
       let ticks = 0;
@@ -136,7 +171,8 @@ describe('ClassifierModel', () => {
     afterAll(() => dir.remove());
 
     it('refuses to start on a model whose labels are permuted', async () => {
-      for (const f of ['model.int8.onnx', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(MODEL_DIR, f), join(dir.path, f));
+      for (const f of ['model.int8.onnx', 'tokenizer.json', 'tokenizer_config.json'])
+        copyFileSync(join(MODEL_DIR, f), join(dir.path, f));
       const labels = JSON.parse(readFileSync(join(MODEL_DIR, 'labels.json'), 'utf8'));
       labels.sentiment = ['positive', 'negative', 'neutral'];
       writeFileSync(join(dir.path, 'labels.json'), JSON.stringify(labels));
@@ -147,7 +183,8 @@ describe('ClassifierModel', () => {
     });
 
     it('says so with a code when onnxruntime cannot read the model file', async () => {
-      for (const f of ['labels.json', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(MODEL_DIR, f), join(dir.path, f));
+      for (const f of ['labels.json', 'tokenizer.json', 'tokenizer_config.json'])
+        copyFileSync(join(MODEL_DIR, f), join(dir.path, f));
       writeFileSync(join(dir.path, 'model.int8.onnx'), 'not an onnx graph');
       const err = await load(dir.path).catch((e: unknown) => e);
       expect((err as FinsentError).code).toBe('FINSENT_ERR_MODEL_LOAD');
@@ -157,9 +194,14 @@ describe('ClassifierModel', () => {
 
 describe('defaultModelFile', () => {
   it('runs int8 on CPU, and on CUDA the fp16 export, else fp32, else int8', () => {
-    const dirWith = (...files: string[]) => (f: string) => files.includes(f);
+    const dirWith =
+      (...files: string[]) =>
+      (f: string) =>
+        files.includes(f);
     expect(defaultModelFile('cpu', dirWith('model.int8.onnx', 'model.fp16.onnx'))).toBe('model.int8.onnx');
-    expect(defaultModelFile('cuda', dirWith('model.int8.onnx', 'model.fp16.onnx', 'model.fp32.onnx'))).toBe('model.fp16.onnx');
+    expect(defaultModelFile('cuda', dirWith('model.int8.onnx', 'model.fp16.onnx', 'model.fp32.onnx'))).toBe(
+      'model.fp16.onnx',
+    );
     expect(defaultModelFile('cuda', dirWith('model.int8.onnx', 'model.fp32.onnx'))).toBe('model.fp32.onnx');
     expect(defaultModelFile('cuda', dirWith('model.int8.onnx'))).toBe('model.int8.onnx');
   });

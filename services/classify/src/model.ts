@@ -96,7 +96,11 @@ export class ClassifierModel {
       try {
         return await readFile(join(o.modelDir, name));
       } catch (err) {
-        throw new FinsentError('FINSENT_ERR_MODEL_MISSING', `cannot read ${join(o.modelDir, name)}: ${errorMessage(err)}`, { cause: err });
+        throw new FinsentError(
+          'FINSENT_ERR_MODEL_MISSING',
+          `cannot read ${join(o.modelDir, name)}: ${errorMessage(err)}`,
+          { cause: err },
+        );
       }
     };
     const labels = ModelLabelsSchema.parse(JSON.parse((await read('labels.json')).toString('utf8')));
@@ -107,21 +111,52 @@ export class ClassifierModel {
     );
     const idOf = (token: string) => {
       const id = tokenizer.token_to_id(token);
-      if (id === undefined || id === null) throw new FinsentError('FINSENT_ERR_MODEL_CONTRACT', `tokenizer has no ${token} token`);
+      if (id === undefined || id === null)
+        throw new FinsentError('FINSENT_ERR_MODEL_CONTRACT', `tokenizer has no ${token} token`);
       return id;
     };
     const modelFile = o.modelFile ?? defaultModelFile(o.provider, (f) => existsSync(join(o.modelDir, f)));
     const modelBytes = await read(modelFile);
-    const session = await InferenceThread.start({ modelBytes, provider: o.provider, intraOpThreads: o.intraOpThreads, spinWait: o.spinWait, logger: o.logger });
+    const session = await InferenceThread.start({
+      modelBytes,
+      provider: o.provider,
+      intraOpThreads: o.intraOpThreads,
+      spinWait: o.spinWait,
+      logger: o.logger,
+    });
     const provider = session.provider;
     for (const name of labels.outputs) {
       if (!session.outputNames.includes(name)) {
         await session.close();
-        throw new FinsentError('FINSENT_ERR_MODEL_CONTRACT', `ONNX graph has no output ${name} (has ${session.outputNames.join(', ')})`);
+        throw new FinsentError(
+          'FINSENT_ERR_MODEL_CONTRACT',
+          `ONNX graph has no output ${name} (has ${session.outputNames.join(', ')})`,
+        );
       }
     }
-    o.logger.info({ model: labels.model_version, file: modelFile, provider, threads: o.intraOpThreads, spinWait: o.spinWait, maxLength: labels.max_length }, 'model loaded');
-    return new ClassifierModel(session, tokenizer, labels, provider, modelFile, o.maxItemsPerRun, idOf('[CLS]'), idOf('[SEP]'), idOf('[PAD]'), idOf('[UNK]'));
+    o.logger.info(
+      {
+        model: labels.model_version,
+        file: modelFile,
+        provider,
+        threads: o.intraOpThreads,
+        spinWait: o.spinWait,
+        maxLength: labels.max_length,
+      },
+      'model loaded',
+    );
+    return new ClassifierModel(
+      session,
+      tokenizer,
+      labels,
+      provider,
+      modelFile,
+      o.maxItemsPerRun,
+      idOf('[CLS]'),
+      idOf('[SEP]'),
+      idOf('[PAD]'),
+      idOf('[UNK]'),
+    );
   }
 
   /** Token ids ([CLS] … [SEP]) of one text, truncated to the model's max length, and its entities' token ranges. */
@@ -168,8 +203,11 @@ export class ClassifierModel {
     const out = await this.session.run(ids, mask, [batch.length, width], entityMask);
     return batch.map((row, r) => {
       const p = predictionAt(out.sentiment, out.topic, r);
-      const own = out.entity && entityMask ? entityPredictionsAt(out.entity, r, entityMask.entities, row.entities.length) : [];
-      const entities = row.entities.map((range, e) => (range && own[e] ? own[e] : { sentiment: p.sentiment, sentiment_scores: p.sentiment_scores }));
+      const own =
+        out.entity && entityMask ? entityPredictionsAt(out.entity, r, entityMask.entities, row.entities.length) : [];
+      const entities = row.entities.map((range, e) =>
+        range && own[e] ? own[e] : { sentiment: p.sentiment, sentiment_scores: p.sentiment_scores },
+      );
       return { ...p, entities };
     });
   }
@@ -184,7 +222,9 @@ function entityMaskOf(batch: EncodedText[], width: number): EntityMaskInput {
   const entities = Math.max(1, ...batch.map((e) => e.entities.length));
   const data = new Float32Array(batch.length * entities * width);
   batch.forEach((row, r) => {
-    row.entities.forEach((range, e) => range && data.fill(1, (r * entities + e) * width + range[0], (r * entities + e) * width + range[1]));
+    row.entities.forEach(
+      (range, e) => range && data.fill(1, (r * entities + e) * width + range[0], (r * entities + e) * width + range[1]),
+    );
   });
   return { data, entities };
 }

@@ -40,14 +40,23 @@ function labelled<L extends string>(labels: readonly L[], probs: number[]): { be
 }
 
 /** Row `row` of the two logit matrices → the whole-text prediction. */
-export function predictionAt(sentimentLogits: Float32Array, topicLogits: Float32Array, row: number): Omit<Prediction, 'entities'> {
+export function predictionAt(
+  sentimentLogits: Float32Array,
+  topicLogits: Float32Array,
+  row: number,
+): Omit<Prediction, 'entities'> {
   const s = labelled(SENTIMENTS, softmax(sentimentLogits, row * SENTIMENTS.length, SENTIMENTS.length));
   const t = labelled(TOPICS, softmax(topicLogits, row * TOPICS.length, TOPICS.length));
   return { sentiment: s.best, sentiment_scores: s.scores, topic: t.best, topic_scores: t.scores };
 }
 
 /** The first `count` entities of row `row` of the [rows, entities = width, 3] entity logits. */
-export function entityPredictionsAt(entityLogits: Float32Array, row: number, width: number, count: number): EntitySentiment[] {
+export function entityPredictionsAt(
+  entityLogits: Float32Array,
+  row: number,
+  width: number,
+  count: number,
+): EntitySentiment[] {
   const n = SENTIMENTS.length;
   return Array.from({ length: count }, (_, e) => {
     const s = labelled(SENTIMENTS, softmax(entityLogits, (row * width + e) * n, n));

@@ -64,18 +64,35 @@ export class ShadowScorer {
         const labels: ShadowLabels[] = batch.map((item, i) => {
           const p = predictions[i]!;
           return {
-            schema_version: 1, item_id: item.id, published_at: item.published_at, model_version: this.o.model.version,
-            live_model_version: this.o.liveModelVersion, sentiment: p.sentiment, sentiment_scores: p.sentiment_scores, topic: p.topic,
-            topic_score: p.topic_scores[p.topic], scored_at: scoredAt,
-            entities: item.entities.map((e, k) => ({ name: e.name, ticker: e.ticker, sentiment: p.entities[k]!.sentiment })),
+            schema_version: 1,
+            item_id: item.id,
+            published_at: item.published_at,
+            model_version: this.o.model.version,
+            live_model_version: this.o.liveModelVersion,
+            sentiment: p.sentiment,
+            sentiment_scores: p.sentiment_scores,
+            topic: p.topic,
+            topic_score: p.topic_scores[p.topic],
+            scored_at: scoredAt,
+            entities: item.entities.map((e, k) => ({
+              name: e.name,
+              ticker: e.ticker,
+              sentiment: p.entities[k]!.sentiment,
+            })),
           };
         });
-        await this.o.producer.send(TOPIC_NAMES.shadowScored, labels.map((l) => ({ key: l.item_id, value: JSON.stringify(l) })));
+        await this.o.producer.send(
+          TOPIC_NAMES.shadowScored,
+          labels.map((l) => ({ key: l.item_id, value: JSON.stringify(l) })),
+        );
         this.o.metrics.shadowScored.inc(batch.length);
       } catch (err) {
         // The candidate is on trial: its failure is counted and logged, never the live path's problem.
         this.o.metrics.shadowFailures.inc(batch.length);
-        this.o.logger.warn({ err, items: batch.length, model: this.o.model.version }, 'shadow scoring failed; those items have no candidate labels');
+        this.o.logger.warn(
+          { err, items: batch.length, model: this.o.model.version },
+          'shadow scoring failed; those items have no candidate labels',
+        );
       }
     }
   }

@@ -66,7 +66,12 @@ export function triage(
     }
     const encoded = encode(parsed.value.text, parsed.value.entities);
     // Only [CLS] and [SEP]: nothing was left after normalisation.
-    if (encoded.ids.length <= 2) rejections.push({ message, reasonCode: 'empty_text', reason: 'text is empty after normalisation (only URLs, emoji or whitespace)' });
+    if (encoded.ids.length <= 2)
+      rejections.push({
+        message,
+        reasonCode: 'empty_text',
+        reason: 'text is empty after normalisation (only URLs, emoji or whitespace)',
+      });
     else items.push({ message, item: parsed.value, encoded });
   }
   return { items, rejections };
@@ -119,11 +124,16 @@ export class ClassifyWorker {
 
   async handle(batch: BusMessage[]): Promise<void> {
     const { items, rejections } = triage(batch, (text, spans) => this.o.model.encode(text, spans));
-    await publishDeadLetters(this.producer!, 'classify', rejections, { counter: this.o.metrics.deadLetters, logger: this.o.logger });
+    await publishDeadLetters(this.producer!, 'classify', rejections, {
+      counter: this.o.metrics.deadLetters,
+      logger: this.o.logger,
+    });
     if (items.length === 0) return;
     const predictions = await this.batcher.submit(items.map((x) => x.encoded));
     const scoredAt = new Date().toISOString();
-    const scored: ScoredItem[] = items.map(({ item }, i) => scoredItem(item, predictions[i]!, this.o.model.version, scoredAt));
+    const scored: ScoredItem[] = items.map(({ item }, i) =>
+      scoredItem(item, predictions[i]!, this.o.model.version, scoredAt),
+    );
     await this.producer!.send(
       TOPIC_NAMES.scored,
       scored.map((s) => ({ key: s.id, value: JSON.stringify(s) })),
@@ -136,8 +146,12 @@ export class ClassifyWorker {
       this.o.metrics.itemsScored.inc({ sentiment: s.sentiment, topic: s.topic });
       const tokens = encoded.ids.length - 2;
       this.o.drift?.observe(item.source, {
-        confidence: s.sentiment_scores[s.sentiment], tokens, unknownShare: encoded.ids.filter((id) => id === unknownId).length / Math.max(tokens, 1),
-        sentiment: s.sentiment, topic: s.topic, lang: item.lang,
+        confidence: s.sentiment_scores[s.sentiment],
+        tokens,
+        unknownShare: encoded.ids.filter((id) => id === unknownId).length / Math.max(tokens, 1),
+        sentiment: s.sentiment,
+        topic: s.topic,
+        lang: item.lang,
       });
     });
     this.o.shadow?.offer(items.map((x) => x.item));

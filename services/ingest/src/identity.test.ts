@@ -18,7 +18,10 @@ const HOME = 'https://podcasts.example.com/';
 
 function rssFeed(items: Array<{ title: string; link: string; guid?: string }>): Buffer {
   const body = items
-    .map((i) => `<item><title>${i.title}</title><link>${i.link}</link>${i.guid ? `<guid isPermaLink="false">${i.guid}</guid>` : ''}<pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate></item>`)
+    .map(
+      (i) =>
+        `<item><title>${i.title}</title><link>${i.link}</link>${i.guid ? `<guid isPermaLink="false">${i.guid}</guid>` : ''}<pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate></item>`,
+    )
     .join('\n');
   return Buffer.from(`<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>${body}</channel></rss>`);
 }
@@ -38,7 +41,11 @@ function publisherWith(seen: SeenIds) {
 
 describe('feed item identity', () => {
   it('keeps 131 entries that share one link apart by their guids, poll after poll', async () => {
-    const items = Array.from({ length: 131 }, (_, i) => ({ title: `Episode ${i}: markets this week, part ${i}`, link: HOME, guid: `episode-${i}` }));
+    const items = Array.from({ length: 131 }, (_, i) => ({
+      title: `Episode ${i}: markets this week, part ${i}`,
+      link: HOME,
+      guid: `episode-${i}`,
+    }));
     const { entries } = await parseFeed(rssFeed(items), 'application/rss+xml', 'rss:podcast');
     const seen = new SeenIds(1_000);
     const { publisher, sent } = publisherWith(seen);
@@ -51,13 +58,22 @@ describe('feed item identity', () => {
 
   it('gives a permalink guid the id its link had, and an Atom id its own', async () => {
     const url = 'https://news.example.com/story/1?utm_source=rss';
-    const r = normaliseEntry({ source: 'rss:x', sourceKind: 'rss', url, sourceId: 'https://news.example.com/story/1', title: 'Acme rises' }, tickers);
+    const r = normaliseEntry(
+      { source: 'rss:x', sourceKind: 'rss', url, sourceId: 'https://news.example.com/story/1', title: 'Acme rises' },
+      tickers,
+    );
     expect(r.ok && r.item.id).toBe(stableId(canonicalUrl(url)!));
     expect(r.ok && r.linkId).toBeUndefined();
-    const atom = normaliseEntry({ source: 'atom:x', sourceKind: 'atom', url: HOME, sourceId: 'tag:example.com,2026:42', title: 'Acme falls' }, tickers);
+    const atom = normaliseEntry(
+      { source: 'atom:x', sourceKind: 'atom', url: HOME, sourceId: 'tag:example.com,2026:42', title: 'Acme falls' },
+      tickers,
+    );
     expect(atom.ok && atom.item.id).toBe(stableId('atom:x#tag:example.com,2026:42'));
     // Pushed items and social posts keep their URL first.
-    const push = normaliseEntry({ source: 'push', sourceKind: 'push', url: HOME, sourceId: '7', title: 'Acme flat' }, tickers);
+    const push = normaliseEntry(
+      { source: 'push', sourceKind: 'push', url: HOME, sourceId: '7', title: 'Acme flat' },
+      tickers,
+    );
     expect(push.ok && push.item.id).toBe(stableId(canonicalUrl(HOME)!));
   });
 
@@ -76,14 +92,27 @@ describe('feed item identity', () => {
     const summary = await publisher.publish(entries);
     // Acme was published before; Beta is new; both home-page entries are published now (the link cannot tell which one was).
     expect(summary).toMatchObject({ published: 3, duplicates: 1 });
-    expect(sent.map((r) => JSON.parse(String(r.value)).title).sort()).toEqual(['Beta cuts outlook', 'Delta files for IPO', 'Gamma names CFO']);
+    expect(sent.map((r) => JSON.parse(String(r.value)).title).sort()).toEqual([
+      'Beta cuts outlook',
+      'Delta files for IPO',
+      'Gamma names CFO',
+    ]);
   });
 
   it('publishes the next entries of a feed that lists one at a time, all linking to one page', async () => {
     const seen = new SeenIds(1_000);
     seen.add(stableId(canonicalUrl(HOME)!)); // the previous version published episode 1 under the link's id
     const { publisher, sent } = publisherWith(seen);
-    const poll = async (n: number) => publisher.publish((await parseFeed(rssFeed([{ title: `Episode ${n} of the markets show`, link: HOME, guid: `ep-${n}` }]), 'application/rss+xml', 'rss:show')).entries);
+    const poll = async (n: number) =>
+      publisher.publish(
+        (
+          await parseFeed(
+            rssFeed([{ title: `Episode ${n} of the markets show`, link: HOME, guid: `ep-${n}` }]),
+            'application/rss+xml',
+            'rss:show',
+          )
+        ).entries,
+      );
     expect(await poll(1)).toMatchObject({ published: 0, duplicates: 1 }); // known by its link: not again
     expect(await poll(2)).toMatchObject({ published: 1, duplicates: 0 }); // the link no longer stands for it
     expect(await poll(2)).toMatchObject({ published: 0, duplicates: 1 });
@@ -91,4 +120,3 @@ describe('feed item identity', () => {
     expect(sent.map((r) => JSON.parse(String(r.value)).title)).toEqual(['Episode 2 of the markets show']);
   });
 });
-

@@ -13,8 +13,29 @@ const now = new Date('2026-11-23T12:00:00Z');
 
 describe('normaliseEntry', () => {
   it('builds a valid raw item with a stable id from the canonical URL', () => {
-    const a = normaliseEntry({ source: 'rss:x', sourceKind: 'rss', url: 'https://News.example.com/a/?utm_source=tw#top', title: 'JPMorgan &amp; peers rally', summary: '<p>Banks <b>up</b></p>', publishedAt: '2026-11-23T10:00:00Z' }, tickers, now);
-    const b = normaliseEntry({ source: 'rss:y', sourceKind: 'rss', url: 'https://news.example.com/a', title: 'other', publishedAt: '2026-11-23T10:00:00Z' }, tickers, now);
+    const a = normaliseEntry(
+      {
+        source: 'rss:x',
+        sourceKind: 'rss',
+        url: 'https://News.example.com/a/?utm_source=tw#top',
+        title: 'JPMorgan &amp; peers rally',
+        summary: '<p>Banks <b>up</b></p>',
+        publishedAt: '2026-11-23T10:00:00Z',
+      },
+      tickers,
+      now,
+    );
+    const b = normaliseEntry(
+      {
+        source: 'rss:y',
+        sourceKind: 'rss',
+        url: 'https://news.example.com/a',
+        title: 'other',
+        publishedAt: '2026-11-23T10:00:00Z',
+      },
+      tickers,
+      now,
+    );
     expect(a.ok && b.ok).toBe(true);
     if (!a.ok || !b.ok) return;
     expect(a.item.id).toBe(b.item.id);
@@ -25,7 +46,11 @@ describe('normaliseEntry', () => {
   });
 
   it('truncates a gigantic text at a word boundary and flags it', () => {
-    const r = normaliseEntry({ source: 's', sourceKind: 'push', sourceId: '1', title: 'Huge', summary: 'word '.repeat(100_000) }, tickers, now);
+    const r = normaliseEntry(
+      { source: 's', sourceKind: 'push', sourceId: '1', title: 'Huge', summary: 'word '.repeat(100_000) },
+      tickers,
+      now,
+    );
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.item.truncated).toBe(true);
@@ -33,13 +58,27 @@ describe('normaliseEntry', () => {
   });
 
   it('rejects entries with no text or no identity, with a reason', () => {
-    expect(normaliseEntry({ source: 's', sourceKind: 'rss', url: 'https://e.com/1', title: '  ', summary: '<p></p>' }, tickers, now)).toEqual({ ok: false, reason: 'entry has no title and no text' });
+    expect(
+      normaliseEntry(
+        { source: 's', sourceKind: 'rss', url: 'https://e.com/1', title: '  ', summary: '<p></p>' },
+        tickers,
+        now,
+      ),
+    ).toEqual({ ok: false, reason: 'entry has no title and no text' });
     expect(normaliseEntry({ source: 's', sourceKind: 'rss', title: 'x' }, tickers, now).ok).toBe(false);
   });
 
   it('clamps a publication time in the future to the fetch time and fills a missing one', () => {
-    const r = normaliseEntry({ source: 's', sourceKind: 'rss', url: 'https://e.com/2', title: 'x', publishedAt: '2030-01-01T00:00:00Z' }, tickers, now);
-    const m = normaliseEntry({ source: 's', sourceKind: 'rss', url: 'https://e.com/3', title: 'x', publishedAt: 'not a date' }, tickers, now);
+    const r = normaliseEntry(
+      { source: 's', sourceKind: 'rss', url: 'https://e.com/2', title: 'x', publishedAt: '2030-01-01T00:00:00Z' },
+      tickers,
+      now,
+    );
+    const m = normaliseEntry(
+      { source: 's', sourceKind: 'rss', url: 'https://e.com/3', title: 'x', publishedAt: 'not a date' },
+      tickers,
+      now,
+    );
     expect(r.ok && r.item.published_at).toBe(now.toISOString());
     expect(m.ok && m.item.published_at).toBe(now.toISOString());
   });
@@ -81,7 +120,11 @@ describe('helpers', () => {
 
 describe('implausible dates', () => {
   const at = (publishedAt: string) => {
-    const r = normaliseEntry({ source: 'rss:x', sourceKind: 'rss', url: 'https://e.com/d', title: 'Acme rises', publishedAt }, tickers, now);
+    const r = normaliseEntry(
+      { source: 'rss:x', sourceKind: 'rss', url: 'https://e.com/d', title: 'Acme rises', publishedAt },
+      tickers,
+      now,
+    );
     if (!r.ok) throw new Error(r.reason);
     return r.item.published_at;
   };

@@ -74,9 +74,13 @@ const FEED_KINDS: ReadonlySet<RawItem['source_kind']> = new Set(['rss', 'atom', 
  * the URL already names. `linkIdentity` lets the publisher recognise an entry published before ids came from
  * guids (see ItemPublisher.publish).
  */
-export function identityOf(e: SourceEntry, url: string | null): { identity: string | null; linkIdentity: string | null } {
+export function identityOf(
+  e: SourceEntry,
+  url: string | null,
+): { identity: string | null; linkIdentity: string | null } {
   const ownId = e.sourceId?.trim();
-  if (!ownId || !FEED_KINDS.has(e.sourceKind)) return { identity: url ?? (ownId ? `${e.source}#${ownId}` : null), linkIdentity: null };
+  if (!ownId || !FEED_KINDS.has(e.sourceKind))
+    return { identity: url ?? (ownId ? `${e.source}#${ownId}` : null), linkIdentity: null };
   const identity = canonicalUrl(ownId) ?? `${e.source}#${ownId}`;
   return { identity, linkIdentity: url !== null && url !== identity ? url : null };
 }
@@ -124,5 +128,7 @@ export function normaliseEntry(e: SourceEntry, tickers: TickerExtractor, now: Da
   };
   const parsed = RawItemSchema.safeParse(candidate);
   if (!parsed.success) return { ok: false, reason: describeZodError(parsed.error) };
-  return linkIdentity ? { ok: true, item: parsed.data, linkId: stableId(linkIdentity) } : { ok: true, item: parsed.data };
+  return linkIdentity
+    ? { ok: true, item: parsed.data, linkId: stableId(linkIdentity) }
+    : { ok: true, item: parsed.data };
 }

@@ -1,12 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_NEAR_DUP, MAX_CANDIDATES, NearDupIndex, headlineFeatures, headlineSimilarity, jaccard, novelty } from './near-dup.js';
+import {
+  DEFAULT_NEAR_DUP,
+  MAX_CANDIDATES,
+  NearDupIndex,
+  headlineFeatures,
+  headlineSimilarity,
+  jaccard,
+  novelty,
+} from './near-dup.js';
 
-const PAIRS = parse(readFileSync(new URL('../../../test/fixtures/headline-pairs.csv', import.meta.url)), { columns: true }) as Array<{ a: string; b: string; label: 'dup' | 'distinct' }>;
+const PAIRS = parse(readFileSync(new URL('../../../test/fixtures/headline-pairs.csv', import.meta.url)), {
+  columns: true,
+}) as Array<{ a: string; b: string; label: 'dup' | 'distinct' }>;
 
 function score(predict: (a: string, b: string) => boolean) {
-  let tp = 0, fp = 0, fn = 0;
+  let tp = 0,
+    fp = 0,
+    fn = 0;
   for (const p of PAIRS) {
     const yes = predict(p.a, p.b);
     if (yes && p.label === 'dup') tp++;
@@ -25,8 +37,12 @@ describe('near-duplicate detection on the labelled headline pairs', () => {
       index.checkAndAdd('a'.repeat(32), a, 0);
       return index.checkAndAdd('b'.repeat(32), b, 1) !== null;
     });
-    const jaccardOnly = score((a, b) => jaccard(headlineFeatures(a).tokens, headlineFeatures(b).tokens) >= DEFAULT_NEAR_DUP.threshold);
-    console.log(`near-dup @ ${DEFAULT_NEAR_DUP.threshold}: precision ${detector.precision.toFixed(3)} recall ${detector.recall.toFixed(3)} (tp ${detector.tp}, fp ${detector.fp}, fn ${detector.fn}); Jaccard without guards: precision ${jaccardOnly.precision.toFixed(3)} recall ${jaccardOnly.recall.toFixed(3)}`);
+    const jaccardOnly = score(
+      (a, b) => jaccard(headlineFeatures(a).tokens, headlineFeatures(b).tokens) >= DEFAULT_NEAR_DUP.threshold,
+    );
+    console.log(
+      `near-dup @ ${DEFAULT_NEAR_DUP.threshold}: precision ${detector.precision.toFixed(3)} recall ${detector.recall.toFixed(3)} (tp ${detector.tp}, fp ${detector.fp}, fn ${detector.fn}); Jaccard without guards: precision ${jaccardOnly.precision.toFixed(3)} recall ${jaccardOnly.recall.toFixed(3)}`,
+    );
     expect(detector.precision).toBeGreaterThanOrEqual(0.95);
     expect(detector.recall).toBeGreaterThanOrEqual(0.95);
   });
@@ -36,14 +52,23 @@ describe('headline features and guards', () => {
   it('ignores wire prefixes, case, accents, U.S./US and number spellings', () => {
     expect(headlineSimilarity('UPDATE 2-Nestlé explores sale', 'NESTLE EXPLORES SALE')).toBe(1);
     expect(headlineSimilarity('Oil falls as U.S. stockpiles build', 'Oil falls as US stockpiles build')).toBe(1);
-    expect(headlineSimilarity('Strong demand at two-year note auction', 'Strong demand at 2-year note auction')).toBe(1);
+    expect(headlineSimilarity('Strong demand at two-year note auction', 'Strong demand at 2-year note auction')).toBe(
+      1,
+    );
   });
 
   it('says a flipped direction, different figures or another company is a different story', () => {
     expect(headlineSimilarity('Fed raises rates by 25 bps', 'Fed cuts rates by 25 bps')).toBe(0);
     expect(headlineSimilarity('Fed raises rates by 25 bps', 'Fed raises rates by 50 bps')).toBe(0);
-    expect(headlineSimilarity('Nvidia shares jump 4% in premarket trading', 'AMD shares jump 4% in premarket trading')).toBe(0);
-    expect(headlineSimilarity('Copper falls as Chinese property data disappoint', 'Copper falls as China property data disappoint')).toBeGreaterThan(0.5);
+    expect(
+      headlineSimilarity('Nvidia shares jump 4% in premarket trading', 'AMD shares jump 4% in premarket trading'),
+    ).toBe(0);
+    expect(
+      headlineSimilarity(
+        'Copper falls as Chinese property data disappoint',
+        'Copper falls as China property data disappoint',
+      ),
+    ).toBeGreaterThan(0.5);
   });
 });
 
@@ -79,7 +104,9 @@ describe('NearDupIndex.remember (restoring the index after a restart)', () => {
     const index = new NearDupIndex({ threshold: 0.5, capacity: 10, maxAgeMs: 2 * hour });
     const t0 = Date.UTC(2026, 10, 30, 9);
     index.remember('orig', 'Deere cuts dividend to preserve cash', t0);
-    expect(index.checkAndAdd('reprint', 'UPDATE 2-Deere cuts dividend to preserve cash', t0 + hour)?.duplicateOf).toBe('orig');
+    expect(index.checkAndAdd('reprint', 'UPDATE 2-Deere cuts dividend to preserve cash', t0 + hour)?.duplicateOf).toBe(
+      'orig',
+    );
     const late = new NearDupIndex({ threshold: 0.5, capacity: 10, maxAgeMs: 2 * hour });
     late.remember('orig', 'Deere cuts dividend to preserve cash', t0);
     expect(late.checkAndAdd('reprint', 'UPDATE 2-Deere cuts dividend to preserve cash', t0 + 3 * hour)).toBeNull();
@@ -93,7 +120,14 @@ describe('work per headline is bounded', () => {
     const n = 20_000;
     for (let i = 0; i < n; i++) {
       // One template, varied only in its last word: all share most LSH bands (the quadratic case).
-      if (index.checkAndAdd(`id-${i}`, `Acme Corp shares rise as investors cheer quarterly results from the firm ${i % 7 === 0 ? 'today' : 'now'}`, 1_000 + i)) marked++;
+      if (
+        index.checkAndAdd(
+          `id-${i}`,
+          `Acme Corp shares rise as investors cheer quarterly results from the firm ${i % 7 === 0 ? 'today' : 'now'}`,
+          1_000 + i,
+        )
+      )
+        marked++;
     }
     expect(index.work.checks).toBe(n);
     expect(index.work.verified).toBeLessThanOrEqual(n * MAX_CANDIDATES);
@@ -102,4 +136,3 @@ describe('work per headline is bounded', () => {
     expect(marked).toBe(n - 1);
   });
 });
-

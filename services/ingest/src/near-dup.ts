@@ -46,14 +46,36 @@ export const MAX_CANDIDATES = 64;
 const ROWS_PER_BAND = 4;
 
 const STOP_WORDS = new Set(
-  'a an the and or of to in on at for by with from as is are was were be been its it this that after ahead amid over into than so far says say said sources source report reports update updates live brief corrected exclusive opinion markets new more'.split(' '),
+  'a an the and or of to in on at for by with from as is are was were be been its it this that after ahead amid over into than so far says say said sources source report reports update updates live brief corrected exclusive opinion markets new more'.split(
+    ' ',
+  ),
 );
 
 /** Spelling variants that mean the same thing in headlines. */
 const SYNONYMS: Record<string, string> = {
-  bln: 'billion', bn: 'billion', mln: 'million', mn: 'million', pct: 'percent', st: 'street', vs: 'versus', us: 'us', usa: 'us',
-  one: '1', two: '2', three: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9', ten: '10',
-  shut: 'close', curb: 'cut', lift: 'raise', biggest: 'largest',
+  bln: 'billion',
+  bn: 'billion',
+  mln: 'million',
+  mn: 'million',
+  pct: 'percent',
+  st: 'street',
+  vs: 'versus',
+  us: 'us',
+  usa: 'us',
+  one: '1',
+  two: '2',
+  three: '3',
+  four: '4',
+  five: '5',
+  six: '6',
+  seven: '7',
+  eight: '8',
+  nine: '9',
+  ten: '10',
+  shut: 'close',
+  curb: 'cut',
+  lift: 'raise',
+  biggest: 'largest',
 };
 
 function fold(s: string): string {
@@ -72,8 +94,63 @@ function stem(w: string): string {
 }
 
 /** Words that give a headline its direction; a reprint never flips it. */
-const UP = new Set(['rise', 'rose', 'raise', 'jump', 'climb', 'gain', 'up', 'beat', 'upgrade', 'rally', 'surge', 'increase', 'boost', 'strong', 'high', 'record', 'widen', 'win', 'inflow', 'draw', 'grow', 'growth', 'add', 'open'].map(stem));
-const DOWN = new Set(['fall', 'fell', 'cut', 'drop', 'slip', 'slide', 'plunge', 'tumble', 'down', 'miss', 'downgrade', 'lower', 'sink', 'low', 'weak', 'decline', 'reduce', 'tighten', 'loss', 'outflow', 'build', 'shrink', 'contraction', 'close', 'halt'].map(stem));
+const UP = new Set(
+  [
+    'rise',
+    'rose',
+    'raise',
+    'jump',
+    'climb',
+    'gain',
+    'up',
+    'beat',
+    'upgrade',
+    'rally',
+    'surge',
+    'increase',
+    'boost',
+    'strong',
+    'high',
+    'record',
+    'widen',
+    'win',
+    'inflow',
+    'draw',
+    'grow',
+    'growth',
+    'add',
+    'open',
+  ].map(stem),
+);
+const DOWN = new Set(
+  [
+    'fall',
+    'fell',
+    'cut',
+    'drop',
+    'slip',
+    'slide',
+    'plunge',
+    'tumble',
+    'down',
+    'miss',
+    'downgrade',
+    'lower',
+    'sink',
+    'low',
+    'weak',
+    'decline',
+    'reduce',
+    'tighten',
+    'loss',
+    'outflow',
+    'build',
+    'shrink',
+    'contraction',
+    'close',
+    'halt',
+  ].map(stem),
+);
 
 /** Same word in another form ("China"/"Chinese"): a long enough common prefix. */
 function sameRoot(a: string, b: string): boolean {
@@ -105,7 +182,10 @@ export function headlineFeatures(headline: string): HeadlineFeatures {
   // In Title Case or ALL CAPS headlines capital letters say nothing about names.
   const mixedCase = capitalised / Math.max(1, words.length) < 0.6;
   for (const raw of words) {
-    const lower = raw.toLowerCase().replace(/[’']s$/, '').replace(/[’']/g, '');
+    const lower = raw
+      .toLowerCase()
+      .replace(/[’']s$/, '')
+      .replace(/[’']/g, '');
     const word = SYNONYMS[lower] ?? lower;
     if (STOP_WORDS.has(word)) continue;
     if (/^\d/.test(word)) numbers.add(word);
@@ -133,7 +213,12 @@ export function contradiction(a: HeadlineFeatures, b: HeadlineFeatures): 'direct
   const da = dir(aOnly);
   const db = dir(bOnly);
   if ((da.up && db.down) || (da.down && db.up)) return 'direction';
-  if (a.numbers.size > 0 && b.numbers.size > 0 && (onlyIn(a.numbers, b.numbers).length > 0 || onlyIn(b.numbers, a.numbers).length > 0)) return 'figures';
+  if (
+    a.numbers.size > 0 &&
+    b.numbers.size > 0 &&
+    (onlyIn(a.numbers, b.numbers).length > 0 || onlyIn(b.numbers, a.numbers).length > 0)
+  )
+    return 'figures';
   const missingName = (x: HeadlineFeatures, y: HeadlineFeatures) =>
     [...x.names].some((n) => !y.glued.includes(n) && ![...y.tokens].some((t) => sameRoot(n, t)));
   if (missingName(a, b) && missingName(b, a)) return 'names';
@@ -222,7 +307,8 @@ export class NearDupIndex {
     for (const key of bands) {
       const bucket = this.buckets.get(key);
       if (typeof bucket === 'string') candidates.add(bucket);
-      else if (bucket) for (let i = bucket.length - 1; i >= 0 && candidates.size < MAX_CANDIDATES; i--) candidates.add(bucket[i]!);
+      else if (bucket)
+        for (let i = bucket.length - 1; i >= 0 && candidates.size < MAX_CANDIDATES; i--) candidates.add(bucket[i]!);
       if (candidates.size >= MAX_CANDIDATES) break;
     }
     this.work.checks++;

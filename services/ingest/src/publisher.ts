@@ -4,7 +4,15 @@
  * published keyed by id (so every copy of an item lands on the same partition), rejects
  * dead-lettered with the reason.
  */
-import { SCHEMA_VERSION, TOPIC_NAMES, deadLetterPayload, type BusProducer, type DeadLetter, type Logger, type RawItem } from '@finsent/shared';
+import {
+  SCHEMA_VERSION,
+  TOPIC_NAMES,
+  deadLetterPayload,
+  type BusProducer,
+  type DeadLetter,
+  type Logger,
+  type RawItem,
+} from '@finsent/shared';
 import { normaliseEntry, type SourceEntry } from './item.js';
 import type { SeenIds } from './dedup.js';
 import type { IngestMetrics } from './metrics.js';
@@ -52,7 +60,14 @@ export class ItemPublisher {
 
   /** Normalises and publishes entries, oldest first so partitions carry items in event-time order. */
   async publish(entries: SourceEntry[], now = new Date()): Promise<PublishSummary> {
-    const summary: PublishSummary = { published: 0, duplicates: 0, filtered: 0, rejected: 0, nearDuplicates: 0, outcomes: [] };
+    const summary: PublishSummary = {
+      published: 0,
+      duplicates: 0,
+      filtered: 0,
+      rejected: 0,
+      nearDuplicates: 0,
+      outcomes: [],
+    };
     const fresh: RawItem[] = [];
     const inThisCall = new Set<string>();
     const migrated: Array<{ item: RawItem; linkId: string }> = [];
@@ -79,7 +94,8 @@ export class ItemPublisher {
       // The link id then stands for this entry alone: it is forgotten and the entry remembered by its own id, so a
       // feed that lists one entry at a time, all linking to one page, publishes its next entries.
       const seenByOwnId = this.o.seen.has(r.item.id) || inThisCall.has(r.item.id);
-      const seenByLink = !seenByOwnId && r.linkId !== undefined && linkUses.get(r.linkId) === 1 && this.o.seen.has(r.linkId);
+      const seenByLink =
+        !seenByOwnId && r.linkId !== undefined && linkUses.get(r.linkId) === 1 && this.o.seen.has(r.linkId);
       if (seenByLink) migrated.push({ item: r.item, linkId: r.linkId! });
       if (seenByOwnId || seenByLink) {
         summary.duplicates++;
@@ -94,7 +110,10 @@ export class ItemPublisher {
     fresh.sort((a, b) => a.published_at.localeCompare(b.published_at));
     // Oldest first, so the earlier report of a story is the original and later ones point at it.
     for (const item of fresh) this.markNearDuplicate(item, now);
-    await this.o.producer.send(TOPIC_NAMES.raw, fresh.map((item) => ({ key: item.id, value: JSON.stringify(item) })));
+    await this.o.producer.send(
+      TOPIC_NAMES.raw,
+      fresh.map((item) => ({ key: item.id, value: JSON.stringify(item) })),
+    );
     // Remembered only once Kafka acknowledged them: if the send fails, a retry publishes them again.
     for (const item of fresh) this.o.seen.add(item.id);
     for (const { item, linkId } of migrated) {
@@ -104,12 +123,16 @@ export class ItemPublisher {
     // Only after the items are acknowledged: a crash in between republishes them (at-least-once), never loses them.
     const remembered = [...fresh, ...migrated.map((m) => m.item)];
     if (remembered.length > 0) {
-      await this.o.seenLog?.record(remembered.map((item) => ({ id: item.id, headline: headlineOf(item) })), migrated.map((m) => m.linkId));
+      await this.o.seenLog?.record(
+        remembered.map((item) => ({ id: item.id, headline: headlineOf(item) })),
+        migrated.map((m) => m.linkId),
+      );
     }
     for (const item of fresh) this.o.metrics.published.inc({ source_kind: item.source_kind });
     summary.published = fresh.length;
     summary.nearDuplicates = fresh.filter((item) => item.duplicate_of !== null).length;
-    for (const { entry, reason } of rejects) await this.rejectPayload(entry.source, 'invalid_entry', reason, Buffer.from(JSON.stringify(entry)));
+    for (const { entry, reason } of rejects)
+      await this.rejectPayload(entry.source, 'invalid_entry', reason, Buffer.from(JSON.stringify(entry)));
     summary.rejected = rejects.length;
     return summary;
   }
@@ -139,6 +162,12 @@ export class ItemPublisher {
       ...deadLetterPayload(payload),
       failed_at: new Date().toISOString(),
     };
-    await this.o.producer.send(TOPIC_NAMES.deadLetter, [{ key: source, value: JSON.stringify(letter), headers: { 'finsent-reason': reasonCode, 'finsent-stage': 'ingest' } }]);
+    await this.o.producer.send(TOPIC_NAMES.deadLetter, [
+      {
+        key: source,
+        value: JSON.stringify(letter),
+        headers: { 'finsent-reason': reasonCode, 'finsent-stage': 'ingest' },
+      },
+    ]);
   }
 }

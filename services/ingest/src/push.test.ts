@@ -26,7 +26,10 @@ describe('push helpers', () => {
   });
 
   it('needs an id or url for pushed items (no line number to fall back on)', () => {
-    expect(parseEntryObject({ title: 'x' }, { defaultSource: 'push', sourceKind: 'push' })).toEqual({ ok: false, reason: 'needs an "id" or a "url" field' });
+    expect(parseEntryObject({ title: 'x' }, { defaultSource: 'push', sourceKind: 'push' })).toEqual({
+      ok: false,
+      reason: 'needs an "id" or a "url" field',
+    });
     const r = parseEntryObject({ id: '7', text: 'y', source: 'crm' }, { defaultSource: 'push', sourceKind: 'push' });
     expect(r.ok && r.entry).toMatchObject({ source: 'crm', sourceKind: 'push', sourceId: '7', summary: 'y' });
   });

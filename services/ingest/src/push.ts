@@ -29,7 +29,12 @@ export function bodyFormat(contentType: string | undefined): BodyFormat | null {
 }
 
 /** Splits a body into items, or says why the body as a whole is unusable. Per-item problems come back as errors in place. */
-export function splitBody(body: string, format: BodyFormat): { ok: true; items: Array<{ raw: string } & ({ value: unknown } | { error: string })> } | { ok: false; error: string } {
+export function splitBody(
+  body: string,
+  format: BodyFormat,
+):
+  | { ok: true; items: Array<{ raw: string } & ({ value: unknown } | { error: string })> }
+  | { ok: false; error: string } {
   if (format === 'json') {
     let parsed: unknown;
     try {
@@ -66,16 +71,24 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer>
   return Buffer.concat(chunks);
 }
 
-export function pushHandler(o: { token: string; maxBodyBytes: number; publisher: ItemPublisher; metrics: IngestMetrics; logger: Logger }): RouteHandler {
+export function pushHandler(o: {
+  token: string;
+  maxBodyBytes: number;
+  publisher: ItemPublisher;
+  metrics: IngestMetrics;
+  logger: Logger;
+}): RouteHandler {
   return async (req, res) => {
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       o.metrics.pushRequests.inc({ status: String(status) });
       res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
     };
     if (req.method !== 'POST') return reply(405, { error: 'method_not_allowed' }, { allow: 'POST' });
-    if (!tokenMatches(req.headers.authorization, o.token)) return reply(401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+    if (!tokenMatches(req.headers.authorization, o.token))
+      return reply(401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
     const format = bodyFormat(req.headers['content-type']);
-    if (!format) return reply(415, { error: 'unsupported_media_type', accepted: ['application/json', 'application/x-ndjson'] });
+    if (!format)
+      return reply(415, { error: 'unsupported_media_type', accepted: ['application/json', 'application/x-ndjson'] });
     if (Number(req.headers['content-length'] ?? 0) > o.maxBodyBytes) return tooLarge(req, res, o);
     let body: Buffer;
     try {
@@ -97,13 +110,21 @@ export function pushHandler(o: { token: string; maxBodyBytes: number; publisher:
     const entries = [];
     const indexOf: number[] = [];
     for (const [index, item] of split.items.entries()) {
-      const r = 'error' in item ? { ok: false as const, reason: item.error } : parseEntryObject(item.value, { defaultSource: 'push', sourceKind: 'push' });
+      const r =
+        'error' in item
+          ? { ok: false as const, reason: item.error }
+          : parseEntryObject(item.value, { defaultSource: 'push', sourceKind: 'push' });
       if (r.ok) {
         entries.push(r.entry);
         indexOf.push(index);
       } else {
         rejected.push({ index, error: r.reason });
-        await o.publisher.rejectPayload('push', 'invalid_push_item', `item ${index}: ${r.reason}`, Buffer.from(item.raw));
+        await o.publisher.rejectPayload(
+          'push',
+          'invalid_push_item',
+          `item ${index}: ${r.reason}`,
+          Buffer.from(item.raw),
+        );
       }
     }
     const summary = await o.publisher.publish(entries);
@@ -111,13 +132,31 @@ export function pushHandler(o: { token: string; maxBodyBytes: number; publisher:
       if (outcome.status === 'rejected') rejected.push({ index: indexOf[i]!, error: outcome.reason });
     });
     rejected.sort((a, b) => a.index - b.index);
-    o.logger.info({ items: split.items.length, accepted: summary.published, duplicates: summary.duplicates, filtered: summary.filtered, rejected: rejected.length }, 'push request');
-    return reply(200, { accepted: summary.published, duplicates: summary.duplicates, filtered: summary.filtered, rejected });
+    o.logger.info(
+      {
+        items: split.items.length,
+        accepted: summary.published,
+        duplicates: summary.duplicates,
+        filtered: summary.filtered,
+        rejected: rejected.length,
+      },
+      'push request',
+    );
+    return reply(200, {
+      accepted: summary.published,
+      duplicates: summary.duplicates,
+      filtered: summary.filtered,
+      rejected,
+    });
   };
 }
 
 /** 413, then the connection is closed so the rest of the upload is not read. */
-function tooLarge(req: IncomingMessage, res: ServerResponse, o: { maxBodyBytes: number; metrics: IngestMetrics }): void {
+function tooLarge(
+  req: IncomingMessage,
+  res: ServerResponse,
+  o: { maxBodyBytes: number; metrics: IngestMetrics },
+): void {
   o.metrics.pushRequests.inc({ status: '413' });
   res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
   res.end(JSON.stringify({ error: 'payload_too_large', max_bytes: o.maxBodyBytes }), () => req.destroy());

@@ -64,18 +64,32 @@ export async function loadSeenIds(
   const { headlinesSince = Infinity, timeoutMs = 60_000 } = opts;
   // A group of its own, never reused: this reader must start at the beginning every time.
   const groupId = `finsent-ingest-seen-load-${randomUUID()}`;
-  const consumer = await bus.consumer({ groupId, topics: [SEEN_TOPIC.topic], fromBeginning: true, maxBytesPerPartition: 4 << 20 });
+  const consumer = await bus.consumer({
+    groupId,
+    topics: [SEEN_TOPIC.topic],
+    fromBeginning: true,
+    maxBytesPerPartition: 4 << 20,
+  });
   const records: Array<{ id: string; at: number; forgotten: boolean; headline: string | null }> = [];
   const started = Date.now();
   try {
     await consumer.run(async (batch) => {
       for (const m of batch) {
-        if (m.key) records.push({ id: m.key, at: m.timestamp, forgotten: isForgotten(m.value), headline: m.timestamp >= headlinesSince ? recordedHeadline(m.value) : null });
+        if (m.key)
+          records.push({
+            id: m.key,
+            at: m.timestamp,
+            forgotten: isForgotten(m.value),
+            headline: m.timestamp >= headlinesSince ? recordedHeadline(m.value) : null,
+          });
       }
     });
     while ((await bus.lag(groupId, SEEN_TOPIC.topic)) > 0) {
       if (Date.now() - started > timeoutMs) {
-        throw new FinsentError('FINSENT_ERR_SEEN_LOAD', `could not read ${SEEN_TOPIC.topic} to its end within ${timeoutMs} ms`);
+        throw new FinsentError(
+          'FINSENT_ERR_SEEN_LOAD',
+          `could not read ${SEEN_TOPIC.topic} to its end within ${timeoutMs} ms`,
+        );
       }
       await sleep(100);
     }
@@ -90,6 +104,8 @@ export async function loadSeenIds(
     else seen.firstSighting(r.id);
   }
   logger.info({ records: records.length, kept: seen.size, ms: Date.now() - started }, 'loaded seen item ids');
-  const headlines = records.flatMap(({ id, at, headline, forgotten }) => (headline === null || forgotten ? [] : [{ id, at, headline }]));
+  const headlines = records.flatMap(({ id, at, headline, forgotten }) =>
+    headline === null || forgotten ? [] : [{ id, at, headline }],
+  );
   return { seen, loaded: seen.size, headlines };
 }

@@ -76,7 +76,8 @@ describe('htmlToText', () => {
 describe('htmlToText on messy and hostile markup', () => {
   it('strips HTML that a feed escaped twice (tags and comments that were still markup after one decoding)', () => {
     // What rss-parser hands over for Reddit's description: one level of escaping already decoded by the XML parser.
-    const once = '&lt;!-- SC_OFF --&gt;&lt;div class=&quot;md&quot;&gt;&lt;p&gt;Fed &amp;amp; ECB hold&lt;/p&gt;&lt;/div&gt;';
+    const once =
+      '&lt;!-- SC_OFF --&gt;&lt;div class=&quot;md&quot;&gt;&lt;p&gt;Fed &amp;amp; ECB hold&lt;/p&gt;&lt;/div&gt;';
     expect(htmlToText(once)).toBe('Fed & ECB hold');
   });
 
@@ -92,12 +93,19 @@ describe('htmlToText on messy and hostile markup', () => {
   });
 
   it('separates words at block boundaries and drops scripts, styles and comments', () => {
-    expect(htmlToText('<p>Rates</p><p>rise</p><br/>today<style>p{}</style><!-- x --><SCRIPT>alert(1)</SCRIPT>')).toBe('Rates rise today');
+    expect(htmlToText('<p>Rates</p><p>rise</p><br/>today<style>p{}</style><!-- x --><SCRIPT>alert(1)</SCRIPT>')).toBe(
+      'Rates rise today',
+    );
   });
 
   it('is linear on runs of < and of unclosed tags (a regex tag stripper is quadratic there)', () => {
     const t0 = performance.now();
-    for (const hostile of ['<'.repeat(1_000_000), '<a'.repeat(500_000), '<script>'.repeat(100_000), '&#'.repeat(500_000)]) {
+    for (const hostile of [
+      '<'.repeat(1_000_000),
+      '<a'.repeat(500_000),
+      '<script>'.repeat(100_000),
+      '&#'.repeat(500_000),
+    ]) {
       expect(htmlToText(hostile).length).toBeLessThanOrEqual(MAX_MARKUP_CHARS);
     }
     // Generous: the quadratic version took minutes on the first input alone.
@@ -125,7 +133,10 @@ describe('normaliseEntry gives well-formed text from every source', () => {
   });
 
   it('a pushed item whose text holds \\ud800 (a JSON escape)', () => {
-    const split = splitBody('[{"id":"7","title":"JPMorgan \\ud800 beats","text":"Profit \\udfff up \\ud83d\\ude80"}]', 'json');
+    const split = splitBody(
+      '[{"id":"7","title":"JPMorgan \\ud800 beats","text":"Profit \\udfff up \\ud83d\\ude80"}]',
+      'json',
+    );
     if (!split.ok || !('value' in split.items[0]!)) throw new Error('body not split');
     const parsed = parseEntryObject(split.items[0].value, { defaultSource: 'push', sourceKind: 'push' });
     if (!parsed.ok) throw new Error(parsed.reason);
@@ -135,7 +146,10 @@ describe('normaliseEntry gives well-formed text from every source', () => {
   });
 
   it('control characters become (folded) spaces; the rest of the text is kept', () => {
-    const item = normalise({ title: 'JPMorgan\u0000shares\u0007 rise\u009b', summary: 'Q3\u001b[31m beat\u0085\r\nestimates\t ok' });
+    const item = normalise({
+      title: 'JPMorgan\u0000shares\u0007 rise\u009b',
+      summary: 'Q3\u001b[31m beat\u0085\r\nestimates\t ok',
+    });
     expect(item.title).toBe('JPMorgan shares rise');
     expect(item.text).toBe('JPMorgan shares rise. Q3 [31m beat estimates ok');
   });

@@ -25,8 +25,33 @@ export function cleanText(s: string): string {
 /** Elements whose content is not text a reader sees. */
 const HIDDEN_ELEMENTS = new Set(['script', 'style', 'noscript', 'template', 'head', 'title', 'svg']);
 /** Elements that separate words: their boundaries become a space ("<p>a</p><p>b</p>" is "a b", not "ab"). */
-const BREAKING_ELEMENTS = new Set(['br', 'p', 'div', 'li', 'ul', 'ol', 'tr', 'td', 'th', 'table', 'blockquote', 'pre', 'hr',
-  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'section', 'article', 'header', 'footer', 'figure', 'figcaption']);
+const BREAKING_ELEMENTS = new Set([
+  'br',
+  'p',
+  'div',
+  'li',
+  'ul',
+  'ol',
+  'tr',
+  'td',
+  'th',
+  'table',
+  'blockquote',
+  'pre',
+  'hr',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'section',
+  'article',
+  'header',
+  'footer',
+  'figure',
+  'figcaption',
+]);
 /** Text that is still markup: a tag or a comment (`<div class="md">`, `</p>`, `<!-- SC_OFF -->`). */
 const STILL_MARKUP = /<(?:[a-z][a-z0-9]*(?:\s[^<>]*)?\/?|\/[a-z][a-z0-9]*\s*|!--)>/i;
 /**

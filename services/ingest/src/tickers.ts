@@ -19,7 +19,12 @@ export class TickerExtractor {
     this.known = new Set(companies.map((c) => c.ticker));
     for (const c of companies) this.names.set(c.ticker, c.name);
     for (const c of companies) {
-      const names = [...new Set([c.name.replace(/,?\s+(Inc\.?|Corporation|Corp\.?|plc|PLC|Ltd\.?|N\.V\.|S\.A\.|AG|SE)$/, ''), ...c.aliases])];
+      const names = [
+        ...new Set([
+          c.name.replace(/,?\s+(Inc\.?|Corporation|Corp\.?|plc|PLC|Ltd\.?|N\.V\.|S\.A\.|AG|SE)$/, ''),
+          ...c.aliases,
+        ]),
+      ];
       for (const n of names) {
         if (n.length < 2) continue;
         const body = `(?<![\\w$])${escape(n)}(?![\\w-])`;
@@ -59,7 +64,9 @@ export class TickerExtractor {
     for (const m of text.matchAll(/(?<![\w$])\$([A-Za-z]{1,6}(?:\.[A-Za-z]{1,2})?)\b/g)) {
       out.push({ ticker: m[1]!.toUpperCase(), start: m.index, end: m.index + m[0].length });
     }
-    for (const m of text.matchAll(/\((?:NYSE|NASDAQ|Nasdaq|LSE|TSX|AMEX|NYSE American|XETRA|Euronext)\s*:\s*([A-Z][A-Z0-9.]{0,6})\)/g)) {
+    for (const m of text.matchAll(
+      /\((?:NYSE|NASDAQ|Nasdaq|LSE|TSX|AMEX|NYSE American|XETRA|Euronext)\s*:\s*([A-Z][A-Z0-9.]{0,6})\)/g,
+    )) {
       const at = m.index + m[0].lastIndexOf(m[1]!);
       out.push({ ticker: m[1]!, start: at, end: at + m[1]!.length });
     }
@@ -68,7 +75,9 @@ export class TickerExtractor {
     }
     // A name inside a longer name of another company is that company's ("Siemens Energy" is not Siemens).
     const inside = (m: (typeof out)[number]) =>
-      out.some((n) => n.ticker !== m.ticker && n.start <= m.start && n.end >= m.end && n.end - n.start > m.end - m.start);
+      out.some(
+        (n) => n.ticker !== m.ticker && n.start <= m.start && n.end >= m.end && n.end - n.start > m.end - m.start,
+      );
     // Keep the schema's ticker shape; bare cashtags of unknown symbols are still kept (social chatter names small caps).
     return out.filter((m) => /^[A-Z][A-Z0-9.-]{0,9}$/.test(m.ticker) && !inside(m));
   }

@@ -10,7 +10,15 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import {
-  STORED_LABELS_QUERY, TOPIC_NAMES, TOPIC_SPECS, buildCorrections, errorMessage, type Bus, type BusProducer, type Logger, type StoredLabels,
+  STORED_LABELS_QUERY,
+  TOPIC_NAMES,
+  TOPIC_SPECS,
+  buildCorrections,
+  errorMessage,
+  type Bus,
+  type BusProducer,
+  type Logger,
+  type StoredLabels,
 } from '@finsent/shared';
 import type { LiveMetrics } from './metrics.js';
 import type { ClickHouseReader } from './reader.js';
@@ -43,7 +51,13 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function correctionsHandler(o: { bus: Bus; reader: ClickHouseReader; token: string | undefined; metrics: LiveMetrics; logger: Logger }) {
+export function correctionsHandler(o: {
+  bus: Bus;
+  reader: ClickHouseReader;
+  token: string | undefined;
+  metrics: LiveMetrics;
+  logger: Logger;
+}) {
   let producer: Promise<BusProducer> | undefined;
   const answer = (res: ServerResponse, status: number, outcome: string, body: unknown) => {
     o.metrics.corrections.inc({ outcome });
@@ -54,10 +68,16 @@ export function correctionsHandler(o: { bus: Bus; reader: ClickHouseReader; toke
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const analyst = String(req.headers['x-finsent-analyst'] ?? '').trim();
     if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '') || !analyst || analyst.length > 100) {
-      return answer(res, 400, 'invalid', { error: 'invalid', message: 'send JSON with your name in the X-Finsent-Analyst header' });
+      return answer(res, 400, 'invalid', {
+        error: 'invalid',
+        message: 'send JSON with your name in the X-Finsent-Analyst header',
+      });
     }
     if (o.token && !sameToken(/^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '', o.token)) {
-      return answer(res, 401, 'unauthorised', { error: 'unauthorised', message: 'corrections need the token of this view (LIVE_CORRECTIONS_TOKEN)' });
+      return answer(res, 401, 'unauthorised', {
+        error: 'unauthorised',
+        message: 'corrections need the token of this view (LIVE_CORRECTIONS_TOKEN)',
+      });
     }
     const body = await readBody(req);
     let parsed;
@@ -67,14 +87,19 @@ export function correctionsHandler(o: { bus: Bus; reader: ClickHouseReader; toke
       parsed = undefined;
     }
     if (!parsed?.success) {
-      const message = parsed ? parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') : `a JSON object of at most ${MAX_BODY_BYTES} bytes`;
+      const message = parsed
+        ? parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')
+        : `a JSON object of at most ${MAX_BODY_BYTES} bytes`;
       return answer(res, 400, 'invalid', { error: 'invalid', message });
     }
     const r = parsed.data;
     let stored: StoredLabels | undefined;
     try {
       [stored] = await o.reader.read(async (client) =>
-        (await client.query({ query: STORED_LABELS_QUERY, query_params: { id: r.item_id }, format: 'JSONEachRow' })).json<StoredLabels>());
+        (
+          await client.query({ query: STORED_LABELS_QUERY, query_params: { id: r.item_id }, format: 'JSONEachRow' })
+        ).json<StoredLabels>(),
+      );
     } catch (err) {
       return answer(res, 503, 'unavailable', { error: 'clickhouse_unavailable', message: errorMessage(err) });
     }
@@ -82,15 +107,33 @@ export function correctionsHandler(o: { bus: Bus; reader: ClickHouseReader; toke
     const built = buildCorrections({ ...r, by: analyst }, stored);
     if ('problem' in built) return answer(res, 400, 'invalid', { error: 'invalid', message: built.problem });
     try {
-      producer ??= o.bus.ensureTopics(TOPIC_SPECS.filter((t) => t.topic === TOPIC_NAMES.corrections)).then(() => o.bus.producer());
-      await (await producer).send(TOPIC_NAMES.corrections, built.corrections.map((c) => ({ key: c.item_id, value: JSON.stringify(c) })));
+      producer ??= o.bus
+        .ensureTopics(TOPIC_SPECS.filter((t) => t.topic === TOPIC_NAMES.corrections))
+        .then(() => o.bus.producer());
+      await (
+        await producer
+      ).send(
+        TOPIC_NAMES.corrections,
+        built.corrections.map((c) => ({ key: c.item_id, value: JSON.stringify(c) })),
+      );
     } catch (err) {
       producer = undefined;
       o.logger.warn({ err, item: r.item_id }, 'a correction from the live view could not be sent to Kafka');
       return answer(res, 503, 'unavailable', { error: 'kafka_unavailable', message: errorMessage(err) });
     }
-    o.logger.info({ item: r.item_id, by: analyst, corrections: built.corrections.map((c) => c.id) }, 'correction from the live view');
-    return answer(res, 202, 'recorded', { corrections: built.corrections.map((c) => ({ id: c.id, field: c.field, entity: c.entity, old_label: c.old_label, new_label: c.new_label })) });
+    o.logger.info(
+      { item: r.item_id, by: analyst, corrections: built.corrections.map((c) => c.id) },
+      'correction from the live view',
+    );
+    return answer(res, 202, 'recorded', {
+      corrections: built.corrections.map((c) => ({
+        id: c.id,
+        field: c.field,
+        entity: c.entity,
+        old_label: c.old_label,
+        new_label: c.new_label,
+      })),
+    });
   };
 
   return {

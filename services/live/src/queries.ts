@@ -80,8 +80,10 @@ async function rows<T>(client: ClickHouseClient, query: string, params: Record<s
 
 /** The data's clock: the newest stored minute, never past the current one (an item dated ahead cannot pull it on). */
 async function dataUntil(client: ClickHouseClient): Promise<number | null> {
-  const [r] = await rows<{ end: number | null }>(client,
-    'SELECT if(count() = 0, NULL, toUInt32(least(max(minute), toStartOfMinute(now())))) AS end FROM trend_topic_minute');
+  const [r] = await rows<{ end: number | null }>(
+    client,
+    'SELECT if(count() = 0, NULL, toUInt32(least(max(minute), toStartOfMinute(now())))) AS end FROM trend_topic_minute',
+  );
   return r?.end ?? null;
 }
 
@@ -96,15 +98,28 @@ const trend = (counts: MinuteCounts[], end: number, minutes: number): Trend => {
 const ALERT_COLUMNS = `id, toUnixTimestamp64Milli(fired_at) AS fired_at, scope, key, severity, negative_share, baseline_share, z_score,
   toUnixTimestamp64Milli(window_start) AS window_start, toUnixTimestamp64Milli(window_end) AS window_end, delivery_state, headlines`;
 
-function alertRows(raw: Array<Omit<AlertRow, 'headlines' | 'name'> & { headlines: string }>, names: ReadonlyMap<string, string>): AlertRow[] {
+function alertRows(
+  raw: Array<Omit<AlertRow, 'headlines' | 'name'> & { headlines: string }>,
+  names: ReadonlyMap<string, string>,
+): AlertRow[] {
   return raw.map((a) => {
     let headlines: AlertRow['headlines'] = [];
     try {
-      headlines = (JSON.parse(a.headlines) as Array<{ title: string; url: string | null }>).map((h) => ({ title: h.title, url: h.url }));
+      headlines = (JSON.parse(a.headlines) as Array<{ title: string; url: string | null }>).map((h) => ({
+        title: h.title,
+        url: h.url,
+      }));
     } catch {
       // Recorded by the alert service from a validated alert; an unreadable list shows as none rather than failing the page.
     }
-    return { ...a, fired_at: Number(a.fired_at), window_start: Number(a.window_start), window_end: Number(a.window_end), name: a.scope === 'ticker' ? names.get(a.key) ?? null : null, headlines };
+    return {
+      ...a,
+      fired_at: Number(a.fired_at),
+      window_start: Number(a.window_start),
+      window_end: Number(a.window_end),
+      name: a.scope === 'ticker' ? (names.get(a.key) ?? null) : null,
+      headlines,
+    };
   });
 }
 
@@ -112,7 +127,11 @@ function alertRows(raw: Array<Omit<AlertRow, 'headlines' | 'name'> & { headlines
  * A headline row as selected. Output names differ from the columns on purpose: ClickHouse resolves a name in WHERE
  * to a SELECT alias first, so `… AS published_at` would filter on the alias (milliseconds), not the column.
  */
-type HeadlineSql = Omit<HeadlineRow, 'published_at' | 'sentiment' | 'p_negative'> & { published_ms: string; label: string; p_label_negative: number };
+type HeadlineSql = Omit<HeadlineRow, 'published_at' | 'sentiment' | 'p_negative'> & {
+  published_ms: string;
+  label: string;
+  p_label_negative: number;
+};
 
 /** ClickHouse's JSON quotes 64-bit integers: the millisecond timestamps come back as strings. */
 const headline = ({ published_ms, label, p_label_negative, ...h }: HeadlineSql & { own?: unknown }): HeadlineRow => {
@@ -124,27 +143,57 @@ export async function readOverview(client: ClickHouseClient, o: ViewOptions): Pr
   const end = await dataUntil(client);
   const empty: Trend = trend([], 0, 0);
   if (end === null) {
-    return { view: 'overview', data_until: null, history_minutes: o.historyMinutes, items_in_window: 0, market: empty, topics: [], alerts: [], negative_headlines: [], tickers: [] };
+    return {
+      view: 'overview',
+      data_until: null,
+      history_minutes: o.historyMinutes,
+      items_in_window: 0,
+      market: empty,
+      topics: [],
+      alerts: [],
+      negative_headlines: [],
+      tickers: [],
+    };
   }
   const p = frame(end, o.historyMinutes);
   const [market, topics, alerts, headlines, tickers] = await Promise.all([
-    rows<MinuteCounts>(client, `SELECT toUInt32(minute) AS t, toUInt32(total) AS total, toUInt32(negative) AS negative
-      FROM v_market_sentiment_minute WHERE minute > toDateTime({from:UInt32}) AND minute <= toDateTime({end:UInt32}) ORDER BY minute`, p),
-    rows<MinuteCounts & { topic: string }>(client, `SELECT topic, toUInt32(minute) AS t, toUInt32(total) AS total, toUInt32(negative) AS negative
-      FROM v_topic_sentiment_minute WHERE minute > toDateTime({from:UInt32}) AND minute <= toDateTime({end:UInt32}) ORDER BY topic, minute`, p),
-    rows<Omit<AlertRow, 'headlines' | 'name'> & { headlines: string }>(client, `SELECT ${ALERT_COLUMNS} FROM v_alerts ORDER BY fired_at DESC LIMIT ${ALERTS_SHOWN}`),
-    rows<HeadlineSql>(client, `SELECT id, toUnixTimestamp64Milli(published_at) AS published_ms, title, url, source, topic, tickers,
+    rows<MinuteCounts>(
+      client,
+      `SELECT toUInt32(minute) AS t, toUInt32(total) AS total, toUInt32(negative) AS negative
+      FROM v_market_sentiment_minute WHERE minute > toDateTime({from:UInt32}) AND minute <= toDateTime({end:UInt32}) ORDER BY minute`,
+      p,
+    ),
+    rows<MinuteCounts & { topic: string }>(
+      client,
+      `SELECT topic, toUInt32(minute) AS t, toUInt32(total) AS total, toUInt32(negative) AS negative
+      FROM v_topic_sentiment_minute WHERE minute > toDateTime({from:UInt32}) AND minute <= toDateTime({end:UInt32}) ORDER BY topic, minute`,
+      p,
+    ),
+    rows<Omit<AlertRow, 'headlines' | 'name'> & { headlines: string }>(
+      client,
+      `SELECT ${ALERT_COLUMNS} FROM v_alerts ORDER BY fired_at DESC LIMIT ${ALERTS_SHOWN}`,
+    ),
+    rows<HeadlineSql>(
+      client,
+      `SELECT id, toUnixTimestamp64Milli(published_at) AS published_ms, title, url, source, topic, tickers,
         'negative' AS label, toFloat64(p_negative) AS p_label_negative
       FROM v_top_negative_headlines
       WHERE published_at > toDateTime({end:UInt32}) - INTERVAL 1 HOUR AND published_at < toDateTime({end:UInt32}) + INTERVAL 1 MINUTE
-      LIMIT ${HEADLINES_SHOWN}`, p),
-    rows<{ ticker: string; items: number; negative: number }>(client, `SELECT ticker, toUInt32(sum(total)) AS items, toUInt32(sum(negative)) AS negative
+      LIMIT ${HEADLINES_SHOWN}`,
+      p,
+    ),
+    rows<{ ticker: string; items: number; negative: number }>(
+      client,
+      `SELECT ticker, toUInt32(sum(total)) AS items, toUInt32(sum(negative)) AS negative
       FROM v_ticker_sentiment_minute WHERE minute > toDateTime({end:UInt32}) - INTERVAL 1 HOUR AND minute <= toDateTime({end:UInt32})
-      GROUP BY ticker ORDER BY negative DESC, items DESC, ticker LIMIT ${TICKERS_SHOWN}`, p),
+      GROUP BY ticker ORDER BY negative DESC, items DESC, ticker LIMIT ${TICKERS_SHOWN}`,
+      p,
+    ),
   ]);
   const byTopic = new Map<string, MinuteCounts[]>();
   for (const r of topics) (byTopic.get(r.topic) ?? byTopic.set(r.topic, []).get(r.topic)!).push(r);
-  const topicTrends = [...byTopic].map(([topic, counts]) => ({ topic, ...trend(counts, end, o.historyMinutes) }))
+  const topicTrends = [...byTopic]
+    .map(([topic, counts]) => ({ topic, ...trend(counts, end, o.historyMinutes) }))
     .filter((x) => x.series.items.some((n) => n > 0))
     // The topics whose recent share rises furthest above their baseline on the most items first: what a risk desk
     // looks at first (one negative item of one is a 100% share, and little evidence).
@@ -163,25 +212,47 @@ export async function readOverview(client: ClickHouseClient, o: ViewOptions): Pr
   };
 }
 
-const rise = (t: Trend) => ((t.latest.share ?? 0) - (t.latest.baseline ?? t.latest.share ?? 0)) * Math.sqrt(t.latest.items);
+const rise = (t: Trend) =>
+  ((t.latest.share ?? 0) - (t.latest.baseline ?? t.latest.share ?? 0)) * Math.sqrt(t.latest.items);
 
 export async function readTicker(client: ClickHouseClient, ticker: string, o: ViewOptions): Promise<TickerView> {
   const name = o.companyNames.get(ticker) ?? null;
   const end = await dataUntil(client);
-  if (end === null) return { view: 'ticker', ticker, name, data_until: null, history_minutes: o.historyMinutes, trend: trend([], 0, 0), headlines: [], alerts: [] };
+  if (end === null)
+    return {
+      view: 'ticker',
+      ticker,
+      name,
+      data_until: null,
+      history_minutes: o.historyMinutes,
+      trend: trend([], 0, 0),
+      headlines: [],
+      alerts: [],
+    };
   const p = { ...frame(end, o.historyMinutes), ticker };
   const [counts, headlines, alerts] = await Promise.all([
-    rows<MinuteCounts>(client, `SELECT toUInt32(minute) AS t, toUInt32(total) AS total, toUInt32(negative) AS negative FROM v_ticker_sentiment_minute
-      WHERE ticker = {ticker:String} AND minute > toDateTime({from:UInt32}) AND minute <= toDateTime({end:UInt32}) ORDER BY minute`, p),
+    rows<MinuteCounts>(
+      client,
+      `SELECT toUInt32(minute) AS t, toUInt32(total) AS total, toUInt32(negative) AS negative FROM v_ticker_sentiment_minute
+      WHERE ticker = {ticker:String} AND minute > toDateTime({from:UInt32}) AND minute <= toDateTime({end:UInt32}) ORDER BY minute`,
+      p,
+    ),
     // The company's own sentiment where the item scored it as an entity, else the item's (a pushed ticker, a v1 item).
-    rows<HeadlineSql>(client, `SELECT id, toUnixTimestamp64Milli(published_at) AS published_ms, title, url, source, topic, tickers,
+    rows<HeadlineSql>(
+      client,
+      `SELECT id, toUnixTimestamp64Milli(published_at) AS published_ms, title, url, source, topic, tickers,
         arrayFilter(e -> e.ticker = {ticker:String}, entities) AS own,
         if(empty(own), sentiment, own[1].sentiment) AS label, toFloat64(if(empty(own), p_negative, own[1].p_negative)) AS p_label_negative
       FROM v_items
       WHERE published_at > toDateTime({from:UInt32}) AND (has(tickers, {ticker:String}) OR notEmpty(own)) AND duplicate_of IS NULL
-      ORDER BY published_at DESC LIMIT ${HEADLINES_SHOWN}`, p),
-    rows<Omit<AlertRow, 'headlines' | 'name'> & { headlines: string }>(client,
-      `SELECT ${ALERT_COLUMNS} FROM v_alerts WHERE scope = 'ticker' AND key = {ticker:String} ORDER BY fired_at DESC LIMIT ${ALERTS_SHOWN}`, p),
+      ORDER BY published_at DESC LIMIT ${HEADLINES_SHOWN}`,
+      p,
+    ),
+    rows<Omit<AlertRow, 'headlines' | 'name'> & { headlines: string }>(
+      client,
+      `SELECT ${ALERT_COLUMNS} FROM v_alerts WHERE scope = 'ticker' AND key = {ticker:String} ORDER BY fired_at DESC LIMIT ${ALERTS_SHOWN}`,
+      p,
+    ),
   ]);
   return {
     view: 'ticker',

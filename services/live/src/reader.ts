@@ -3,7 +3,13 @@
  * read-only endpoint (the embedded database belongs to the store's process). The endpoint is looked up again after
  * a failed read, so a store that restarts (on a new port or token) is found without restarting the view.
  */
-import { createClickHouse, errorMessage, runningStoreEndpoint, storeEndpointClient, type ClickHouseClient } from '@finsent/shared';
+import {
+  createClickHouse,
+  errorMessage,
+  runningStoreEndpoint,
+  storeEndpointClient,
+  type ClickHouseClient,
+} from '@finsent/shared';
 import type { LiveConfig } from './config.js';
 
 export class ClickHouseReader {
@@ -31,11 +37,22 @@ export class ClickHouseReader {
   private async open(): Promise<ClickHouseClient> {
     if (this.client) return this.client;
     if (this.config.CLICKHOUSE_URL) {
-      this.client = (await createClickHouse({ url: this.config.CLICKHOUSE_URL, username: this.config.CLICKHOUSE_USER, password: this.config.CLICKHOUSE_PASSWORD, database: this.config.CLICKHOUSE_DATABASE, dataPath: '' })).client;
+      this.client = (
+        await createClickHouse({
+          url: this.config.CLICKHOUSE_URL,
+          username: this.config.CLICKHOUSE_USER,
+          password: this.config.CLICKHOUSE_PASSWORD,
+          database: this.config.CLICKHOUSE_DATABASE,
+          dataPath: '',
+        })
+      ).client;
       return this.client;
     }
     const endpoint = await runningStoreEndpoint(this.config.FINSENT_DATA_DIR);
-    if (!endpoint) throw new Error(`no running store serves the embedded ClickHouse under ${this.config.FINSENT_DATA_DIR} (start the store, or set CLICKHOUSE_URL)`);
+    if (!endpoint)
+      throw new Error(
+        `no running store serves the embedded ClickHouse under ${this.config.FINSENT_DATA_DIR} (start the store, or set CLICKHOUSE_URL)`,
+      );
     this.client = storeEndpointClient(endpoint);
     return this.client;
   }

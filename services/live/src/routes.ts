@@ -25,7 +25,8 @@ const ASSET_FILES: Record<string, [string, string]> = {
 
 /** No inline script or style, nothing from another origin, no framing; links out carry no referrer. */
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
@@ -48,19 +49,33 @@ export function tickerIn(path: string, prefix: string): string | undefined {
 }
 
 export function liveRoutes(o: {
-  cache: ViewCache; metrics: LiveMetrics; logger: Logger; refreshMs: number; maxViewers: number;
+  cache: ViewCache;
+  metrics: LiveMetrics;
+  logger: Logger;
+  refreshMs: number;
+  maxViewers: number;
   /** POST /api/corrections (corrections.ts); unset: the page offers no corrections. */
-  corrections?: { handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>; tokenRequired: boolean } | undefined;
+  corrections?:
+    { handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>; tokenRequired: boolean } | undefined;
 }) {
-  const assets = new Map(Object.entries(ASSET_FILES).map(([path, [type, file]]) => [path, { type, body: readFileSync(file) }]));
+  const assets = new Map(
+    Object.entries(ASSET_FILES).map(([path, [type, file]]) => [path, { type, body: readFileSync(file) }]),
+  );
   const page = readFileSync(PUBLIC('index.html'));
   const streams = new Set<ServerResponse>();
 
-  const send = (res: ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}) => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    type: string,
+    body: string | Buffer,
+    extra: Record<string, string> = {},
+  ) => {
     res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...SECURITY_HEADERS, ...extra });
     res.end(body);
   };
-  const json = (res: ServerResponse, status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body));
+  const json = (res: ServerResponse, status: number, body: unknown) =>
+    send(res, status, 'application/json', JSON.stringify(body));
 
   const viewFor = (path: string, query: URLSearchParams): string | undefined => {
     if (path === '/api/overview' || (path === '/api/stream' && !query.has('ticker'))) return viewKey.overview;
@@ -73,7 +88,12 @@ export function liveRoutes(o: {
       o.metrics.refused.inc();
       return json(res, 503, { error: 'busy', message: `${o.maxViewers} live connections are open (LIVE_MAX_VIEWERS)` });
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', ...SECURITY_HEADERS });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      ...SECURITY_HEADERS,
+    });
     streams.add(res);
     o.metrics.viewers.set(streams.size);
     let last = '';
@@ -109,14 +129,29 @@ export function liveRoutes(o: {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (path === '/api/corrections' && req.method === 'POST' && o.corrections) return o.corrections.handle(req, res);
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'the live view only reads, and takes corrections at POST /api/corrections\n', { allow: 'GET, HEAD' });
-    if (path === '/api/settings') return json(res, 200, { corrections: Boolean(o.corrections), token_required: o.corrections?.tokenRequired ?? false });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(
+        res,
+        405,
+        'text/plain',
+        'the live view only reads, and takes corrections at POST /api/corrections\n',
+        { allow: 'GET, HEAD' },
+      );
+    if (path === '/api/settings')
+      return json(res, 200, {
+        corrections: Boolean(o.corrections),
+        token_required: o.corrections?.tokenRequired ?? false,
+      });
     if (path === '/' || tickerIn(path, '/ticker/')) return send(res, 200, 'text/html; charset=utf-8', page);
     const asset = assets.get(path);
     if (asset) return send(res, 200, asset.type, asset.body, { 'cache-control': 'no-cache' });
     if (!path.startsWith('/api/')) return send(res, 404, 'text/plain', 'not found\n');
     const key = viewFor(path, url.searchParams);
-    if (!key) return json(res, 404, { error: 'not_found', message: 'views: /api/overview, /api/ticker/<TICKER>, /api/stream[?ticker=<TICKER>]' });
+    if (!key)
+      return json(res, 404, {
+        error: 'not_found',
+        message: 'views: /api/overview, /api/ticker/<TICKER>, /api/stream[?ticker=<TICKER>]',
+      });
     if (path === '/api/stream') return stream(req, res, key);
     try {
       return send(res, 200, 'application/json', (await o.cache.get(key)).body);

@@ -5,7 +5,10 @@ const T0 = 1_800_000_000 - (1_800_000_000 % 300);
 
 describe('shareSeries', () => {
   it('has one point per minute of the window, gaps where no item arrived', () => {
-    const counts: MinuteCounts[] = [{ t: T0, total: 4, negative: 1 }, { t: T0 + 120, total: 2, negative: 2 }];
+    const counts: MinuteCounts[] = [
+      { t: T0, total: 4, negative: 1 },
+      { t: T0 + 120, total: 2, negative: 2 },
+    ];
     const s = shareSeries(counts, T0 + 120, 3, 1);
     expect(s.t).toEqual([T0, T0 + 60, T0 + 120]);
     expect(s.share).toEqual([0.25, null, 1]);
@@ -35,9 +38,10 @@ describe('shareSeries', () => {
 });
 
 describe('shareSeries in 5-minute steps', () => {
-  it('sums each step\'s minutes, ends with the step holding the last minute, and reads only up to it', () => {
+  it("sums each step's minutes, ends with the step holding the last minute, and reads only up to it", () => {
     const counts: MinuteCounts[] = [
-      { t: T0, total: 2, negative: 0 }, { t: T0 + 240, total: 2, negative: 2 }, // step T0: 2 of 4
+      { t: T0, total: 2, negative: 0 },
+      { t: T0 + 240, total: 2, negative: 2 }, // step T0: 2 of 4
       { t: T0 + 300, total: 1, negative: 1 }, // step T0+300: the window ends at its first minute
       { t: T0 + 360, total: 9, negative: 0 }, // after the end: not counted
     ];
@@ -57,6 +61,10 @@ describe('latestFigures', () => {
     const s = { step_minutes: 1, t: [1, 2, 3], share: [1, null, 0.25], baseline: [null, 0.2, 0.3], items: [2, 0, 4] };
     expect(latestFigures(s, 2)).toEqual({ items: 4, share: 0.25, baseline: 0.3 });
     expect(latestFigures(s, 3)).toEqual({ items: 6, share: 0.5, baseline: 0.3 });
-    expect(latestFigures({ step_minutes: 5, t: [], share: [], baseline: [], items: [] })).toEqual({ items: 0, share: null, baseline: null });
+    expect(latestFigures({ step_minutes: 5, t: [], share: [], baseline: [], items: [] })).toEqual({
+      items: 0,
+      share: null,
+      baseline: null,
+    });
   });
 });

@@ -31,7 +31,12 @@ export const MIN_BASELINE_ITEMS = 5;
  * The series for the steps covering the `minutes` up to and including the minute `end` (unix seconds), from
  * `counts` that may reach an hour further back (the first steps' baseline needs them).
  */
-export function shareSeries(counts: readonly MinuteCounts[], end: number, minutes: number, stepMinutes = 5): ShareSeries {
+export function shareSeries(
+  counts: readonly MinuteCounts[],
+  end: number,
+  minutes: number,
+  stepMinutes = 5,
+): ShareSeries {
   const step = stepMinutes * 60;
   const byMinute = new Map(counts.map((c) => [c.t, c]));
   const sum = (from: number, to: number) => {
@@ -59,7 +64,10 @@ export function shareSeries(counts: readonly MinuteCounts[], end: number, minute
 }
 
 /** The share over the last `minutes` of a series, and its latest baseline: what a view's headline figures show. */
-export function latestFigures(s: ShareSeries, minutes = 15): { items: number; share: number | null; baseline: number | null } {
+export function latestFigures(
+  s: ShareSeries,
+  minutes = 15,
+): { items: number; share: number | null; baseline: number | null } {
   let items = 0;
   let negative = 0;
   for (let i = Math.max(0, s.t.length - Math.ceil(minutes / s.step_minutes)); i < s.t.length; i++) {

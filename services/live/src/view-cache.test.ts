@@ -5,7 +5,12 @@ describe('ViewCache', () => {
   it('reads a view once per interval, and once for concurrent requests', async () => {
     let clock = 0;
     let reads = 0;
-    const cache = new ViewCache(async (key) => ({ key, n: ++reads }), 1_000, 10, () => clock);
+    const cache = new ViewCache(
+      async (key) => ({ key, n: ++reads }),
+      1_000,
+      10,
+      () => clock,
+    );
     const [a, b] = await Promise.all([cache.get('overview'), cache.get('overview')]);
     expect(reads).toBe(1);
     expect(a).toBe(b);

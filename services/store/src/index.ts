@@ -46,20 +46,38 @@ export function openClickHouse(config: StoreConfig) {
   });
 }
 
-export async function startStore(config: StoreConfig, logger: Logger = createLogger('store', config.LOG_LEVEL), deps: { bus?: Bus } = {}): Promise<StoreService> {
+export async function startStore(
+  config: StoreConfig,
+  logger: Logger = createLogger('store', config.LOG_LEVEL),
+  deps: { bus?: Bus } = {},
+): Promise<StoreService> {
   const { client, mode, target } = await openClickHouse(config);
   const applied = await migrate(client, { textTtlDays: config.TEXT_TTL_DAYS });
   logger.info({ clickhouse: mode, target, migrationsApplied: applied }, 'ClickHouse ready');
 
   const registry = createRegistry('store');
   const metrics = storeMetrics(registry);
-  const bus = deps.bus ?? createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-store', logger });
+  const bus =
+    deps.bus ??
+    createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? 'finsent-store', logger });
   await bus.ensureTopics(TOPIC_SPECS);
   const consumers = watchConsumers(bus);
-  const sink = new ClickHouseSink({ bus, client, logger, metrics, batchMax: config.STORE_BATCH_MAX, batchWaitMs: config.STORE_BATCH_WAIT_MS });
+  const sink = new ClickHouseSink({
+    bus,
+    client,
+    logger,
+    metrics,
+    batchMax: config.STORE_BATCH_MAX,
+    batchWaitMs: config.STORE_BATCH_WAIT_MS,
+  });
   await sink.start();
 
-  const stopLagReports = reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.store, [TOPIC_NAMES.scored, TOPIC_NAMES.alerts, TOPIC_NAMES.corrections, TOPIC_NAMES.shadowScored]);
+  const stopLagReports = reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.store, [
+    TOPIC_NAMES.scored,
+    TOPIC_NAMES.alerts,
+    TOPIC_NAMES.corrections,
+    TOPIC_NAMES.shadowScored,
+  ]);
 
   const ops = await startOpsServer({
     port: config.STORE_PORT,
@@ -77,7 +95,12 @@ export async function startStore(config: StoreConfig, logger: Logger = createLog
   let reader: ClickHouseClient | undefined;
   if (mode === 'embedded') {
     reader = await openEmbeddedReader(embeddedDataPath(config));
-    read = await startReadEndpoint({ client: reader, port: config.STORE_SQL_PORT, urlFile: join(config.FINSENT_DATA_DIR, READ_URL_FILE), logger });
+    read = await startReadEndpoint({
+      client: reader,
+      port: config.STORE_SQL_PORT,
+      urlFile: join(config.FINSENT_DATA_DIR, READ_URL_FILE),
+      logger,
+    });
   }
 
   return {

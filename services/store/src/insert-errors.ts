@@ -42,7 +42,11 @@ export const DETERMINISTIC_INSERT_ERROR_CODES: ReadonlyMap<number, string> = new
 
 /** The ClickHouse exception code an error (or one of its causes) carries, if any. */
 export function clickHouseErrorCode(err: unknown): number | undefined {
-  for (let e = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e = err, depth = 0;
+    e !== null && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const { code, clickhouseCode, message } = e as { code?: unknown; clickhouseCode?: unknown; message?: unknown };
     if (typeof clickhouseCode === 'number' && Number.isInteger(clickhouseCode)) return clickhouseCode;
     if (typeof code === 'number' && Number.isInteger(code)) return code;

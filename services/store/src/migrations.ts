@@ -211,7 +211,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
-    name: 'entity-level sentiment: item entities, per-entity rows, ticker trends from each ticker\'s own sentiment',
+    name: "entity-level sentiment: item entities, per-entity rows, ticker trends from each ticker's own sentiment",
     // v2 items carry `entities`, each with its own sentiment. They are stored on the item row (so the item is
     // still inserted once, and its entities with it) and fanned out by materialized views: one row per entity
     // in item_entities, and ticker trends counted from the entity's sentiment. A ticker without an entity (a v1
@@ -272,7 +272,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
-    name: 'analysts\' corrections of labels, and the labels as corrected',
+    name: "analysts' corrections of labels, and the labels as corrected",
     // Corrections arrive through Kafka (finsent.corrections.v1) and are kept forever: each is stored once (its id
     // orders the table, FINAL collapses a redelivery), and the newest correction of a label is the one that counts,
     // so correcting a correction never counts an item twice.
@@ -363,7 +363,11 @@ export async function migrate(client: ClickHouseClient, opts: MigrationOptions):
   for (const m of MIGRATIONS) {
     if (done.has(m.version)) continue;
     for (const sql of m.statements(opts)) await client.command({ query: sql });
-    await client.insert({ table: 'schema_migrations', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' });
+    await client.insert({
+      table: 'schema_migrations',
+      values: [{ version: m.version, name: m.name }],
+      format: 'JSONEachRow',
+    });
     applied.push(m.version);
   }
   return applied;

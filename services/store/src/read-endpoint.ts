@@ -42,7 +42,10 @@ function authorised(req: IncomingMessage, token: string): boolean {
 
 /** The statement and its parameters from a request in ClickHouse's HTTP interface shape. */
 export function readRequest(url: URL, body: string): { sql: string; params: Record<string, string> } {
-  const sql = [url.searchParams.get('query') ?? '', body].filter((s) => s.trim() !== '').join('\n').trim();
+  const sql = [url.searchParams.get('query') ?? '', body]
+    .filter((s) => s.trim() !== '')
+    .join('\n')
+    .trim();
   const params: Record<string, string> = {};
   // Settings in the URL are ignored: the session is read-only, where changing any setting is refused.
   for (const [k, v] of url.searchParams) if (k.startsWith('param_')) params[k.slice('param_'.length)] = v;
@@ -55,14 +58,20 @@ async function readBody(req: IncomingMessage): Promise<string> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw Object.assign(new Error(`statement longer than ${MAX_BODY_BYTES} bytes`), { status: 413 });
+    if (size > MAX_BODY_BYTES)
+      throw Object.assign(new Error(`statement longer than ${MAX_BODY_BYTES} bytes`), { status: 413 });
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
 /** `client` must be a read-only session (openEmbeddedReader), never the store's writer. Listens on loopback only. */
-export async function startReadEndpoint(opts: { client: ClickHouseClient; port: number; urlFile?: string; logger: Logger }): Promise<ReadEndpoint> {
+export async function startReadEndpoint(opts: {
+  client: ClickHouseClient;
+  port: number;
+  urlFile?: string;
+  logger: Logger;
+}): Promise<ReadEndpoint> {
   const token = randomBytes(24).toString('hex');
   let queue: Promise<unknown> = Promise.resolve();
   let waiting = 0;
@@ -70,13 +79,19 @@ export async function startReadEndpoint(opts: { client: ClickHouseClient; port: 
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/ping') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('Ok.\n');
     if (!authorised(req, token)) {
-      return void res.writeHead(401, { 'www-authenticate': 'Basic realm="finsent"', 'x-clickhouse-exception-code': '516' })
-        .end('Code: 516. DB::Exception: the token of this endpoint is in <FINSENT_DATA_DIR>/clickhouse-read.url (AUTHENTICATION_FAILED)\n');
+      return void res
+        .writeHead(401, { 'www-authenticate': 'Basic realm="finsent"', 'x-clickhouse-exception-code': '516' })
+        .end(
+          'Code: 516. DB::Exception: the token of this endpoint is in <FINSENT_DATA_DIR>/clickhouse-read.url (AUTHENTICATION_FAILED)\n',
+        );
     }
-    if (url.pathname !== '/' || (req.method !== 'GET' && req.method !== 'POST')) return void res.writeHead(404).end('only GET or POST / and GET /ping\n');
+    if (url.pathname !== '/' || (req.method !== 'GET' && req.method !== 'POST'))
+      return void res.writeHead(404).end('only GET or POST / and GET /ping\n');
     const { sql, params } = readRequest(url, req.method === 'POST' ? await readBody(req) : '');
-    if (sql.replace(FORMAT_CLAUSE, '').trim() === '') return void res.writeHead(400).end('Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR)\n');
-    if (waiting >= MAX_WAITING) return void res.writeHead(503, { 'retry-after': '1' }).end('busy: queries run one at a time here\n');
+    if (sql.replace(FORMAT_CLAUSE, '').trim() === '')
+      return void res.writeHead(400).end('Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR)\n');
+    if (waiting >= MAX_WAITING)
+      return void res.writeHead(503, { 'retry-after': '1' }).end('busy: queries run one at a time here\n');
     waiting++;
     const turn = queue.then(() => run(sql, params, res));
     queue = turn.catch(() => undefined).finally(() => waiting--);
@@ -85,16 +100,28 @@ export async function startReadEndpoint(opts: { client: ClickHouseClient; port: 
   const run = async (sql: string, params: Record<string, string>, res: ServerResponse) => {
     try {
       const refused = await fileAccessIn(opts.client, sql);
-      if (refused) throw Object.assign(new Error(`refused on this read-only endpoint: ${refused}`), { code: '164', type: 'READONLY' });
+      if (refused)
+        throw Object.assign(new Error(`refused on this read-only endpoint: ${refused}`), {
+          code: '164',
+          type: 'READONLY',
+        });
       const rs = await opts.client.exec({ query: sql, query_params: params });
-      res.writeHead(200, { 'content-type': 'text/plain; charset=UTF-8', 'x-clickhouse-format': FORMAT_CLAUSE.exec(sql)![0].replace(/^FORMAT\s+/i, '').replace(/[;\s]+$/, '') });
+      res.writeHead(200, {
+        'content-type': 'text/plain; charset=UTF-8',
+        'x-clickhouse-format': FORMAT_CLAUSE.exec(sql)![0]
+          .replace(/^FORMAT\s+/i, '')
+          .replace(/[;\s]+$/, ''),
+      });
       for await (const chunk of rs.stream) res.write(chunk);
       res.end();
     } catch (err) {
       // A read-only session answers 164 to anything that would change something: the client's 403.
       const e = err as { code?: string; type?: string; message?: string };
       // ClickHouse's own error shape, so HTTP clients report it as they would a server's.
-      res.writeHead(e.code === '164' ? 403 : 500, { 'content-type': 'text/plain; charset=UTF-8', ...(e.code ? { 'x-clickhouse-exception-code': e.code } : {}) });
+      res.writeHead(e.code === '164' ? 403 : 500, {
+        'content-type': 'text/plain; charset=UTF-8',
+        ...(e.code ? { 'x-clickhouse-exception-code': e.code } : {}),
+      });
       res.end(`Code: ${e.code ?? 0}. DB::Exception: ${e.message ?? String(err)} (${e.type ?? 'UNKNOWN_EXCEPTION'})\n`);
     }
   };

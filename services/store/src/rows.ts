@@ -27,7 +27,13 @@ export function itemRow(item: ScoredItem) {
     topic_scores: item.topic_scores,
     model_version: item.model_version,
     scored_at: toClickHouseTime(item.scored_at),
-    entities: item.entities.map((e) => ({ name: e.name, ticker: e.ticker, ...sentimentColumns(e), start: e.start, end: e.end })),
+    entities: item.entities.map((e) => ({
+      name: e.name,
+      ticker: e.ticker,
+      ...sentimentColumns(e),
+      start: e.start,
+      end: e.end,
+    })),
   };
 }
 
@@ -118,4 +124,7 @@ export function splitByPartition<R>(rows: readonly R[], partitionOf: (row: R) =>
 }
 
 /** The month partition (toYYYYMM) of a row, from the ClickHouse time string of its partition column. */
-export const monthOf = (column: string) => (row: Record<string, unknown>): string => String(row[column]).slice(0, 7);
+export const monthOf =
+  (column: string) =>
+  (row: Record<string, unknown>): string =>
+    String(row[column]).slice(0, 7);

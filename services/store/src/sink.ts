@@ -39,17 +39,29 @@ interface Pending {
 }
 
 /** The column each monthly-partitioned table is partitioned on (migrations.ts). */
-const PARTITION_COLUMN: Record<string, string | undefined> = { items: 'published_at', alerts: 'fired_at', shadow_labels: 'published_at' };
+const PARTITION_COLUMN: Record<string, string | undefined> = {
+  items: 'published_at',
+  alerts: 'fired_at',
+  shadow_labels: 'published_at',
+};
 
 type Table = 'items' | 'alerts' | 'corrections' | 'shadow_labels';
 type ParsedRow = { ok: true; row: Row } | { ok: false; reasonCode: string; reason: string };
-const rowOf = <T>(p: { ok: true; value: T } | { ok: false; reasonCode: string; reason: string }, toRow: (v: T) => Row): ParsedRow =>
-  (p.ok ? { ok: true, row: toRow(p.value) } : p);
+const rowOf = <T>(
+  p: { ok: true; value: T } | { ok: false; reasonCode: string; reason: string },
+  toRow: (v: T) => Row,
+): ParsedRow => (p.ok ? { ok: true, row: toRow(p.value) } : p);
 /** The topics whose messages become one row each, as they come: their table, contract and row. */
 const ROW_TOPICS: Record<string, { table: Table; parse: (m: BusMessage) => ParsedRow }> = {
   [TOPIC_NAMES.alerts]: { table: 'alerts', parse: (m) => rowOf(parseMessage(m, AlertSchema), alertRow) },
-  [TOPIC_NAMES.corrections]: { table: 'corrections', parse: (m) => rowOf(parseMessage(m, CorrectionSchema), correctionRow) },
-  [TOPIC_NAMES.shadowScored]: { table: 'shadow_labels', parse: (m) => rowOf(parseMessage(m, ShadowLabelsSchema), shadowRow) },
+  [TOPIC_NAMES.corrections]: {
+    table: 'corrections',
+    parse: (m) => rowOf(parseMessage(m, CorrectionSchema), correctionRow),
+  },
+  [TOPIC_NAMES.shadowScored]: {
+    table: 'shadow_labels',
+    parse: (m) => rowOf(parseMessage(m, ShadowLabelsSchema), shadowRow),
+  },
 };
 
 export interface SinkOptions {
@@ -76,12 +88,20 @@ export class ClickHouseSink {
         maxItems: o.batchMax,
         maxWaitMs: o.batchWaitMs,
         process: async (pending) => {
-          const refused = await this.insertIsolating(table, table === 'items' ? await this.withoutStoredItems(pending) : pending);
+          const refused = await this.insertIsolating(
+            table,
+            table === 'items' ? await this.withoutStoredItems(pending) : pending,
+          );
           await this.deadLetterRefused(table, refused);
           return pending.map(() => undefined);
         },
       });
-    this.batchers = { items: batcher('items'), alerts: batcher('alerts'), corrections: batcher('corrections'), shadow_labels: batcher('shadow_labels') };
+    this.batchers = {
+      items: batcher('items'),
+      alerts: batcher('alerts'),
+      corrections: batcher('corrections'),
+      shadow_labels: batcher('shadow_labels'),
+    };
   }
 
   async start(): Promise<void> {
@@ -121,7 +141,10 @@ export class ClickHouseSink {
         }
         if (newModels.length) await this.insert('model_versions', newModels);
       }
-      await publishDeadLetters(this.producer!, 'store', rejections, { counter: this.o.metrics.deadLetters, logger: this.o.logger });
+      await publishDeadLetters(this.producer!, 'store', rejections, {
+        counter: this.o.metrics.deadLetters,
+        logger: this.o.logger,
+      });
       if (rows.length) await this.batchers[asRows?.table ?? 'items'].submit(rows);
     });
   }
@@ -147,7 +170,12 @@ export class ClickHouseSink {
         });
         return new Set((await rs.json<{ id: string }>()).map((r) => r.id));
       },
-      { signal: this.stopping.signal, baseMs: 250, maxMs: 15_000, onRetry: (err, attempt, delayMs) => this.insertFailed('items', rows.length, err, attempt, delayMs) },
+      {
+        signal: this.stopping.signal,
+        baseMs: 250,
+        maxMs: 15_000,
+        onRetry: (err, attempt, delayMs) => this.insertFailed('items', rows.length, err, attempt, delayMs),
+      },
     );
     this.o.metrics.redeliveredRows.inc(rows.length - firstCopies.length + stored.size);
     return firstCopies.filter((r) => !stored.has(r.row.id as string));
@@ -156,7 +184,10 @@ export class ClickHouseSink {
   private insertFailed(table: string, rows: number, err: unknown, attempt: number, delayMs: number): void {
     this.failingSince ??= Date.now();
     this.o.metrics.insertFailures.inc({ table });
-    this.o.logger.error({ table, rows, attempt, retryInMs: delayMs, err: errorMessage(err) }, 'ClickHouse insert failed; retrying (consumption paused)');
+    this.o.logger.error(
+      { table, rows, attempt, retryInMs: delayMs, err: errorMessage(err) },
+      'ClickHouse insert failed; retrying (consumption paused)',
+    );
   }
 
   private async insert(table: string, rows: Row[]): Promise<void> {
@@ -177,20 +208,29 @@ export class ClickHouseSink {
     const bisect = async (chunk: Pending[], depth: number): Promise<void> => {
       if (chunk.length === 0) return;
       try {
-        await this.insertChunk(table, chunk.map((p) => p.row), { stopOnDeterministic: true });
+        await this.insertChunk(
+          table,
+          chunk.map((p) => p.row),
+          { stopOnDeterministic: true },
+        );
       } catch (err) {
         if (!isDeterministicInsertError(err)) throw err;
         if (chunk.length === 1) {
           refused.push({ ...chunk[0]!, err });
           return;
         }
-        if (depth === 0) this.o.logger.warn({ table, rows: chunk.length, err: errorMessage(err) }, 'ClickHouse refused the rows of an insert; bisecting to isolate the bad ones');
+        if (depth === 0)
+          this.o.logger.warn(
+            { table, rows: chunk.length, err: errorMessage(err) },
+            'ClickHouse refused the rows of an insert; bisecting to isolate the bad ones',
+          );
         const mid = Math.ceil(chunk.length / 2);
         await bisect(chunk.slice(0, mid), depth + 1);
         await bisect(chunk.slice(mid), depth + 1);
       }
     };
-    for (const chunk of column ? splitByPartition(pending, (p) => monthOf(column)(p.row)) : [pending]) await bisect(chunk, 0);
+    for (const chunk of column ? splitByPartition(pending, (p) => monthOf(column)(p.row)) : [pending])
+      await bisect(chunk, 0);
     return refused;
   }
 
@@ -203,7 +243,10 @@ export class ClickHouseSink {
       reasonCode: 'rejected_by_clickhouse',
       reason: `${table}: ${errorMessage(r.err)}`,
     }));
-    await publishDeadLetters(this.producer!, 'store', rejections, { counter: this.o.metrics.deadLetters, logger: this.o.logger });
+    await publishDeadLetters(this.producer!, 'store', rejections, {
+      counter: this.o.metrics.deadLetters,
+      logger: this.o.logger,
+    });
   }
 
   private async insertChunk(table: string, rows: Row[], opts: { stopOnDeterministic?: boolean } = {}): Promise<void> {

@@ -1,6 +1,13 @@
 /** Integration: the analyst views of migration 2 on embedded ClickHouse, with hand-checked numbers. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClickHouse, type Alert, type ClickHouseClient, type ScoredItem, SCHEMA_VERSION, TOPICS } from '@finsent/shared';
+import {
+  createClickHouse,
+  type Alert,
+  type ClickHouseClient,
+  type ScoredItem,
+  SCHEMA_VERSION,
+  TOPICS,
+} from '@finsent/shared';
 import { migrate } from './migrations.js';
 import { alertRow, itemRow } from './rows.js';
 import { tempDir } from '../../../test/support/env.js';
@@ -17,26 +24,57 @@ interface ItemSpec {
   tickers?: string[];
   duplicateOf?: string;
 }
-function item({ minute, topic, negative, pNegative = negative ? 0.9 : 0.05, tickers = [], duplicateOf }: ItemSpec): ScoredItem {
+function item({
+  minute,
+  topic,
+  negative,
+  pNegative = negative ? 0.9 : 0.05,
+  tickers = [],
+  duplicateOf,
+}: ItemSpec): ScoredItem {
   const n = seq++;
   const t = at(minute, n % 60);
   return {
-    schema_version: SCHEMA_VERSION, id: `item-${n}`, source: 'reuters', source_kind: 'rss', url: `https://news.example/${n}`,
-    title: `${topic} headline ${n}`, text: `${topic} story ${n}`, truncated: false, lang: 'en', published_at: t, fetched_at: t,
-    tickers, duplicate_of: duplicateOf ?? null, novelty: duplicateOf ? 0.1 : 1, entities: [], sentiment: negative ? 'negative' : 'neutral',
+    schema_version: SCHEMA_VERSION,
+    id: `item-${n}`,
+    source: 'reuters',
+    source_kind: 'rss',
+    url: `https://news.example/${n}`,
+    title: `${topic} headline ${n}`,
+    text: `${topic} story ${n}`,
+    truncated: false,
+    lang: 'en',
+    published_at: t,
+    fetched_at: t,
+    tickers,
+    duplicate_of: duplicateOf ?? null,
+    novelty: duplicateOf ? 0.1 : 1,
+    entities: [],
+    sentiment: negative ? 'negative' : 'neutral',
     sentiment_scores: { negative: pNegative, neutral: 1 - pNegative - 0.01, positive: 0.01 },
-    topic, topic_scores: Object.fromEntries(TOPICS.map((x) => [x, x === topic ? 0.9 : 0.01])) as ScoredItem['topic_scores'],
-    model_version: 'finsent-test', scored_at: t,
+    topic,
+    topic_scores: Object.fromEntries(TOPICS.map((x) => [x, x === topic ? 0.9 : 0.01])) as ScoredItem['topic_scores'],
+    model_version: 'finsent-test',
+    scored_at: t,
   };
 }
 /** `total` items of a topic in one minute, the first `negative` of them negative. */
-const minuteOf = (minute: number, topic: ScoredItem['topic'], negative: number, total: number, tickers: string[] = []) =>
-  Array.from({ length: total }, (_, i) => item({ minute, topic, negative: i < negative, tickers }));
+const minuteOf = (
+  minute: number,
+  topic: ScoredItem['topic'],
+  negative: number,
+  total: number,
+  tickers: string[] = [],
+) => Array.from({ length: total }, (_, i) => item({ minute, topic, negative: i < negative, tickers }));
 
 // Financials: minutes 0-5 alternate 1 and 2 negatives in 10 (shares .1/.2: mean .15, population stddev .05),
 // then a spike of 8 in 10 at minute 6, and one more minute (62) whose 60-minute baseline holds minutes 2-6 only.
 const shares = [1, 2, 1, 2, 1, 2];
-const financials = [...shares.flatMap((neg, m) => minuteOf(m, 'Financials', neg, 10, m === 0 ? ['JPM'] : [])), ...minuteOf(6, 'Financials', 8, 10, ['JPM', 'GS']), ...minuteOf(62, 'Financials', 1, 10)];
+const financials = [
+  ...shares.flatMap((neg, m) => minuteOf(m, 'Financials', neg, 10, m === 0 ? ['JPM'] : [])),
+  ...minuteOf(6, 'Financials', 8, 10, ['JPM', 'GS']),
+  ...minuteOf(62, 'Financials', 1, 10),
+];
 const energy = minuteOf(6, 'Energy | Oil', 1, 4, ['XOM']);
 const headlines = [
   item({ minute: 7, topic: 'Energy | Oil', negative: true, pNegative: 0.99, tickers: ['XOM'] }),
@@ -56,9 +94,24 @@ const mixed: ScoredItem = {
 const ITEMS = [...financials, ...energy, ...headlines, mixed];
 
 const alert: Alert = {
-  schema_version: SCHEMA_VERSION, id: 'alert-fin-6', kind: 'negative_spike', scope: 'topic', key: 'Financials', severity: 'critical',
-  window_start: at(6), window_end: at(7), negative_count: 8, total_count: 10, negative_share: 0.8, baseline_share: 0.15, z_score: 13,
-  headlines: [{ id: 'item-60', title: 'Financials headline 60', url: null }], fired_at: at(7), delivery_state: 'pending', delivery_attempts: 0, delivery_error: null,
+  schema_version: SCHEMA_VERSION,
+  id: 'alert-fin-6',
+  kind: 'negative_spike',
+  scope: 'topic',
+  key: 'Financials',
+  severity: 'critical',
+  window_start: at(6),
+  window_end: at(7),
+  negative_count: 8,
+  total_count: 10,
+  negative_share: 0.8,
+  baseline_share: 0.15,
+  z_score: 13,
+  headlines: [{ id: 'item-60', title: 'Financials headline 60', url: null }],
+  fired_at: at(7),
+  delivery_state: 'pending',
+  delivery_attempts: 0,
+  delivery_error: null,
 };
 
 describe('analyst views', () => {
@@ -66,16 +119,27 @@ describe('analyst views', () => {
   let client: ClickHouseClient;
   // Unquoted 64-bit integers: a server quotes them by default, chdb does not; the test wants one shape.
   const q = async <T>(sql: string) =>
-    (await (await client.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: { output_format_json_quote_64bit_integers: 0 } })).json<T>());
+    await (
+      await client.query({
+        query: sql,
+        format: 'JSONEachRow',
+        clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+      })
+    ).json<T>();
 
   beforeAll(async () => {
     client = (await createClickHouse({ dataPath: dir.path })).client;
     await migrate(client, { textTtlDays: 3650 });
     // Everything twice, the alert with a later delivery state: the views must count each item once
     // and show the alert's latest state.
-    for (let i = 0; i < 2; i++) await client.insert({ table: 'items', values: ITEMS.map(itemRow), format: 'JSONEachRow' });
+    for (let i = 0; i < 2; i++)
+      await client.insert({ table: 'items', values: ITEMS.map(itemRow), format: 'JSONEachRow' });
     await client.insert({ table: 'alerts', values: [alertRow(alert)], format: 'JSONEachRow' });
-    await client.insert({ table: 'alerts', values: [alertRow({ ...alert, delivery_state: 'delivered', delivery_attempts: 1 })], format: 'JSONEachRow' });
+    await client.insert({
+      table: 'alerts',
+      values: [alertRow({ ...alert, delivery_state: 'delivered', delivery_attempts: 1 })],
+      format: 'JSONEachRow',
+    });
   });
   afterAll(async () => {
     await client.close();
@@ -92,7 +156,13 @@ describe('analyst views', () => {
   });
 
   it('v_item_entities has one row per entity of an item, with its own sentiment, once', async () => {
-    const rows = await q<{ entity: string; ticker: string | null; sentiment: string; item_sentiment: string; start: number }>(
+    const rows = await q<{
+      entity: string;
+      ticker: string | null;
+      sentiment: string;
+      item_sentiment: string;
+      start: number;
+    }>(
       `SELECT entity, ticker, sentiment, item_sentiment, start FROM v_item_entities WHERE id = '${mixed.id}' ORDER BY start`,
     );
     expect(rows).toEqual([
@@ -118,8 +188,17 @@ describe('analyst views', () => {
   });
 
   it('v_topic_negative_zscore scores a minute against the 60 minutes before it', async () => {
-    type Z = { minute: string; topic: string; baseline_minutes: number; baseline_mean: number | null; baseline_stddev: number | null; z_score: number | null };
-    const rows = await q<Z>(`SELECT minute, topic, baseline_minutes, baseline_mean, baseline_stddev, z_score FROM v_topic_negative_zscore ORDER BY topic, minute`);
+    type Z = {
+      minute: string;
+      topic: string;
+      baseline_minutes: number;
+      baseline_mean: number | null;
+      baseline_stddev: number | null;
+      z_score: number | null;
+    };
+    const rows = await q<Z>(
+      `SELECT minute, topic, baseline_minutes, baseline_mean, baseline_stddev, z_score FROM v_topic_negative_zscore ORDER BY topic, minute`,
+    );
     const fin = rows.filter((r) => r.topic === 'Financials');
     expect(fin.map((r) => r.baseline_minutes)).toEqual([0, 1, 2, 3, 4, 5, 6, 5]);
     // Fewer than 5 baseline minutes: no score.
@@ -134,17 +213,27 @@ describe('analyst views', () => {
     expect(later.baseline_mean).toBeCloseTo(0.28, 9);
     expect(later.z_score).toBeLessThan(0);
     // A filter on minute must not cut the baseline (no pushdown below the window).
-    const filtered = await q<Z>(`SELECT baseline_minutes, z_score FROM v_topic_negative_zscore WHERE topic = 'Financials' AND minute = toDateTime('2026-03-02 14:06:00', 'UTC')`);
+    const filtered = await q<Z>(
+      `SELECT baseline_minutes, z_score FROM v_topic_negative_zscore WHERE topic = 'Financials' AND minute = toDateTime('2026-03-02 14:06:00', 'UTC')`,
+    );
     expect(filtered.map((r) => r.baseline_minutes)).toEqual([6]);
     const energyRows = rows.filter((r) => r.topic === 'Energy | Oil');
-    expect(energyRows.map((r) => [r.baseline_minutes, r.z_score])).toEqual([[0, null], [1, null]]);
+    expect(energyRows.map((r) => [r.baseline_minutes, r.z_score])).toEqual([
+      [0, null],
+      [1, null],
+    ]);
   });
 
   it('v_top_negative_headlines ranks negative stories by p_negative, without reprints', async () => {
     const rows = await q<{ title: string; url: string; topic: string; tickers: string[]; p_negative: number }>(
       'SELECT title, url, topic, tickers, p_negative FROM v_top_negative_headlines LIMIT 3',
     );
-    expect(rows[0]).toMatchObject({ title: headlines[0]!.title, url: headlines[0]!.url, topic: 'Energy | Oil', tickers: ['XOM'] });
+    expect(rows[0]).toMatchObject({
+      title: headlines[0]!.title,
+      url: headlines[0]!.url,
+      topic: 'Energy | Oil',
+      tickers: ['XOM'],
+    });
     expect(rows[0]!.p_negative).toBeCloseTo(0.99, 5);
     expect(rows.map((r) => r.title)).not.toContain(headlines[1]!.title);
     const n = await q<{ n: number }>('SELECT count() AS n FROM v_top_negative_headlines');
@@ -153,7 +242,9 @@ describe('analyst views', () => {
   });
 
   it('v_alerts shows each alert once, in its latest delivery state', async () => {
-    const rows = await q<{ key: string; delivery_state: string; z_score: number }>('SELECT key, delivery_state, z_score FROM v_alerts');
+    const rows = await q<{ key: string; delivery_state: string; z_score: number }>(
+      'SELECT key, delivery_state, z_score FROM v_alerts',
+    );
     expect(rows).toEqual([{ key: 'Financials', delivery_state: 'delivered', z_score: 13 }]);
   });
 });

@@ -102,4 +102,3 @@ export interface Bus {
   /** Closes the bus's own admin connection (producers and consumers close themselves), so that a CLI can exit. */
   close(): Promise<void>;
 }
-

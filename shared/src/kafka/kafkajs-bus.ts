@@ -6,7 +6,16 @@
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import { retryUntilDone } from '../retry.js';
-import type { Bus, BusConsumer, BusMessage, BusProducer, ConsumerFailure, ConsumerOptions, BatchHandler, TopicConfig } from './bus.js';
+import type {
+  Bus,
+  BusConsumer,
+  BusMessage,
+  BusProducer,
+  ConsumerFailure,
+  ConsumerOptions,
+  BatchHandler,
+  TopicConfig,
+} from './bus.js';
 
 const HEARTBEAT_EVERY_MS = 3_000;
 /**
@@ -29,7 +38,8 @@ const SEQUENCE_ERRORS = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUC
 const MAX_PRODUCER_REPLACEMENTS = 5;
 const lostSequence = (err: unknown): boolean => {
   // kafkajs throws the broker's error, or wraps it (KafkaJSNonRetriableError.cause) after its retries.
-  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) if (SEQUENCE_ERRORS.has(e.type ?? '')) return true;
+  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+    if (SEQUENCE_ERRORS.has(e.type ?? '')) return true;
   return false;
 };
 
@@ -37,7 +47,13 @@ const lostSequence = (err: unknown): boolean => {
 async function settleWithin(work: Promise<unknown>, ms: number): Promise<'settled' | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms).unref()));
-  const outcome = await Promise.race([work.then(() => 'settled' as const, () => 'settled' as const), timeout]);
+  const outcome = await Promise.race([
+    work.then(
+      () => 'settled' as const,
+      () => 'settled' as const,
+    ),
+    timeout,
+  ]);
   clearTimeout(timer);
   return outcome;
 }
@@ -48,7 +64,11 @@ async function disconnectWithin(what: string, disconnect: () => Promise<void>, l
     disconnect().catch((err: unknown) => logger.warn({ err }, `Kafka ${what} disconnect failed`)),
     DISCONNECT_TIMEOUT_MS,
   );
-  if (outcome === 'timeout') logger.warn({ timeoutMs: DISCONNECT_TIMEOUT_MS }, `Kafka ${what} did not disconnect in time (broker unreachable?); abandoning it`);
+  if (outcome === 'timeout')
+    logger.warn(
+      { timeoutMs: DISCONNECT_TIMEOUT_MS },
+      `Kafka ${what} did not disconnect in time (broker unreachable?); abandoning it`,
+    );
 }
 
 export function createKafkajsBus(opts: { brokers: string[]; clientId: string; logger: Logger }): Bus {
@@ -56,15 +76,17 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
     clientId: opts.clientId,
     brokers: opts.brokers,
     logLevel: logLevel.WARN,
-    logCreator: () => ({ namespace, level, log }) => {
-      const { message, ...extra } = log;
-      const fields = { kafka: namespace, ...extra };
-      // kafkajs logs every retriable error response (e.g. "coordinator is loading" while a new
-      // broker creates __consumer_offsets) at ERROR before retrying it; real failures still throw.
-      if (namespace === 'Connection' && message.startsWith('Response')) opts.logger.debug(fields, message);
-      else if (level <= logLevel.ERROR) opts.logger.error(fields, message);
-      else opts.logger.warn(fields, message);
-    },
+    logCreator:
+      () =>
+      ({ namespace, level, log }) => {
+        const { message, ...extra } = log;
+        const fields = { kafka: namespace, ...extra };
+        // kafkajs logs every retriable error response (e.g. "coordinator is loading" while a new
+        // broker creates __consumer_offsets) at ERROR before retrying it; real failures still throw.
+        if (namespace === 'Connection' && message.startsWith('Response')) opts.logger.debug(fields, message);
+        else if (level <= logLevel.ERROR) opts.logger.error(fields, message);
+        else opts.logger.warn(fields, message);
+      },
     // Brokers restart; reconnect patiently instead of crashing the service.
     retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 30 },
   });
@@ -89,7 +111,8 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
       baseMs: 250,
       maxMs: 5_000,
       isRetriable: (err) => (err as { retriable?: boolean }).retriable === true,
-      onRetry: (err, attempt, delayMs) => opts.logger.warn({ err, attempt, delayMs }, `Kafka admin ${what} failed; retrying`),
+      onRetry: (err, attempt, delayMs) =>
+        opts.logger.warn({ err, attempt, delayMs }, `Kafka admin ${what} failed; retrying`),
     });
 
   return {
@@ -120,7 +143,10 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
       const replace = (failed: Producer, err: unknown): Promise<void> => {
         if (producer !== failed) return Promise.resolve(); // another send already replaced it
         replacing ??= (async () => {
-          opts.logger.warn({ err }, 'Kafka producer lost its idempotence sequence; replacing it and resending the batch');
+          opts.logger.warn(
+            { err },
+            'Kafka producer lost its idempotence sequence; replacing it and resending the batch',
+          );
           const fresh = await connectProducer();
           retired.push(failed);
           producer = fresh;
@@ -211,7 +237,9 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
             configEntries: [
               ...(t.retentionMs === undefined ? [] : [{ name: 'retention.ms', value: String(t.retentionMs) }]),
               ...(t.cleanupPolicy === undefined ? [] : [{ name: 'cleanup.policy', value: t.cleanupPolicy }]),
-              ...(t.maxMessageBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }]),
+              ...(t.maxMessageBytes === undefined
+                ? []
+                : [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }]),
             ],
           })),
         });
@@ -219,7 +247,9 @@ export function createKafkajsBus(opts: { brokers: string[]; clientId: string; lo
     },
 
     async lag(groupId: string, topic: string) {
-      const [ends, committed] = await withAdmin('lag', (a) => Promise.all([a.fetchTopicOffsets(topic), a.fetchOffsets({ groupId, topics: [topic] })]));
+      const [ends, committed] = await withAdmin('lag', (a) =>
+        Promise.all([a.fetchTopicOffsets(topic), a.fetchOffsets({ groupId, topics: [topic] })]),
+      );
       // '-1': nothing committed yet; such a group starts at the low watermark (retention may have moved it).
       const committedByPartition = new Map(
         (committed[0]?.partitions ?? []).filter((p) => p.offset !== '-1').map((p) => [p.partition, BigInt(p.offset)]),
@@ -273,7 +303,10 @@ class KafkajsConsumer implements BusConsumer {
           value: m.value,
           timestamp: Number(m.timestamp),
           headers: Object.fromEntries(
-            Object.entries(m.headers ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? '')]),
+            Object.entries(m.headers ?? {}).map(([k, v]) => [
+              k,
+              Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? ''),
+            ]),
           ),
         }));
         this.inFlight++;

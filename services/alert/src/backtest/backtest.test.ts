@@ -9,7 +9,8 @@ import { markedPoissonLlr } from './oracle.js';
 import { formatStream, parseBacktestLine } from './ndjson.js';
 
 const atLeast3Sigma = (r: BacktestReport) => r.spikes.filter((s) => s.label.sigma >= 3);
-const detectedIn2Min = (r: BacktestReport) => atLeast3Sigma(r).filter((s) => s.delayS !== null && s.delayS <= 120).length;
+const detectedIn2Min = (r: BacktestReport) =>
+  atLeast3Sigma(r).filter((s) => s.delayS !== null && s.delayS <= 120).length;
 
 describe('backtest', () => {
   // One seeded simulated week through the default detector: the goals of docs/alerts.md that the
@@ -21,12 +22,23 @@ describe('backtest', () => {
     const again = generateStream({ weeks: 1, seed: 7 });
     expect(again.items.length).toBe(stream.items.length);
     expect(again.labels).toEqual(stream.labels);
-    expect(stream.labels.filter((l) => l.kind === 'spike').map((l) => l.sigma).sort()).toContain(5);
+    expect(
+      stream.labels
+        .filter((l) => l.kind === 'spike')
+        .map((l) => l.sigma)
+        .sort(),
+    ).toContain(5);
     expect(stream.labels.some((l) => l.kind === 'reprint')).toBe(true);
     const tickerSpike = stream.labels.find((l) => l.scope === 'ticker')!;
     expect(tickerSpike.partner).toBeDefined();
     // Its items name both companies, with opposite news.
-    const during = stream.items.filter((i) => i.publishedAtMs >= tickerSpike.onsetMs && i.publishedAtMs < tickerSpike.endMs && i.tickers.includes(tickerSpike.partner!) && i.tickers.includes(tickerSpike.key));
+    const during = stream.items.filter(
+      (i) =>
+        i.publishedAtMs >= tickerSpike.onsetMs &&
+        i.publishedAtMs < tickerSpike.endMs &&
+        i.tickers.includes(tickerSpike.partner!) &&
+        i.tickers.includes(tickerSpike.key),
+    );
     expect(during.length).toBeGreaterThan(5);
     for (const i of during) expect(i.entities!.map((e) => e.negative).sort()).toEqual([false, true]);
     // The truth the oracle is told: a ticker's baseline is a real share and rate.
@@ -51,14 +63,29 @@ describe('backtest', () => {
     const plain = stream.items.filter((i) => !i.entities).slice(0, 5);
     expect(twoCompany.length).toBe(20);
     for (const item of [...twoCompany, ...plain]) {
-      const viaService = fanOut(asScored(item), { partition: 0, offset: '1' }).map((r) => ({ key: r.key, o: toObservation(SignalSchema.parse(JSON.parse(r.value as string)), 0) }));
-      const mine = signalObservations(item).map(({ signalKey, observation }) => ({ key: signalKey, o: { ...observation, partition: 0 } }));
+      const viaService = fanOut(asScored(item), { partition: 0, offset: '1' }).map((r) => ({
+        key: r.key,
+        o: toObservation(SignalSchema.parse(JSON.parse(r.value as string)), 0),
+      }));
+      const mine = signalObservations(item).map(({ signalKey, observation }) => ({
+        key: signalKey,
+        o: { ...observation, partition: 0 },
+      }));
       expect(mine).toEqual(viaService.map(({ key, o }) => ({ key, o: { ...o, pNegative: o.negative ? 0.9 : 0.1 } })));
     }
   });
 
   it('scores a ticker spike on its ticker only; an alert on its partner (good news) is a false alarm', () => {
-    const l = { kind: 'spike' as const, scope: 'ticker' as const, key: 'BETA', sigma: 3, onsetMs: 0, endMs: 1, partner: 'ACME', topic: 'Earnings' };
+    const l = {
+      kind: 'spike' as const,
+      scope: 'ticker' as const,
+      key: 'BETA',
+      sigma: 3,
+      onsetMs: 0,
+      endMs: 1,
+      partner: 'ACME',
+      topic: 'Earnings',
+    };
     expect(detects({ scope: 'ticker', key: 'BETA' }, l)).toBe(true);
     expect(detects({ scope: 'market', key: '*' }, l)).toBe(false);
     expect(explains({ scope: 'topic', key: 'Earnings' }, l)).toBe(true);
@@ -91,7 +118,9 @@ describe('backtest', () => {
     expect(oracle.summary.max_false_alarms_per_key_week).toBeLessThanOrEqual(FALSE_ALARM_BUDGET.worstKeyWeek);
     expect(detectedIn2Min(report)).toBeGreaterThanOrEqual(detectedIn2Min(oracle) - MARGIN);
     expect(report.summary.false_alarms_per_topic_week).toBeLessThanOrEqual(FALSE_ALARM_BUDGET.perKeyWeek);
-    const weaker = runBacktest(stream, { config: { ...DEFAULT_DETECTOR_CONFIG, rateCusumThreshold: 0, cusumThreshold: 0 } });
+    const weaker = runBacktest(stream, {
+      config: { ...DEFAULT_DETECTOR_CONFIG, rateCusumThreshold: 0, cusumThreshold: 0 },
+    });
     expect(detectedIn2Min(weaker)).toBeLessThan(detectedIn2Min(oracle) - MARGIN);
   });
 
@@ -105,24 +134,53 @@ describe('backtest', () => {
   });
 
   it('reads back what it writes', () => {
-    const some = stream.items.filter((i) => i.entities).slice(0, 10).concat(stream.items.slice(0, 50));
+    const some = stream.items
+      .filter((i) => i.entities)
+      .slice(0, 10)
+      .concat(stream.items.slice(0, 50));
     const lines = [...formatStream({ labels: stream.labels, items: some })];
     const parsed = lines.map((l, n) => parseBacktestLine(l, n + 1));
     expect(parsed.filter((p) => p && 'label' in p).map((p) => (p as { label: unknown }).label)).toEqual(stream.labels);
     expect(parsed.filter((p) => p && 'item' in p).map((p) => (p as { item: unknown }).item)).toEqual(some);
-    expect(parseBacktestLine('{"topic":"Markets"}', 9)).toEqual({ error: 'line 9: an item needs published_at, sentiment and topic' });
+    expect(parseBacktestLine('{"topic":"Markets"}', 9)).toEqual({
+      error: 'line 9: an item needs published_at, sentiment and topic',
+    });
   });
 });
 
 /** A backtest item as the scored item the fan-out reads (v2, entities at their own sentiment). */
 function asScored(i: BacktestItem): ScoredItem {
-  const scores = (negative: boolean) => (negative ? { negative: 0.9, neutral: 0.05, positive: 0.05 } : { negative: 0.1, neutral: 0.45, positive: 0.45 });
+  const scores = (negative: boolean) =>
+    negative ? { negative: 0.9, neutral: 0.05, positive: 0.05 } : { negative: 0.1, neutral: 0.45, positive: 0.45 };
   return {
-    schema_version: 2, id: i.id, source: 'backtest', source_kind: 'replay', url: i.url, title: i.title, text: i.title, truncated: false, lang: 'en',
-    published_at: new Date(i.publishedAtMs).toISOString(), fetched_at: new Date(i.publishedAtMs).toISOString(), tickers: i.tickers, duplicate_of: null, novelty: i.novelty,
-    entities: (i.entities ?? []).map((e, n) => ({ name: e.ticker, ticker: e.ticker, start: n * 10, end: n * 10 + 4, sentiment: e.negative ? 'negative' : 'positive', sentiment_scores: scores(e.negative) })),
+    schema_version: 2,
+    id: i.id,
+    source: 'backtest',
+    source_kind: 'replay',
+    url: i.url,
+    title: i.title,
+    text: i.title,
+    truncated: false,
+    lang: 'en',
+    published_at: new Date(i.publishedAtMs).toISOString(),
+    fetched_at: new Date(i.publishedAtMs).toISOString(),
+    tickers: i.tickers,
+    duplicate_of: null,
+    novelty: i.novelty,
+    entities: (i.entities ?? []).map((e, n) => ({
+      name: e.ticker,
+      ticker: e.ticker,
+      start: n * 10,
+      end: n * 10 + 4,
+      sentiment: e.negative ? 'negative' : 'positive',
+      sentiment_scores: scores(e.negative),
+    })),
     // The generator's topics are the product's own names; the type is the closed list of the classifier's.
-    sentiment: i.negative ? 'negative' : 'neutral', sentiment_scores: scores(i.negative), topic: i.topic as ScoredItem['topic'],
-    topic_scores: Object.fromEntries(TOPICS.map((t) => [t, t === TOPICS[0] ? 1 : 0])) as ScoredItem['topic_scores'], model_version: 'test', scored_at: new Date(i.publishedAtMs).toISOString(),
+    sentiment: i.negative ? 'negative' : 'neutral',
+    sentiment_scores: scores(i.negative),
+    topic: i.topic as ScoredItem['topic'],
+    topic_scores: Object.fromEntries(TOPICS.map((t) => [t, t === TOPICS[0] ? 1 : 0])) as ScoredItem['topic_scores'],
+    model_version: 'test',
+    scored_at: new Date(i.publishedAtMs).toISOString(),
   } as ScoredItem;
 }

@@ -13,7 +13,9 @@ export const MARKET_SIGNAL_KEY = 'market';
 /** A headline's probability of negative, for ranking: the backtest has only labels. */
 const pNegative = (negative: boolean) => (negative ? 0.9 : 0.1);
 
-export function signalObservations(item: BacktestItem): Array<{ signalKey: string; observation: Omit<Observation, 'partition'> }> {
+export function signalObservations(
+  item: BacktestItem,
+): Array<{ signalKey: string; observation: Omit<Observation, 'partition'> }> {
   const observation = (negative: boolean, topic: string | null, tickers: string[]) => ({
     id: item.id,
     title: item.title,
@@ -32,7 +34,8 @@ export function signalObservations(item: BacktestItem): Array<{ signalKey: strin
   // The first entity of a ticker speaks for it; tickers in order: the item's, then its entities'.
   const own = new Map<string, boolean>();
   for (const e of entities) if (!own.has(e.ticker)) own.set(e.ticker, e.negative);
-  for (const t of new Set([...item.tickers, ...own.keys()])) out.push({ signalKey: `ticker:${t}`, observation: observation(own.get(t) ?? item.negative, null, [t]) });
+  for (const t of new Set([...item.tickers, ...own.keys()]))
+    out.push({ signalKey: `ticker:${t}`, observation: observation(own.get(t) ?? item.negative, null, [t]) });
   return out;
 }
 

@@ -28,7 +28,13 @@ export interface OracleConfig {
   groupMinutes: number;
 }
 
-export const DEFAULT_ORACLE_CONFIG: OracleConfig = { threshold: 8, shiftSigma: 3, volumeRatio: 2, cooldownMinutes: 30, groupMinutes: 5 };
+export const DEFAULT_ORACLE_CONFIG: OracleConfig = {
+  threshold: 8,
+  shiftSigma: 3,
+  volumeRatio: 2,
+  cooldownMinutes: 30,
+  groupMinutes: 5,
+};
 
 const MINUTE = 60_000;
 
@@ -52,7 +58,11 @@ export function markedPoissonLlr(lambda0: number, p0: number, c: Pick<OracleConf
   const q0 = Math.min(0.99, Math.max(0.01, p0));
   const p1 = Math.min(0.99, q0 + c.shiftSigma * Math.sqrt((q0 * (1 - q0)) / l0));
   const volume = Math.log(c.volumeRatio);
-  return { drainPerMinute: (c.volumeRatio - 1) * l0, negative: volume + Math.log(p1 / q0), other: volume + Math.log((1 - p1) / (1 - q0)) };
+  return {
+    drainPerMinute: (c.volumeRatio - 1) * l0,
+    negative: volume + Math.log(p1 / q0),
+    other: volume + Math.log((1 - p1) / (1 - q0)),
+  };
 }
 
 export class OracleDetector {
@@ -73,11 +83,27 @@ export class OracleDetector {
     for (const [scope, key] of keys) {
       const id = `${scope}:${key}`;
       let k = this.keys.get(id);
-      if (!k) this.keys.set(id, (k = { minute: NaN, llr: null, baseline: 0, s: 0, lastMs: o.publishedAtMs, lastFiredMs: -Infinity, run: { total: 0, negative: 0 } }));
+      if (!k)
+        this.keys.set(
+          id,
+          (k = {
+            minute: NaN,
+            llr: null,
+            baseline: 0,
+            s: 0,
+            lastMs: o.publishedAtMs,
+            lastFiredMs: -Infinity,
+            run: { total: 0, negative: 0 },
+          }),
+        );
       const minute = Math.floor(o.publishedAtMs / MINUTE);
       if (minute !== k.minute) {
         const base = this.truth(scope, key, minute * MINUTE + MINUTE / 2);
-        [k.minute, k.llr, k.baseline] = [minute, base ? markedPoissonLlr(base.rate, base.share, this.config) : null, base?.share ?? 0];
+        [k.minute, k.llr, k.baseline] = [
+          minute,
+          base ? markedPoissonLlr(base.rate, base.share, this.config) : null,
+          base?.share ?? 0,
+        ];
       }
       const llr = k.llr;
       if (!llr) continue;
@@ -108,7 +134,14 @@ export class OracleDetector {
   }
 }
 
-function oracleAlert(scope: Alert['scope'], key: string, eventMs: number, nowMs: number, run: OracleKey['run'], baseline: number): Alert {
+function oracleAlert(
+  scope: Alert['scope'],
+  key: string,
+  eventMs: number,
+  nowMs: number,
+  run: OracleKey['run'],
+  baseline: number,
+): Alert {
   const windowEnd = (Math.floor(eventMs / MINUTE) + 1) * MINUTE;
   return {
     schema_version: SCHEMA_VERSION,

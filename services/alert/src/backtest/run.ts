@@ -97,7 +97,9 @@ export function detects(a: Pick<Alert, 'scope' | 'key'>, l: SpikeLabel): boolean
  * news there too). An alert on a ticker spike's partner, whose news is good, is explained by nothing.
  */
 export function explains(a: Pick<Alert, 'scope' | 'key'>, l: SpikeLabel): boolean {
-  return detects(a, l) || (l.scope === 'ticker' && (a.scope === 'market' || (a.scope === 'topic' && a.key === l.topic)));
+  return (
+    detects(a, l) || (l.scope === 'ticker' && (a.scope === 'market' || (a.scope === 'topic' && a.key === l.topic)))
+  );
 }
 
 export function median(xs: number[]): number | null {
@@ -172,7 +174,12 @@ export function runBacktest(stream: BacktestStream, o: BacktestOptions = {}): Ba
     if (!truth) throw new Error('the oracle needs the true baselines of a generated stream');
     if (o.oracleThreshold === undefined) return calibrateOracle(stream, o);
     oracleThreshold = o.oracleThreshold;
-    const oracle = { ...DEFAULT_ORACLE_CONFIG, threshold: oracleThreshold, cooldownMinutes: config.cooldownMinutes, groupMinutes: config.windowMinutes };
+    const oracle = {
+      ...DEFAULT_ORACLE_CONFIG,
+      threshold: oracleThreshold,
+      cooldownMinutes: config.cooldownMinutes,
+      groupMinutes: config.windowMinutes,
+    };
     make = () => new OracleDetector(truth, oracle);
   }
   const alerts = simulate(stream, make, detector === 'oracle' ? null : tickMs, partitions);
@@ -186,7 +193,9 @@ export function runBacktest(stream: BacktestStream, o: BacktestOptions = {}): Ba
  */
 export function calibrateOracle(stream: BacktestStream, o: BacktestOptions = {}): BacktestReport {
   const at = (h: number) => runBacktest(stream, { ...o, detector: 'oracle', oracleThreshold: h });
-  const within = (r: BacktestReport) => r.summary.false_alarms_per_topic_week <= FALSE_ALARM_BUDGET.perKeyWeek && r.summary.max_false_alarms_per_key_week <= FALSE_ALARM_BUDGET.worstKeyWeek;
+  const within = (r: BacktestReport) =>
+    r.summary.false_alarms_per_topic_week <= FALSE_ALARM_BUDGET.perKeyWeek &&
+    r.summary.max_false_alarms_per_key_week <= FALSE_ALARM_BUDGET.worstKeyWeek;
   let lo = 2;
   let hi = 24;
   let best = at(hi);
@@ -199,15 +208,24 @@ export function calibrateOracle(stream: BacktestStream, o: BacktestOptions = {})
   return best;
 }
 
-function score(stream: BacktestStream, alerts: Alert[], o: { detector: 'live' | 'oracle'; oracleThreshold?: number; detectWithinS: number; cooldownMinutes: number }): BacktestReport {
+function score(
+  stream: BacktestStream,
+  alerts: Alert[],
+  o: { detector: 'live' | 'oracle'; oracleThreshold?: number; detectWithinS: number; cooldownMinutes: number },
+): BacktestReport {
   // Alerts whose key and time match a spike explain it; the rest are reprint alerts or false alarms.
   const matchWindow = o.cooldownMinutes * MIN;
-  const inTime = (a: Alert, l: SpikeLabel, endMs: number) => Date.parse(a.fired_at) >= l.onsetMs && Date.parse(a.fired_at) <= endMs;
+  const inTime = (a: Alert, l: SpikeLabel, endMs: number) =>
+    Date.parse(a.fired_at) >= l.onsetMs && Date.parse(a.fired_at) <= endMs;
   const explained = (a: Alert, l: SpikeLabel) => explains(a, l) && inTime(a, l, l.endMs + matchWindow);
   const spikeLabels = stream.labels.filter((l) => l.kind === 'spike');
   const spikes: SpikeResult[] = spikeLabels.map((label) => {
     const first = alerts.find((a) => detects(a, label) && inTime(a, label, label.endMs));
-    return { label, delayS: first ? (Date.parse(first.fired_at) - label.onsetMs) / 1000 : null, alertId: first?.id ?? null };
+    return {
+      label,
+      delayS: first ? (Date.parse(first.fired_at) - label.onsetMs) / 1000 : null,
+      alertId: first?.id ?? null,
+    };
   });
   const unexplained = alerts.filter((a) => !spikeLabels.some((l) => explained(a, l)));
   const reprintAlerts = unexplained.filter((a) => stream.labels.some((l) => l.kind === 'reprint' && explained(a, l)));
@@ -225,11 +243,16 @@ function score(stream: BacktestStream, alerts: Alert[], o: { detector: 'live' | 
     median_delay_s: median(rs.flatMap((s) => (s.delayS === null ? [] : [s.delayS]))),
   });
   const by_sigma: BacktestReport['summary']['by_sigma'] = {};
-  for (const sigma of [...new Set(spikes.map((s) => s.label.sigma))].sort((a, b) => a - b)) by_sigma[String(sigma)] = tally(spikes.filter((s) => s.label.sigma === sigma));
+  for (const sigma of [...new Set(spikes.map((s) => s.label.sigma))].sort((a, b) => a - b))
+    by_sigma[String(sigma)] = tally(spikes.filter((s) => s.label.sigma === sigma));
   const by_scope: BacktestReport['summary']['by_scope'] = {};
   for (const scope of ['market', 'topic', 'ticker'] as const) {
     if (keysOf[scope] === 0) continue;
-    by_scope[scope] = { ...tally(spikes.filter((s) => s.label.scope === scope)), keys: keysOf[scope], false_alarms: falseAlarms.filter((a) => a.scope === scope).length };
+    by_scope[scope] = {
+      ...tally(spikes.filter((s) => s.label.scope === scope)),
+      keys: keysOf[scope],
+      false_alarms: falseAlarms.filter((a) => a.scope === scope).length,
+    };
   }
   const all = tally(spikes);
   return {

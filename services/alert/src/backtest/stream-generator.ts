@@ -90,7 +90,16 @@ export interface GeneratorOptions {
   sigmas?: number[];
 }
 
-export const DEFAULT_TOPICS = ['Earnings', 'Markets', 'Financials', 'Macro', 'Energy | Oil', 'Stock Movement', 'Fed | Central Banks', 'M&A | Investments'];
+export const DEFAULT_TOPICS = [
+  'Earnings',
+  'Markets',
+  'Financials',
+  'Macro',
+  'Energy | Oil',
+  'Stock Movement',
+  'Fed | Central Banks',
+  'M&A | Investments',
+];
 export const DEFAULT_TICKERS = ['ACME', 'BETA', 'CYRX', 'DLTA', 'ECHO', 'FOXL', 'GRNT', 'HELX'];
 /** Share of a topic's ordinary items naming its company alone, and naming it beside another (opposite news). */
 export const SINGLE_MENTION_P = 0.3;
@@ -124,7 +133,7 @@ function poisson(r: () => number, lambda: number): number {
 
 /** Relative volume over the day: 0.1 at night, 1 at the 16:00 UTC peak. */
 export function dailyCycle(ms: number): number {
-  const hour = ((ms % DAY) + DAY) % DAY / (60 * MIN);
+  const hour = (((ms % DAY) + DAY) % DAY) / (60 * MIN);
   return 0.1 + 0.9 * Math.max(0, Math.cos(((hour - 16) / 24) * 2 * Math.PI));
 }
 
@@ -161,10 +170,16 @@ export function generateStream(o: GeneratorOptions): GeneratedStream {
   const startMs = BACKTEST_START_MS;
   const minutes = Math.round(o.weeks * 7 * 24 * 60);
   const endMs = startMs + minutes * MIN;
-  const models: TopicModel[] = topics.map((name) => ({ name, peakRate: 3 + r() * 5, share: 0.15 + r() * 0.15, driftPhase: r() * 2 * Math.PI }));
+  const models: TopicModel[] = topics.map((name) => ({
+    name,
+    peakRate: 3 + r() * 5,
+    share: 0.15 + r() * 0.15,
+    driftPhase: r() * 2 * Math.PI,
+  }));
   // Slow drift (±0.03 over a few days) plus hourly jitter: the baseline is not a constant.
   const hourJitter = new Map<string, number>();
-  const shareAt = (t: TopicModel, ms: number, j: number) => Math.min(0.9, Math.max(0.02, t.share + 0.03 * Math.sin(ms / (3 * DAY) + t.driftPhase) + j));
+  const shareAt = (t: TopicModel, ms: number, j: number) =>
+    Math.min(0.9, Math.max(0.02, t.share + 0.03 * Math.sin(ms / (3 * DAY) + t.driftPhase) + j));
   const baseShare = (t: TopicModel, ms: number) => {
     const hourKey = `${t.name}:${Math.floor(ms / (60 * MIN))}`;
     let j = hourJitter.get(hourKey);
@@ -172,7 +187,8 @@ export function generateStream(o: GeneratorOptions): GeneratedStream {
     return shareAt(t, ms, j);
   };
   // The truth reads the jitter drawn while generating and never draws (it would change nothing, but it is pure).
-  const trueShare = (t: TopicModel, ms: number) => shareAt(t, ms, hourJitter.get(`${t.name}:${Math.floor(ms / (60 * MIN))}`) ?? 0);
+  const trueShare = (t: TopicModel, ms: number) =>
+    shareAt(t, ms, hourJitter.get(`${t.name}:${Math.floor(ms / (60 * MIN))}`) ?? 0);
   const truth = streamTruth(models, tickers, homeOf, trueShare);
 
   // Labels first, so the minute loop knows what is going on. Spikes start at busy hours, never overlap on a key.
@@ -182,7 +198,13 @@ export function generateStream(o: GeneratorOptions): GeneratedStream {
     return startMs + day * DAY + (13 * 60 + Math.floor(g() * 8 * 60)) * MIN + Math.floor(g() * 60) * 1000;
   };
   const overlaps = (onset: number, end: number, key: string) =>
-    labels.some((l) => l.scope !== 'ticker' && (l.key === key || l.scope === 'market' || key === '*') && onset < l.endMs + 3 * 60 * MIN && end + 3 * 60 * MIN > l.onsetMs);
+    labels.some(
+      (l) =>
+        l.scope !== 'ticker' &&
+        (l.key === key || l.scope === 'market' || key === '*') &&
+        onset < l.endMs + 3 * 60 * MIN &&
+        end + 3 * 60 * MIN > l.onsetMs,
+    );
   const place = (scope: 'market' | 'topic', key: string, count: number) => {
     for (let i = 0, tries = 0; i < count && tries < 1000; tries++) {
       const onset = busyOnset(r);
@@ -197,7 +219,14 @@ export function generateStream(o: GeneratorOptions): GeneratedStream {
   for (const t of topics) {
     for (let i = 0; i < Math.round((o.reprintBurstsPerTopicWeek ?? 3) * o.weeks); i++) {
       const onset = startMs + Math.floor(r() * (minutes - 30)) * MIN;
-      labels.push({ kind: 'reprint', scope: 'topic', key: t, sigma: 0, onsetMs: onset, endMs: onset + (3 + Math.floor(r() * 8)) * MIN });
+      labels.push({
+        kind: 'reprint',
+        scope: 'topic',
+        key: t,
+        sigma: 0,
+        onsetMs: onset,
+        endMs: onset + (3 + Math.floor(r() * 8)) * MIN,
+      });
     }
   }
   // Ticker spikes: "Acme beats estimates as Beta plunges" and the like, on a ticker and a partner whose news is
@@ -205,7 +234,11 @@ export function generateStream(o: GeneratorOptions): GeneratedStream {
   const tickerBusy = (onset: number, end: number, names: string[]) =>
     labels.some((l) => {
       const near = onset < l.endMs + 3 * 60 * MIN && end + 3 * 60 * MIN > l.onsetMs;
-      const involved = l.scope === 'market' || names.includes(l.key) || (l.partner !== undefined && names.includes(l.partner)) || names.some((n) => homeOf.get(n) === l.key);
+      const involved =
+        l.scope === 'market' ||
+        names.includes(l.key) ||
+        (l.partner !== undefined && names.includes(l.partner)) ||
+        names.some((n) => homeOf.get(n) === l.key);
       return l.kind === 'spike' && near && involved;
     });
   for (const ticker of tickers) {
@@ -216,7 +249,16 @@ export function generateStream(o: GeneratorOptions): GeneratedStream {
       const others = tickers.filter((t) => t !== ticker);
       const partner = others[Math.floor(rc() * others.length)]!;
       if (end > endMs || tickerBusy(onset, end, [ticker, partner])) continue;
-      labels.push({ kind: 'spike', scope: 'ticker', key: ticker, sigma: sigmas[i % sigmas.length]!, onsetMs: onset, endMs: end, partner, topic: homeOf.get(ticker)! });
+      labels.push({
+        kind: 'spike',
+        scope: 'ticker',
+        key: ticker,
+        sigma: sigmas[i % sigmas.length]!,
+        onsetMs: onset,
+        endMs: end,
+        partner,
+        topic: homeOf.get(ticker)!,
+      });
       i++;
     }
   }
@@ -224,9 +266,25 @@ export function generateStream(o: GeneratorOptions): GeneratedStream {
 
   const items: BacktestItem[] = [];
   let n = 0;
-  const push = (topic: string, ms: number, negative: boolean, novelty: number, title: string, entities?: BacktestItem['entities']) => {
+  const push = (
+    topic: string,
+    ms: number,
+    negative: boolean,
+    novelty: number,
+    title: string,
+    entities?: BacktestItem['entities'],
+  ) => {
     n++;
-    const item: BacktestItem = { id: `bt-${o.seed}-${n}`, title: `${title} #${n}`, url: `https://bench.example.com/${n}`, publishedAtMs: ms, negative, topic, tickers: entities?.map((e) => e.ticker) ?? [], novelty };
+    const item: BacktestItem = {
+      id: `bt-${o.seed}-${n}`,
+      title: `${title} #${n}`,
+      url: `https://bench.example.com/${n}`,
+      publishedAtMs: ms,
+      negative,
+      topic,
+      tickers: entities?.map((e) => e.ticker) ?? [],
+      novelty,
+    };
     if (entities) item.entities = entities;
     items.push(item);
   };
@@ -240,14 +298,18 @@ export function generateStream(o: GeneratorOptions): GeneratedStream {
     if (x < SINGLE_MENTION_P) return [{ ticker: own, negative }];
     if (x >= SINGLE_MENTION_P + PAIR_MENTION_P || tickers.length < 2) return undefined;
     const others = tickers.filter((t) => t !== own);
-    return [{ ticker: own, negative }, { ticker: others[Math.floor(rc() * others.length)]!, negative: !negative }];
+    return [
+      { ticker: own, negative },
+      { ticker: others[Math.floor(rc() * others.length)]!, negative: !negative },
+    ];
   };
   for (let m = 0; m < minutes; m++) {
     const t0 = startMs + m * MIN;
     const active = labels.filter((l) => l.kind === 'spike' && l.onsetMs < t0 + MIN && l.endMs > t0);
     const cycle = dailyCycle(t0);
     const marketRate = models.reduce((s, t) => s + t.peakRate * cycle, 0);
-    const marketShare = models.reduce((s, t) => s + t.peakRate * baseShare(t, t0), 0) / models.reduce((s, t) => s + t.peakRate, 0);
+    const marketShare =
+      models.reduce((s, t) => s + t.peakRate * baseShare(t, t0), 0) / models.reduce((s, t) => s + t.peakRate, 0);
     for (const t of models) {
       const rate = t.peakRate * cycle;
       const p0 = baseShare(t, t0);
@@ -255,14 +317,23 @@ export function generateStream(o: GeneratorOptions): GeneratedStream {
       const spikeCount = poisson(r, rate); // the extra volume a spike brings, used only inside one
       for (let i = 0; i < count + spikeCount; i++) {
         const ms = t0 + Math.floor(r() * MIN);
-        const spike = active.find((l) => l.scope !== 'ticker' && (l.key === t.name || l.scope === 'market') && ms >= l.onsetMs && ms < l.endMs);
+        const spike = active.find(
+          (l) => l.scope !== 'ticker' && (l.key === t.name || l.scope === 'market') && ms >= l.onsetMs && ms < l.endMs,
+        );
         if (i >= count && !spike) continue;
         let p = p0;
         if (spike?.scope === 'topic') p = p0 + spike.sigma * Math.sqrt((p0 * (1 - p0)) / rate);
         if (spike?.scope === 'market') p = p0 + spike.sigma * Math.sqrt((marketShare * (1 - marketShare)) / marketRate);
         const neg = r() < Math.min(0.95, p);
         // Topic and market spikes are sector and macro news: their items name no company.
-        push(t.name, ms, neg, 0.7 + r() * 0.3, spike ? 'spike story' : 'story', spike ? undefined : mentions(t.name, neg));
+        push(
+          t.name,
+          ms,
+          neg,
+          0.7 + r() * 0.3,
+          spike ? 'spike story' : 'story',
+          spike ? undefined : mentions(t.name, neg),
+        );
       }
     }
     for (const l of active) {
@@ -276,7 +347,10 @@ export function generateStream(o: GeneratorOptions): GeneratedStream {
         const bad = rc() < mix.pNeg;
         // The whole item reads either way ("Acme beats estimates as Beta plunges"): a ticker judged on it would
         // see the partner's good news as bad half the time.
-        push(l.topic!, ms, rc() < 0.5, 0.7 + rc() * 0.3, 'two-company story', [{ ticker: l.key, negative: bad }, { ticker: l.partner!, negative: !bad }]);
+        push(l.topic!, ms, rc() < 0.5, 0.7 + rc() * 0.3, 'two-company story', [
+          { ticker: l.key, negative: bad },
+          { ticker: l.partner!, negative: !bad },
+        ]);
       }
     }
   }
@@ -284,7 +358,8 @@ export function generateStream(o: GeneratorOptions): GeneratedStream {
   for (const l of labels) {
     if (l.kind !== 'reprint') continue;
     const copies = 20 + Math.floor(r() * 41);
-    for (let i = 0; i < copies; i++) push(l.key, l.onsetMs + Math.floor(r() * (l.endMs - l.onsetMs)), true, r() * 0.05, 'reprint');
+    for (let i = 0; i < copies; i++)
+      push(l.key, l.onsetMs + Math.floor(r() * (l.endMs - l.onsetMs)), true, r() * 0.05, 'reprint');
   }
   items.sort((a, b) => a.publishedAtMs - b.publishedAtMs);
   return { items, labels, topics, tickers, startMs, endMs, truth };
@@ -295,7 +370,12 @@ export function generateStream(o: GeneratorOptions): GeneratedStream {
  * market's, summed over topics; a ticker's mentions, from its home topic's ordinary items (alone or first of
  * two, at the topic's share) and as the partner of other companies' two-company items (at the opposite share).
  */
-function streamTruth(models: TopicModel[], tickers: string[], homeOf: Map<string, string>, shareOf: (t: TopicModel, ms: number) => number): StreamTruth {
+function streamTruth(
+  models: TopicModel[],
+  tickers: string[],
+  homeOf: Map<string, string>,
+  shareOf: (t: TopicModel, ms: number) => number,
+): StreamTruth {
   const byName = new Map(models.map((m) => [m.name, m]));
   const perTopic = new Map(models.map((m) => [m.name, tickers.filter((t) => homeOf.get(t) === m.name).length]));
   return (scope, key, ms) => {
@@ -310,7 +390,7 @@ function streamTruth(models: TopicModel[], tickers: string[], homeOf: Map<string
     }
     const home = byName.get(homeOf.get(key) ?? '');
     if (!home) return null;
-    let rate = home.peakRate * cycle * (SINGLE_MENTION_P + PAIR_MENTION_P) / perTopic.get(home.name)!;
+    let rate = (home.peakRate * cycle * (SINGLE_MENTION_P + PAIR_MENTION_P)) / perTopic.get(home.name)!;
     let negative = rate * shareOf(home, ms);
     for (const other of tickers) {
       if (other === key) continue;

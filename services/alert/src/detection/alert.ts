@@ -18,7 +18,10 @@ export function alertId(scope: string, key: string, windowEndMs: number): string
 
 /** The alert for evidence `w` that ends with `minute`, fired at `nowMs` (processing time). */
 export function buildAlert(
-  state: Pick<KeyState, 'scope' | 'key' | 'mean'>, minute: number, w: Evidence, nowMs: number,
+  state: Pick<KeyState, 'scope' | 'key' | 'mean'>,
+  minute: number,
+  w: Evidence,
+  nowMs: number,
   c: Pick<DetectorConfig, 'criticalZ'>,
 ): Alert {
   const windowEnd = (minute + 1) * MINUTE;

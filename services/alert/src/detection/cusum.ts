@@ -50,7 +50,11 @@ export function volumeCusumLlr(rate: number, mean: number, c: Pick<DetectorConfi
  * (after warm-up) and the run since the estimated onset clears the same bars as a window.
  */
 export function shareCusumStep(
-  state: KeyState, o: Observation, weight: number, minute: number, c: DetectorConfig,
+  state: KeyState,
+  o: Observation,
+  weight: number,
+  minute: number,
+  c: DetectorConfig,
 ): Evidence | null {
   if (c.cusumThreshold <= 0 || state.learned < c.warmupItems || weight < MIN_EVIDENCE_WEIGHT) return null;
   const p0 = Math.min(0.99, Math.max(0.01, state.mean));
@@ -81,7 +85,11 @@ export function shareCusumStep(
  * bad news.
  */
 export function volumeCusumStep(
-  state: KeyState, o: Observation, weight: number, minute: number, c: DetectorConfig,
+  state: KeyState,
+  o: Observation,
+  weight: number,
+  minute: number,
+  c: DetectorConfig,
 ): Evidence | null {
   if (c.rateCusumThreshold <= 0 || state.learned < c.warmupItems || state.rateMinute === null) return null;
   const llr = volumeCusumLlr(rateNow(state, c), state.mean, c);

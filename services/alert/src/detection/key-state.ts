@@ -41,9 +41,23 @@ export const emptyRun = (): Run => ({ total: 0, negative: 0, headlines: [], from
 /** A key seen for the first time: the prior as baseline, armed, every statistic at rest. */
 export function newKeyState(scope: Alert['scope'], key: string, c: DetectorConfig): KeyState {
   return {
-    scope, key, buckets: new Map(), mean: c.priorShare, variance: c.priorVariance, learned: 0, armed: true,
-    lastFiredMinute: -Infinity, cusum: 0, run: emptyRun(), volume: 0, rate: 0, rateTrend: 0, rateMinute: null,
-    rateCusum: 0, rateCusumAtMs: 0, rateRun: emptyRun(),
+    scope,
+    key,
+    buckets: new Map(),
+    mean: c.priorShare,
+    variance: c.priorVariance,
+    learned: 0,
+    armed: true,
+    lastFiredMinute: -Infinity,
+    cusum: 0,
+    run: emptyRun(),
+    volume: 0,
+    rate: 0,
+    rateTrend: 0,
+    rateMinute: null,
+    rateCusum: 0,
+    rateCusumAtMs: 0,
+    rateRun: emptyRun(),
   };
 }
 

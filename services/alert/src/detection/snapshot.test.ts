@@ -19,9 +19,17 @@ function items(): Observation[] {
       const topic = ['Earnings', 'Markets', 'Financials', 'Macro'][Math.floor(r() * 4)]!;
       const negative = r() < (m >= 150 && topic === 'Macro' ? 0.8 : 0.2);
       out.push({
-        id: `m${m}-${i}`, title: `headline ${m}-${i}`, url: null,
-        publishedAtMs: T0 + m * MIN + Math.floor((i / 16) * MIN), negative, pNegative: negative ? 0.9 : 0.1,
-        market: false, topic, tickers: [], novelty: 1, partition: i % 3,
+        id: `m${m}-${i}`,
+        title: `headline ${m}-${i}`,
+        url: null,
+        publishedAtMs: T0 + m * MIN + Math.floor((i / 16) * MIN),
+        negative,
+        pNegative: negative ? 0.9 : 0.1,
+        market: false,
+        topic,
+        tickers: [],
+        novelty: 1,
+        partition: i % 3,
       });
     }
   }
@@ -54,11 +62,27 @@ const viaStateStore = (s: { closedMinute: number | null; keys: KeySnapshot[] }) 
 
 /** One key as detectors wrote it before snapshots had a version (a record of the state topic). */
 const UNVERSIONED_KEY = {
-  scope: 'topic', key: 'Macro', mean: 0.2034, variance: 0.0021, learned: 812, armed: true, lastFiredMinute: M0 - 90,
+  scope: 'topic',
+  key: 'Macro',
+  mean: 0.2034,
+  variance: 0.0021,
+  learned: 812,
+  armed: true,
+  lastFiredMinute: M0 - 90,
   buckets: [[M0 + 10, { total: 4, negative: 1, headlines: [{ id: 'a1', title: 'Bank fined', url: null, p: 0.91 }] }]],
   cusum: 0.4,
-  run: { total: 1, negative: 1, headlines: [{ id: 'a1', title: 'Bank fined', url: null, p: 0.91 }], fromMinute: M0 + 10 },
-  volume: 4.1, rate: 3.9, rateTrend: 0.01, rateMinute: M0 + 5, rateCusum: 0, rateCusumAtMs: T0 + 10 * MIN,
+  run: {
+    total: 1,
+    negative: 1,
+    headlines: [{ id: 'a1', title: 'Bank fined', url: null, p: 0.91 }],
+    fromMinute: M0 + 10,
+  },
+  volume: 4.1,
+  rate: 3.9,
+  rateTrend: 0.01,
+  rateMinute: M0 + 5,
+  rateCusum: 0,
+  rateCusumAtMs: T0 + 10 * MIN,
   rateRun: { total: 0, negative: 0, headlines: [], fromMinute: null },
 };
 
@@ -72,7 +96,7 @@ describe('detector snapshot', () => {
     expect(JSON.parse(JSON.stringify(restored.snapshot()))).toEqual(snap);
   });
 
-  it('restores an unversioned snapshot (the state topic\'s, from before) as version 1, and goes on the same', () => {
+  it("restores an unversioned snapshot (the state topic's, from before) as version 1, and goes on the same", () => {
     const { d, rest } = midSpike();
     const { version, ...unversioned } = d.snapshot();
     expect(version).toBe(SNAPSHOT_VERSION);

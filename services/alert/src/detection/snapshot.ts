@@ -80,10 +80,20 @@ export type DetectorSnapshot = z.infer<typeof DetectorSnapshotSchema>;
 const DetectorSnapshotV1Schema = z.object({
   version: z.literal(1).optional(),
   closedMinute: minute.nullable(),
-  keys: z.array(KeySnapshotSchema.partial({
-    learned: true, cusum: true, run: true, volume: true, rate: true, rateTrend: true, rateMinute: true,
-    rateCusum: true, rateCusumAtMs: true, rateRun: true,
-  })),
+  keys: z.array(
+    KeySnapshotSchema.partial({
+      learned: true,
+      cusum: true,
+      run: true,
+      volume: true,
+      rate: true,
+      rateTrend: true,
+      rateMinute: true,
+      rateCusum: true,
+      rateCusumAtMs: true,
+      rateRun: true,
+    }),
+  ),
 });
 export type DetectorSnapshotV1 = z.infer<typeof DetectorSnapshotV1Schema>;
 

@@ -11,7 +11,14 @@ import { EventClock } from './clock.js';
 import { shareCusumStep, volumeCusumStep } from './cusum.js';
 import { DEFAULT_DETECTOR_CONFIG, type DetectorConfig } from './detector-config.js';
 import {
-  canFire, keepTopHeadline, markFired, MINUTE, newKeyState, resetCusums, type KeyState, type Observation,
+  canFire,
+  keepTopHeadline,
+  markFired,
+  MINUTE,
+  newKeyState,
+  resetCusums,
+  type KeyState,
+  type Observation,
 } from './key-state.js';
 import { fromKeySnapshot, readSnapshot, SNAPSHOT_VERSION, toKeySnapshot, type DetectorSnapshot } from './snapshot.js';
 import { clearsBars, windowsAt, type Evidence } from './window-test.js';
@@ -138,7 +145,10 @@ export class SpikeDetector {
    * again (hysteresis: rearmZ is well below zThreshold) and teaches the baseline; an early look only fires.
    */
   private evaluate(
-    state: KeyState | undefined, minute: number, nowMs: number, early?: { zThreshold: number },
+    state: KeyState | undefined,
+    minute: number,
+    nowMs: number,
+    early?: { zThreshold: number },
   ): Alert | null {
     if (!state) return null;
     const c = this.config;

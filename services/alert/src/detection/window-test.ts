@@ -22,7 +22,11 @@ export interface Evidence {
 
 /** Share and z of `negative` out of `total` weighted items against the key's baseline. */
 export function evidence(
-  state: KeyState, minutes: number, total: number, negative: number, headlines: Bucket['headlines'],
+  state: KeyState,
+  minutes: number,
+  total: number,
+  negative: number,
+  headlines: Bucket['headlines'],
 ): Evidence {
   const sd = Math.sqrt(state.variance + (state.mean * (1 - state.mean)) / Math.max(total, 1e-9));
   // Continuity correction: counts are discrete, and without it small windows fire on noise.

@@ -9,7 +9,9 @@ describe('parseFeed', () => {
   it('reads RSS 2.0 with HTML descriptions, CDATA and mixed time zones', async () => {
     const { entries } = await parseFeed(fixture('rss2.xml'), 'application/rss+xml', 'rss:fixture');
     expect(entries).toHaveLength(5);
-    expect(entries.every((e) => e.sourceKind === 'rss' && e.url?.startsWith('https://fixtures.example.com/'))).toBe(true);
+    expect(entries.every((e) => e.sourceKind === 'rss' && e.url?.startsWith('https://fixtures.example.com/'))).toBe(
+      true,
+    );
     expect(entries.every((e) => e.publishedAt && !Number.isNaN(Date.parse(String(e.publishedAt))))).toBe(true);
   });
 
@@ -58,7 +60,9 @@ describe('parseFeed', () => {
   it('prefers the HTTP charset over the declaration, and honours a BOM', () => {
     const body = Buffer.from('<?xml version="1.0" encoding="utf-8"?><rss/>', 'latin1');
     expect(decodeFeedBytes(body, 'text/xml; charset=ISO-8859-1').charset).toBe('iso-8859-1');
-    expect(decodeFeedBytes(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body]), 'text/xml; charset=ISO-8859-1').charset).toBe('utf-8');
+    expect(
+      decodeFeedBytes(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body]), 'text/xml; charset=ISO-8859-1').charset,
+    ).toBe('utf-8');
   });
 });
 
@@ -71,7 +75,9 @@ describe('no state carries over from one feed to the next', () => {
     for (const broken of ['hello world', '{"not": "xml"', '<rss><channel><item><title>unclosed']) {
       await expect(parseFeed(Buffer.from(broken), 'application/rss+xml', 'rss:b')).rejects.toBeInstanceOf(FinsentError);
       // One shared XML parser kept the broken feed's state: this feed was then accepted, its entity left in the title.
-      await expect(parseFeed(laughs, 'application/rss+xml', 'rss:a')).rejects.toThrow(/not a valid RSS\/Atom\/RDF feed/);
+      await expect(parseFeed(laughs, 'application/rss+xml', 'rss:a')).rejects.toThrow(
+        /not a valid RSS\/Atom\/RDF feed/,
+      );
     }
   });
 });

@@ -8,7 +8,6 @@ import Parser from 'rss-parser';
 import { FinsentError } from '@finsent/shared';
 import type { SourceEntry } from '../item.js';
 
-
 export function decodeFeedBytes(body: Buffer, contentType = ''): { xml: string; charset: string; repaired: boolean } {
   const fromHeader = /charset\s*=\s*"?([\w.:-]+)/i.exec(contentType)?.[1];
   const head = body.subarray(0, 200).toString('latin1');
@@ -28,9 +27,17 @@ export function decodeFeedBytes(body: Buffer, contentType = ''): { xml: string; 
   }
 }
 
-export async function parseFeed(body: Buffer, contentType: string, source: string): Promise<{ title: string; entries: SourceEntry[]; charsetRepaired: boolean }> {
+export async function parseFeed(
+  body: Buffer,
+  contentType: string,
+  source: string,
+): Promise<{ title: string; entries: SourceEntry[]; charsetRepaired: boolean }> {
   const { xml, repaired } = decodeFeedBytes(body, contentType);
-  const start = xml.replace(/^\uFEFF/, '').trimStart().slice(0, 500).toLowerCase();
+  const start = xml
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .slice(0, 500)
+    .toLowerCase();
   if (start.startsWith('<!doctype html') || start.startsWith('<html')) {
     throw new FinsentError('FINSENT_ERR_FEED_PARSE', 'got an HTML page, not a feed');
   }
@@ -40,9 +47,18 @@ export async function parseFeed(body: Buffer, contentType: string, source: strin
     // that body's state (a feed declaring entities, refused by a fresh parser, was then accepted).
     feed = await new Parser({ timeout: 0 }).parseString(xml);
   } catch (err) {
-    throw new FinsentError('FINSENT_ERR_FEED_PARSE', `not a valid RSS/Atom/RDF feed: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    throw new FinsentError(
+      'FINSENT_ERR_FEED_PARSE',
+      `not a valid RSS/Atom/RDF feed: ${(err as Error).message.split('\n')[0]}`,
+      { cause: err },
+    );
   }
-  const kind: SourceEntry['sourceKind'] = /<feed[\s>]/i.test(start) || /<feed[\s>]/i.test(xml.slice(0, 2000)) ? 'atom' : /<rdf:rdf/i.test(xml.slice(0, 2000)) ? 'rdf' : 'rss';
+  const kind: SourceEntry['sourceKind'] =
+    /<feed[\s>]/i.test(start) || /<feed[\s>]/i.test(xml.slice(0, 2000))
+      ? 'atom'
+      : /<rdf:rdf/i.test(xml.slice(0, 2000))
+        ? 'rdf'
+        : 'rss';
   const entries = (feed.items ?? []).map((it) => {
     const item = it as Record<string, unknown>;
     const str = (v: unknown) => (typeof v === 'string' ? v : undefined);

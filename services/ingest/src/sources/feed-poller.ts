@@ -32,10 +32,19 @@ export function feedSource(feed: FeedConfig): string {
 
 export class FeedPoller {
   private readonly states = new Map<string, FeedState>();
-  private readonly scheduler = new PollScheduler<FeedConfig>((feed) => this.pollOnce(feed).then(() => this.nextDelayMs(feed)));
+  private readonly scheduler = new PollScheduler<FeedConfig>((feed) =>
+    this.pollOnce(feed).then(() => this.nextDelayMs(feed)),
+  );
 
   constructor(
-    private readonly o: { feeds: FeedConfig[]; defaultIntervalS: number; limits: FetchLimits; publisher: ItemPublisher; metrics: IngestMetrics; logger: Logger },
+    private readonly o: {
+      feeds: FeedConfig[];
+      defaultIntervalS: number;
+      limits: FetchLimits;
+      publisher: ItemPublisher;
+      metrics: IngestMetrics;
+      logger: Logger;
+    },
   ) {}
 
   start(): void {
@@ -63,10 +72,19 @@ export class FeedPoller {
         parsed = await parseFeed(res.body, res.contentType, source);
       } catch (err) {
         const code = err instanceof FinsentError ? err.code : 'FINSENT_ERR_FEED_PARSE';
-        await this.o.publisher.rejectPayload(source, code === 'FINSENT_ERR_FEED_PARSE' ? 'feed_parse_error' : 'feed_charset_error', errorMessage(err), res.body);
+        await this.o.publisher.rejectPayload(
+          source,
+          code === 'FINSENT_ERR_FEED_PARSE' ? 'feed_parse_error' : 'feed_charset_error',
+          errorMessage(err),
+          res.body,
+        );
         throw err;
       }
-      if (parsed.charsetRepaired) this.o.logger.warn({ feed: feed.url }, 'feed bytes were not valid in the declared charset; decoded as windows-1252');
+      if (parsed.charsetRepaired)
+        this.o.logger.warn(
+          { feed: feed.url },
+          'feed bytes were not valid in the declared charset; decoded as windows-1252',
+        );
       const summary = await this.o.publisher.publish(parsed.entries);
       // Only now: if publishing failed, the next poll must get the body again, not a 304.
       state.validators = res.validators;
@@ -76,7 +94,15 @@ export class FeedPoller {
       state.consecutiveFailures++;
       this.o.metrics.feedPolls.inc({ feed: source, outcome: 'error' });
       this.o.metrics.feedConsecutiveFailures.set({ feed: source }, state.consecutiveFailures);
-      this.o.logger.warn({ feed: feed.url, code: err instanceof FinsentError ? err.code : undefined, err: errorMessage(err), consecutiveFailures: state.consecutiveFailures }, 'feed poll failed');
+      this.o.logger.warn(
+        {
+          feed: feed.url,
+          code: err instanceof FinsentError ? err.code : undefined,
+          err: errorMessage(err),
+          consecutiveFailures: state.consecutiveFailures,
+        },
+        'feed poll failed',
+      );
     } finally {
       end();
     }
@@ -95,7 +121,9 @@ export class FeedPoller {
   private nextDelayMs(feed: FeedConfig): number {
     const state = this.states.get(feed.url)!;
     const intervalMs = (feed.intervalS ?? this.o.defaultIntervalS) * 1000;
-    return state.consecutiveFailures === 0 ? intervalMs : Math.max(intervalMs, backoffDelay(state.consecutiveFailures, 5_000, 30 * 60_000));
+    return state.consecutiveFailures === 0
+      ? intervalMs
+      : Math.max(intervalMs, backoffDelay(state.consecutiveFailures, 5_000, 30 * 60_000));
   }
 
   /** Stops scheduling and waits for polls in progress to finish publishing. */

@@ -12,11 +12,31 @@ import { FinsentError } from '@finsent/shared';
 
 const BLOCKED = new BlockList();
 for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
-  ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) BLOCKED.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32]] as const) {
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  BLOCKED.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['64:ff9b::', 96],
+  ['2001:db8::', 32],
+] as const) {
   BLOCKED.addSubnet(net, prefix, 'ipv6');
 }
 
@@ -32,10 +52,15 @@ const forbidden = (url: string, why: string) => new FinsentError('FINSENT_ERR_FE
 
 /** Refuses a URL (a feed's or a redirect's) whose scheme is not http(s) or whose literal IP address is forbidden. */
 export function checkFeedUrl(url: URL, allowedHosts: ReadonlySet<string>): void {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw forbidden(url.href.slice(0, 200), `scheme ${url.protocol} is not http(s)`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw forbidden(url.href.slice(0, 200), `scheme ${url.protocol} is not http(s)`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (allowedHosts.has(host.toLowerCase())) return;
-  if (isIP(host) && isForbiddenAddress(host)) throw forbidden(url.href, `${host} is a loopback, private or reserved address (allow it with FEED_ALLOW_PRIVATE_HOSTS)`);
+  if (isIP(host) && isForbiddenAddress(host))
+    throw forbidden(
+      url.href,
+      `${host} is a loopback, private or reserved address (allow it with FEED_ALLOW_PRIVATE_HOSTS)`,
+    );
 }
 
 /**
@@ -48,11 +73,21 @@ export function guardedAgent(allowedHosts: ReadonlySet<string>): Agent {
       lookup(hostname, options, callback) {
         lookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
           if (err) return callback(err, []);
-          const bad = allowedHosts.has(hostname.toLowerCase()) ? undefined : addresses.find((a) => isForbiddenAddress(a.address));
-          if (bad) return callback(forbidden(hostname, `resolves to ${bad.address}, a loopback, private or reserved address`), []);
+          const bad = allowedHosts.has(hostname.toLowerCase())
+            ? undefined
+            : addresses.find((a) => isForbiddenAddress(a.address));
+          if (bad)
+            return callback(
+              forbidden(hostname, `resolves to ${bad.address}, a loopback, private or reserved address`),
+              [],
+            );
           if ((options as { all?: boolean }).all) return callback(null, addresses);
           const first = addresses[0]!;
-          (callback as unknown as (e: null, address: string, family: number) => void)(null, first.address, first.family);
+          (callback as unknown as (e: null, address: string, family: number) => void)(
+            null,
+            first.address,
+            first.family,
+          );
         });
       },
     },

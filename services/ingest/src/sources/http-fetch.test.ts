@@ -6,7 +6,13 @@ import { FinsentError } from '@finsent/shared';
 import { fetchBounded, type FetchLimits } from './http-fetch.js';
 
 // The test server is on loopback, which feeds may not reach unless allowed: these tests allow 127.0.0.1 only.
-const limits: FetchLimits = { timeoutMs: 2_000, maxBytes: 64 * 1024, maxRedirects: 3, userAgent: 'finsent-test', allowPrivateHosts: new Set(['127.0.0.1']) };
+const limits: FetchLimits = {
+  timeoutMs: 2_000,
+  maxBytes: 64 * 1024,
+  maxRedirects: 3,
+  userAgent: 'finsent-test',
+  allowPrivateHosts: new Set(['127.0.0.1']),
+};
 
 describe('fetchBounded', () => {
   let server: Server;
@@ -21,10 +27,15 @@ describe('fetchBounded', () => {
       }
       if (url.startsWith('/loop')) return void res.writeHead(302, { location: `/loop${url.length}` }).end();
       if (url === '/hop') return void res.writeHead(301, { location: '/feed' }).end();
-      if (url === '/to-metrics') return void res.writeHead(302, { location: `http://localhost:${(server.address() as AddressInfo).port}/feed` }).end();
+      if (url === '/to-metrics')
+        return void res
+          .writeHead(302, { location: `http://localhost:${(server.address() as AddressInfo).port}/feed` })
+          .end();
       if (url === '/to-data') return void res.writeHead(302, { location: 'data:application/rss+xml,<rss/>' }).end();
-      if (url === '/to-metadata') return void res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
-      if (url === '/declared-huge') return void res.writeHead(200, { 'content-length': String(10 * 1024 * 1024) }).end();
+      if (url === '/to-metadata')
+        return void res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+      if (url === '/declared-huge')
+        return void res.writeHead(200, { 'content-length': String(10 * 1024 * 1024) }).end();
       if (url === '/streamed-huge') {
         // No content-length: the client must stop reading once past the limit.
         res.writeHead(200, { 'content-type': 'application/rss+xml' });
@@ -43,7 +54,13 @@ describe('fetchBounded', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  afterAll(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
 
   const code = async (p: Promise<unknown>) => ((await p.catch((e: unknown) => e)) as FinsentError).code;
 

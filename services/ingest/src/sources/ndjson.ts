@@ -12,7 +12,10 @@ export type LineResult = { ok: true; entry: SourceEntry } | { ok: false; line: n
  * One JSON value → an entry. `fallbackId` identifies an item that has neither `id` nor `url`;
  * without one such an item is rejected.
  */
-export function parseEntryObject(obj: unknown, o: { defaultSource: string; sourceKind: SourceEntry['sourceKind']; fallbackId?: string }): ObjectResult {
+export function parseEntryObject(
+  obj: unknown,
+  o: { defaultSource: string; sourceKind: SourceEntry['sourceKind']; fallbackId?: string },
+): ObjectResult {
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return { ok: false, reason: 'not a JSON object' };
   const rec = obj as Record<string, unknown>;
   const str = (k: string) => (typeof rec[k] === 'string' ? (rec[k] as string) : undefined);
@@ -22,7 +25,15 @@ export function parseEntryObject(obj: unknown, o: { defaultSource: string; sourc
   if (!sourceId && !str('url')) return { ok: false, reason: 'needs an "id" or a "url" field' };
   return {
     ok: true,
-    entry: { source: str('source') ?? o.defaultSource, sourceKind: o.sourceKind, sourceId, url: str('url'), title: str('title'), summary, publishedAt: str('published_at') },
+    entry: {
+      source: str('source') ?? o.defaultSource,
+      sourceKind: o.sourceKind,
+      sourceId,
+      url: str('url'),
+      title: str('title'),
+      summary,
+      publishedAt: str('published_at'),
+    },
   };
 }
 

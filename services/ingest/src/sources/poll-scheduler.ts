@@ -17,7 +17,9 @@ export class PollScheduler<T> {
   constructor(private readonly poll: (target: T) => Promise<number>) {}
 
   start(targets: ReadonlyArray<{ key: string; target: T }>): void {
-    targets.forEach(({ key, target }, i) => this.schedule(key, target, Math.round((i * 1000) / Math.max(1, targets.length))));
+    targets.forEach(({ key, target }, i) =>
+      this.schedule(key, target, Math.round((i * 1000) / Math.max(1, targets.length))),
+    );
   }
 
   private schedule(key: string, target: T, delayMs: number): void {

@@ -21,18 +21,41 @@ export interface SocialSources {
 export function pollTargets(config: IngestConfig): PollTarget[] {
   const targets: PollTarget[] = [];
   for (const subreddit of config.REDDIT_SUBREDDITS ?? []) {
-    targets.push(redditTarget({ baseUrl: config.REDDIT_BASE_URL, subreddit, intervalMs: config.REDDIT_POLL_INTERVAL_S * 1000, userAgent: config.REDDIT_USER_AGENT }));
+    targets.push(
+      redditTarget({
+        baseUrl: config.REDDIT_BASE_URL,
+        subreddit,
+        intervalMs: config.REDDIT_POLL_INTERVAL_S * 1000,
+        userAgent: config.REDDIT_USER_AGENT,
+      }),
+    );
   }
   for (const tag of config.MASTODON_TAGS ?? []) {
-    targets.push(mastodonTarget({ instance: config.MASTODON_INSTANCE, tag, token: config.MASTODON_TOKEN, intervalMs: config.MASTODON_POLL_INTERVAL_S * 1000 }));
+    targets.push(
+      mastodonTarget({
+        instance: config.MASTODON_INSTANCE,
+        tag,
+        token: config.MASTODON_TOKEN,
+        intervalMs: config.MASTODON_POLL_INTERVAL_S * 1000,
+      }),
+    );
   }
   for (const symbol of config.STOCKTWITS_SYMBOLS ?? []) {
-    targets.push(stocktwitsTarget({ baseUrl: config.STOCKTWITS_BASE_URL, symbol, intervalMs: config.STOCKTWITS_POLL_INTERVAL_S * 1000 }));
+    targets.push(
+      stocktwitsTarget({
+        baseUrl: config.STOCKTWITS_BASE_URL,
+        symbol,
+        intervalMs: config.STOCKTWITS_POLL_INTERVAL_S * 1000,
+      }),
+    );
   }
   return targets;
 }
 
-export function startSocialSources(config: IngestConfig, deps: { publisher: ItemPublisher; metrics: IngestMetrics; logger: Logger; userAgent: string }): SocialSources {
+export function startSocialSources(
+  config: IngestConfig,
+  deps: { publisher: ItemPublisher; metrics: IngestMetrics; logger: Logger; userAgent: string },
+): SocialSources {
   const poller = new JsonPoller({
     targets: pollTargets(config),
     limits: {

@@ -7,7 +7,14 @@ const post = (text: string, over: Record<string, unknown> = {}) =>
     did: DID,
     time_us: 1_725_911_162_329_308,
     kind: 'commit',
-    commit: { rev: '3l3qo2vutsw2b', operation: 'create', collection: 'app.bsky.feed.post', rkey: '3l3qo2vuowo2b', record: { $type: 'app.bsky.feed.post', text, createdAt: '2024-09-09T19:46:02.102Z', langs: ['en'] }, cid: 'bafyrei' },
+    commit: {
+      rev: '3l3qo2vutsw2b',
+      operation: 'create',
+      collection: 'app.bsky.feed.post',
+      rkey: '3l3qo2vuowo2b',
+      record: { $type: 'app.bsky.feed.post', text, createdAt: '2024-09-09T19:46:02.102Z', langs: ['en'] },
+      cid: 'bafyrei',
+    },
     ...over,
   });
 
@@ -48,23 +55,59 @@ describe('parseJetstreamMessage', () => {
 
   it('passes over posts that do not match, deletes, other collections and identity events', () => {
     expect(parseJetstreamMessage(post('good morning'), m).outcome).toBe('unmatched');
-    expect(parseJetstreamMessage(post('x', { commit: { operation: 'delete', collection: 'app.bsky.feed.post', rkey: 'k' } }), m).outcome).toBe('ignored');
-    expect(parseJetstreamMessage(post('x', { commit: { operation: 'create', collection: 'app.bsky.feed.like', rkey: 'k', record: {} } }), m).outcome).toBe('ignored');
-    const identity = JSON.stringify({ did: DID, time_us: 5, kind: 'identity', identity: { did: DID, handle: 'a.bsky.social', seq: 1, time: '2024-09-09T19:46:02.102Z' } });
+    expect(
+      parseJetstreamMessage(
+        post('x', { commit: { operation: 'delete', collection: 'app.bsky.feed.post', rkey: 'k' } }),
+        m,
+      ).outcome,
+    ).toBe('ignored');
+    expect(
+      parseJetstreamMessage(
+        post('x', { commit: { operation: 'create', collection: 'app.bsky.feed.like', rkey: 'k', record: {} } }),
+        m,
+      ).outcome,
+    ).toBe('ignored');
+    const identity = JSON.stringify({
+      did: DID,
+      time_us: 5,
+      kind: 'identity',
+      identity: { did: DID, handle: 'a.bsky.social', seq: 1, time: '2024-09-09T19:46:02.102Z' },
+    });
     expect(parseJetstreamMessage(identity, m)).toEqual({ outcome: 'ignored', timeUs: 5 });
   });
 
   it('reports malformed messages with a reason instead of throwing', () => {
-    expect(parseJetstreamMessage('{"did":', m)).toMatchObject({ outcome: 'malformed', reason: expect.stringMatching(/^invalid JSON/) });
-    expect(parseJetstreamMessage('{"kind":"commit"}', m)).toMatchObject({ outcome: 'malformed', reason: expect.stringMatching(/^not a Jetstream event/) });
-    const noText = post('x', { commit: { operation: 'create', collection: 'app.bsky.feed.post', rkey: 'k', record: { createdAt: '2024-09-09T19:46:02.102Z' } } });
-    expect(parseJetstreamMessage(noText, m)).toMatchObject({ outcome: 'malformed', timeUs: 1_725_911_162_329_308, reason: expect.stringMatching(/^malformed Bluesky post: .*text/) });
+    expect(parseJetstreamMessage('{"did":', m)).toMatchObject({
+      outcome: 'malformed',
+      reason: expect.stringMatching(/^invalid JSON/),
+    });
+    expect(parseJetstreamMessage('{"kind":"commit"}', m)).toMatchObject({
+      outcome: 'malformed',
+      reason: expect.stringMatching(/^not a Jetstream event/),
+    });
+    const noText = post('x', {
+      commit: {
+        operation: 'create',
+        collection: 'app.bsky.feed.post',
+        rkey: 'k',
+        record: { createdAt: '2024-09-09T19:46:02.102Z' },
+      },
+    });
+    expect(parseJetstreamMessage(noText, m)).toMatchObject({
+      outcome: 'malformed',
+      timeUs: 1_725_911_162_329_308,
+      reason: expect.stringMatching(/^malformed Bluesky post: .*text/),
+    });
   });
 });
 
 describe('subscribeUrl', () => {
   it('asks for posts only, from the cursor when there is one', () => {
-    expect(subscribeUrl('wss://jetstream2.us-east.bsky.network', undefined)).toBe('wss://jetstream2.us-east.bsky.network/subscribe?wantedCollections=app.bsky.feed.post');
-    expect(subscribeUrl('wss://jetstream2.us-east.bsky.network/', 1725911162329308)).toBe('wss://jetstream2.us-east.bsky.network/subscribe?wantedCollections=app.bsky.feed.post&cursor=1725911162329308');
+    expect(subscribeUrl('wss://jetstream2.us-east.bsky.network', undefined)).toBe(
+      'wss://jetstream2.us-east.bsky.network/subscribe?wantedCollections=app.bsky.feed.post',
+    );
+    expect(subscribeUrl('wss://jetstream2.us-east.bsky.network/', 1725911162329308)).toBe(
+      'wss://jetstream2.us-east.bsky.network/subscribe?wantedCollections=app.bsky.feed.post&cursor=1725911162329308',
+    );
   });
 });

@@ -16,7 +16,14 @@ const POST_COLLECTION = 'app.bsky.feed.post';
 
 /** True for text that mentions a cashtag ($AAPL, $BRK.B) or a keyword as a whole word, any case. */
 export function postMatcher(keywords: readonly string[]): (text: string) => boolean {
-  const escaped = keywords.map((k) => k.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+')).filter(Boolean);
+  const escaped = keywords
+    .map((k) =>
+      k
+        .trim()
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/\s+/g, '\\s+'),
+    )
+    .filter(Boolean);
   const alternatives = ['\\$[A-Za-z][A-Za-z0-9]{0,5}(?:\\.[A-Za-z]{1,2})?', ...escaped];
   const re = new RegExp(`(?<![\\p{L}\\p{N}_$])(?:${alternatives.join('|')})(?![\\p{L}\\p{N}_])`, 'iu');
   return (text) => re.test(text);
@@ -46,13 +53,16 @@ export function parseJetstreamMessage(data: string, matches: (text: string) => b
     return { outcome: 'malformed', reason: `invalid JSON: ${errorMessage(err)}` };
   }
   const event = EventSchema.safeParse(json);
-  if (!event.success) return { outcome: 'malformed', reason: `not a Jetstream event: ${describeZodError(event.error)}` };
+  if (!event.success)
+    return { outcome: 'malformed', reason: `not a Jetstream event: ${describeZodError(event.error)}` };
   const timeUs = event.data.time_us;
   const commit = (json as { commit?: { operation?: unknown; collection?: unknown } }).commit;
   // Identity and account events, deletes, updates and other collections carry no new post.
-  if (event.data.kind !== 'commit' || commit?.operation !== 'create' || commit.collection !== POST_COLLECTION) return { outcome: 'ignored', timeUs };
+  if (event.data.kind !== 'commit' || commit?.operation !== 'create' || commit.collection !== POST_COLLECTION)
+    return { outcome: 'ignored', timeUs };
   const post = PostCommitSchema.safeParse(json);
-  if (!post.success) return { outcome: 'malformed', timeUs, reason: `malformed Bluesky post: ${describeZodError(post.error)}` };
+  if (!post.success)
+    return { outcome: 'malformed', timeUs, reason: `malformed Bluesky post: ${describeZodError(post.error)}` };
   const { did, commit: c } = post.data;
   if (!matches(c.record.text)) return { outcome: 'unmatched', timeUs };
   const entry: SourceEntry = {
@@ -117,7 +127,10 @@ export class JetstreamSource {
     this.every(this.o.flushMs, () => void this.flush());
     this.every(Math.max(100, Math.min(this.o.idleTimeoutMs / 4, 5_000)), () => {
       if (this.ws?.readyState === WebSocket.OPEN && Date.now() - this.lastMessageAt > this.o.idleTimeoutMs) {
-        this.o.logger.warn({ source: this.source, idleMs: Date.now() - this.lastMessageAt }, 'jetstream silent; reconnecting');
+        this.o.logger.warn(
+          { source: this.source, idleMs: Date.now() - this.lastMessageAt },
+          'jetstream silent; reconnecting',
+        );
         this.ws.terminate();
       }
     });
@@ -154,7 +167,10 @@ export class JetstreamSource {
       this.o.metrics.socialPolls.inc({ source: this.source, outcome: 'error' });
       this.o.metrics.socialConsecutiveFailures.set({ source: this.source }, this.failures);
       const delay = backoffDelay(this.failures, this.o.backoffBaseMs, this.o.backoffMaxMs);
-      this.o.logger.warn({ source: this.source, code, consecutiveFailures: this.failures, delayMs: delay, cursor: this.cursor }, 'jetstream closed; reconnecting');
+      this.o.logger.warn(
+        { source: this.source, code, consecutiveFailures: this.failures, delayMs: delay, cursor: this.cursor },
+        'jetstream closed; reconnecting',
+      );
       const t = setTimeout(() => {
         this.timers.delete(t);
         this.connect();
@@ -192,12 +208,16 @@ export class JetstreamSource {
         await this.o.publisher.publish(entries);
         this.o.metrics.socialItems.inc({ source: this.source }, entries.length);
         this.o.metrics.socialLastSuccess.set({ source: this.source }, Date.now() / 1000);
-        for (const r of rejects) await this.o.publisher.rejectPayload(this.source, 'invalid_social_post', r.reason, Buffer.from(r.payload));
+        for (const r of rejects)
+          await this.o.publisher.rejectPayload(this.source, 'invalid_social_post', r.reason, Buffer.from(r.payload));
       } catch (err) {
         // Kafka unavailable: keep the posts for the next flush rather than lose them.
         this.buffer = [...entries, ...this.buffer];
         this.rejects = [...rejects, ...this.rejects];
-        this.o.logger.warn({ source: this.source, err: errorMessage(err), buffered: this.buffer.length }, 'publishing jetstream posts failed; will retry');
+        this.o.logger.warn(
+          { source: this.source, err: errorMessage(err), buffered: this.buffer.length },
+          'publishing jetstream posts failed; will retry',
+        );
       } finally {
         if (this.buffer.length < this.o.maxBuffered) this.ws?.resume();
       }

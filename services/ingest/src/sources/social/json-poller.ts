@@ -74,9 +74,19 @@ export function maxNumericId(ids: Array<string | undefined>, current?: string): 
 
 export class JsonPoller {
   private readonly failures = new Map<string, number>();
-  private readonly scheduler = new PollScheduler<PollTarget>((target) => this.pollOnce(target).then((o) => this.nextDelayMs(target, o)));
+  private readonly scheduler = new PollScheduler<PollTarget>((target) =>
+    this.pollOnce(target).then((o) => this.nextDelayMs(target, o)),
+  );
 
-  constructor(private readonly o: { targets: PollTarget[]; limits: HttpLimits; publisher: ItemPublisher; metrics: IngestMetrics; logger: Logger }) {}
+  constructor(
+    private readonly o: {
+      targets: PollTarget[];
+      limits: HttpLimits;
+      publisher: ItemPublisher;
+      metrics: IngestMetrics;
+      logger: Logger;
+    },
+  ) {}
 
   get sources(): string[] {
     return this.o.targets.map((t) => t.source);
@@ -95,8 +105,15 @@ export class JsonPoller {
       const asked = target.rateLimitDelayMs?.(res.headers, Date.now());
       if (res.status === 429) {
         await res.body?.cancel();
-        const delayMs = asked ?? retryAfterMs(res.headers, Date.now()) ?? backoffDelay(this.failuresOf(target) + 1, limits.backoffBaseMs, limits.backoffMaxMs);
-        this.failed(target, 'rate_limited', new FinsentError('FINSENT_ERR_SOCIAL_RATE_LIMITED', `${url}: HTTP 429, next poll in ${delayMs} ms`));
+        const delayMs =
+          asked ??
+          retryAfterMs(res.headers, Date.now()) ??
+          backoffDelay(this.failuresOf(target) + 1, limits.backoffBaseMs, limits.backoffMaxMs);
+        this.failed(
+          target,
+          'rate_limited',
+          new FinsentError('FINSENT_ERR_SOCIAL_RATE_LIMITED', `${url}: HTTP 429, next poll in ${delayMs} ms`),
+        );
         return { outcome: 'rate_limited', delayMs };
       }
       if (!res.ok) {
@@ -112,14 +129,29 @@ export class JsonPoller {
         throw new FinsentError('FINSENT_ERR_SOCIAL_PARSE', `${url}: ${errorMessage(err)}`, { cause: err });
       }
       const summary = await this.o.publisher.publish(page.entries);
-      for (const r of page.rejects) await this.o.publisher.rejectPayload(target.source, 'invalid_social_post', r.reason, Buffer.from(JSON.stringify(r.payload) ?? 'undefined'));
+      for (const r of page.rejects)
+        await this.o.publisher.rejectPayload(
+          target.source,
+          'invalid_social_post',
+          r.reason,
+          Buffer.from(JSON.stringify(r.payload) ?? 'undefined'),
+        );
       page.advance();
       this.failures.set(target.source, 0);
       metrics.socialPolls.inc({ source: target.source, outcome: 'ok' });
       metrics.socialItems.inc({ source: target.source }, page.entries.length);
       metrics.socialConsecutiveFailures.set({ source: target.source }, 0);
       metrics.socialLastSuccess.set({ source: target.source }, Date.now() / 1000);
-      logger.debug({ source: target.source, entries: page.entries.length, rejected: page.rejects.length, published: summary.published, duplicates: summary.duplicates }, 'social source polled');
+      logger.debug(
+        {
+          source: target.source,
+          entries: page.entries.length,
+          rejected: page.rejects.length,
+          published: summary.published,
+          duplicates: summary.duplicates,
+        },
+        'social source polled',
+      );
       return { outcome: 'ok', delayMs: asked };
     } catch (err) {
       this.failed(target, 'error', err);
@@ -130,10 +162,17 @@ export class JsonPoller {
   private async get(url: string, target: PollTarget): Promise<Response> {
     const { timeoutMs, userAgent } = this.o.limits;
     try {
-      return await fetch(url, { headers: { 'user-agent': userAgent, accept: 'application/json', ...target.headers }, signal: AbortSignal.timeout(timeoutMs) });
+      return await fetch(url, {
+        headers: { 'user-agent': userAgent, accept: 'application/json', ...target.headers },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
-      throw new FinsentError('FINSENT_ERR_SOCIAL_UNREACHABLE', `${url}: ${timedOut ? `no answer within ${timeoutMs} ms` : errorMessage(err)}`, { cause: err });
+      throw new FinsentError(
+        'FINSENT_ERR_SOCIAL_UNREACHABLE',
+        `${url}: ${timedOut ? `no answer within ${timeoutMs} ms` : errorMessage(err)}`,
+        { cause: err },
+      );
     }
   }
 
@@ -146,7 +185,15 @@ export class JsonPoller {
     this.failures.set(target.source, n);
     this.o.metrics.socialPolls.inc({ source: target.source, outcome });
     this.o.metrics.socialConsecutiveFailures.set({ source: target.source }, n);
-    this.o.logger.warn({ source: target.source, code: err instanceof FinsentError ? err.code : undefined, err: errorMessage(err), consecutiveFailures: n }, 'social poll failed');
+    this.o.logger.warn(
+      {
+        source: target.source,
+        code: err instanceof FinsentError ? err.code : undefined,
+        err: errorMessage(err),
+        consecutiveFailures: n,
+      },
+      'social poll failed',
+    );
   }
 
   /** The target's interval, or longer when the platform asked for it or after failures. */

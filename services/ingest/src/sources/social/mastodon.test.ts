@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { mastodonRateLimitDelayMs, mastodonSource, mastodonTarget, parseMastodonStatuses, unwrapMastodonSpans } from './mastodon.js';
+import {
+  mastodonRateLimitDelayMs,
+  mastodonSource,
+  mastodonTarget,
+  parseMastodonStatuses,
+  unwrapMastodonSpans,
+} from './mastodon.js';
 
 const status = (id: string, over: Record<string, unknown> = {}) => ({
   id,
@@ -32,7 +38,10 @@ describe('parseMastodonStatuses', () => {
   });
 
   it('skips reblogs, falls back to the uri and leaves the language unset when unknown', () => {
-    const page = parseMastodonStatuses([status('3', { reblog: status('1') }), status('2', { url: null, language: null })], SOURCE);
+    const page = parseMastodonStatuses(
+      [status('3', { reblog: status('1') }), status('2', { url: null, language: null })],
+      SOURCE,
+    );
     expect(page.entries).toHaveLength(1);
     expect(page.entries[0]).not.toHaveProperty('lang');
     expect(page.entries[0]!.url).toBe('https://mastodon.example/users/ann/statuses/2');
@@ -40,7 +49,9 @@ describe('parseMastodonStatuses', () => {
   });
 
   it('compares ids as numbers beyond double precision and keeps the cursor when the page is empty', () => {
-    expect(parseMastodonStatuses([status('109000000000000010'), status('99')], SOURCE, '109000000000000009').newestId).toBe('109000000000000010');
+    expect(
+      parseMastodonStatuses([status('109000000000000010'), status('99')], SOURCE, '109000000000000009').newestId,
+    ).toBe('109000000000000010');
     expect(parseMastodonStatuses([], SOURCE, '42').newestId).toBe('42');
   });
 
@@ -55,8 +66,11 @@ describe('parseMastodonStatuses', () => {
 
 describe('unwrapMastodonSpans', () => {
   it('joins hashtags and drops the hidden parts of shortened links', () => {
-    const html = '<p><a href="https://m.example/tags/tsla" class="mention hashtag">#<span>TSLA</span></a> <a href="https://example.com/a/very/long/path"><span class="invisible">https://</span><span class="ellipsis">example.com/a/very</span><span class="invisible">/long/path</span></a></p>';
-    expect(unwrapMastodonSpans(html)).toBe('<p><a href="https://m.example/tags/tsla" class="mention hashtag">#TSLA</a> <a href="https://example.com/a/very/long/path">example.com/a/very</a></p>');
+    const html =
+      '<p><a href="https://m.example/tags/tsla" class="mention hashtag">#<span>TSLA</span></a> <a href="https://example.com/a/very/long/path"><span class="invisible">https://</span><span class="ellipsis">example.com/a/very</span><span class="invisible">/long/path</span></a></p>';
+    expect(unwrapMastodonSpans(html)).toBe(
+      '<p><a href="https://m.example/tags/tsla" class="mention hashtag">#TSLA</a> <a href="https://example.com/a/very/long/path">example.com/a/very</a></p>',
+    );
   });
 });
 
@@ -72,7 +86,8 @@ describe('mastodon target', () => {
 
   it('waits until X-RateLimit-Reset when the budget is spent', () => {
     const now = Date.parse('2026-01-05T14:30:00.000Z');
-    const h = (remaining: string) => new Headers({ 'x-ratelimit-remaining': remaining, 'x-ratelimit-reset': '2026-01-05T14:35:00.000Z' });
+    const h = (remaining: string) =>
+      new Headers({ 'x-ratelimit-remaining': remaining, 'x-ratelimit-reset': '2026-01-05T14:35:00.000Z' });
     expect(mastodonRateLimitDelayMs(h('0'), now)).toBe(300_000);
     expect(mastodonRateLimitDelayMs(h('299'), now)).toBeUndefined();
   });

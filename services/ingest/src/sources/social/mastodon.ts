@@ -41,7 +41,8 @@ export function mastodonSource(instance: string, tag: string): string {
 
 /** Maps a hashtag timeline (an array of statuses) to entries. Throws on a body that is not an array. */
 export function parseMastodonStatuses(body: unknown, source: string, sinceId?: string): MastodonPage {
-  if (!Array.isArray(body)) throw new Error(`not a Mastodon status list: expected an array, got ${body === null ? 'null' : typeof body}`);
+  if (!Array.isArray(body))
+    throw new Error(`not a Mastodon status list: expected an array, got ${body === null ? 'null' : typeof body}`);
   const ids = body.map((s) => z.object({ id: statusId }).safeParse(s).data?.id);
   const page: MastodonPage = { entries: [], rejects: [], newestId: maxNumericId(ids, sinceId) };
   for (const raw of body) {
@@ -74,7 +75,12 @@ export function mastodonRateLimitDelayMs(headers: Headers, now: number): number 
   return Math.max(0, reset - now);
 }
 
-export function mastodonTarget(o: { instance: string; tag: string; token?: string | undefined; intervalMs: number }): PollTarget {
+export function mastodonTarget(o: {
+  instance: string;
+  tag: string;
+  token?: string | undefined;
+  intervalMs: number;
+}): PollTarget {
   const source = mastodonSource(o.instance, o.tag);
   let sinceId: string | undefined;
   return {

@@ -39,7 +39,10 @@ describe('parseRedditListing', () => {
   });
 
   it('skips stickied and over_18 posts but still moves the cursor past them', () => {
-    const page = parseRedditListing(listing([redditPost('1ac', { stickied: true }), redditPost('1ab', { over_18: true }), redditPost('1aa')]), 'stocks');
+    const page = parseRedditListing(
+      listing([redditPost('1ac', { stickied: true }), redditPost('1ab', { over_18: true }), redditPost('1aa')]),
+      'stocks',
+    );
     expect(page.entries.map((e) => e.sourceId)).toEqual(['t3_1aa']);
     expect(page.newestId).toBe('1ac');
   });

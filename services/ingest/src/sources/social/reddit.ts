@@ -84,7 +84,12 @@ export function redditRateLimitDelayMs(headers: Headers): number | undefined {
   return Math.max(0, reset * 1000);
 }
 
-export function redditTarget(o: { baseUrl: string; subreddit: string; intervalMs: number; userAgent: string }): PollTarget {
+export function redditTarget(o: {
+  baseUrl: string;
+  subreddit: string;
+  intervalMs: number;
+  userAgent: string;
+}): PollTarget {
   let sinceId: string | undefined;
   return {
     source: `reddit:r/${o.subreddit}`,

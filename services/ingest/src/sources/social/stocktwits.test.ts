@@ -10,7 +10,12 @@ const message = (id: number, over: Record<string, unknown> = {}) => ({
   entities: { sentiment: { basic: 'Bullish' } },
   ...over,
 });
-const stream = (messages: unknown[]) => ({ response: { status: 200 }, symbol: { symbol: 'AAPL' }, cursor: { more: false, since: 1, max: 2 }, messages });
+const stream = (messages: unknown[]) => ({
+  response: { status: 200 },
+  symbol: { symbol: 'AAPL' },
+  cursor: { more: false, since: 1, max: 2 },
+  messages,
+});
 
 describe('parseStocktwitsStream', () => {
   it('maps messages to social entries with the message URL and id', () => {
@@ -27,11 +32,20 @@ describe('parseStocktwitsStream', () => {
   });
 
   it('rejects malformed messages with a reason and throws on a body that is not a stream', () => {
-    const page = parseStocktwitsStream(stream([message(7, { body: null }), { nonsense: true }, message(6)]), 'AAPL', '5');
+    const page = parseStocktwitsStream(
+      stream([message(7, { body: null }), { nonsense: true }, message(6)]),
+      'AAPL',
+      '5',
+    );
     expect(page.entries.map((e) => e.sourceId)).toEqual(['6']);
-    expect(page.rejects.map((r) => r.reason)).toEqual([expect.stringMatching(/^malformed StockTwits message: body/), expect.stringMatching(/^malformed StockTwits message: id/)]);
+    expect(page.rejects.map((r) => r.reason)).toEqual([
+      expect.stringMatching(/^malformed StockTwits message: body/),
+      expect.stringMatching(/^malformed StockTwits message: id/),
+    ]);
     expect(page.newestId).toBe('7');
-    expect(() => parseStocktwitsStream({ response: { status: 404 }, errors: [{ message: 'Symbol not found' }] }, 'AAPL')).toThrow(/not a StockTwits stream/);
+    expect(() =>
+      parseStocktwitsStream({ response: { status: 404 }, errors: [{ message: 'Symbol not found' }] }, 'AAPL'),
+    ).toThrow(/not a StockTwits stream/);
   });
 });
 
@@ -44,7 +58,8 @@ describe('stocktwits target', () => {
   });
 
   it('waits until X-RateLimit-Reset (Unix seconds) when the budget is spent', () => {
-    const h = (remaining: string) => new Headers({ 'x-ratelimit-remaining': remaining, 'x-ratelimit-reset': '1767623400' });
+    const h = (remaining: string) =>
+      new Headers({ 'x-ratelimit-remaining': remaining, 'x-ratelimit-reset': '1767623400' });
     expect(stocktwitsRateLimitDelayMs(h('0'), 1767623400_000 - 30_000)).toBe(30_000);
     expect(stocktwitsRateLimitDelayMs(h('150'), 0)).toBeUndefined();
   });
