@@ -112,14 +112,12 @@ describe('ClickHouseSink', () => {
     );
     await waitFor('20 items stored', async () => Number((await q('SELECT count() AS n FROM items'))[0]!.n) === 20);
     // The same ids again with other labels, plus one copy twice in the same batch, plus one new item.
-    const again = first
-      .slice(0, 10)
-      .map((s) => ({
-        ...s,
-        sentiment: 'negative' as const,
-        sentiment_scores: { negative: 0.8, neutral: 0.1, positive: 0.1 },
-        topic: 'Markets' as const,
-      }));
+    const again = first.slice(0, 10).map((s) => ({
+      ...s,
+      sentiment: 'negative' as const,
+      sentiment_scores: { negative: 0.8, neutral: 0.1, positive: 0.1 },
+      topic: 'Markets' as const,
+    }));
     const fresh = scored(99, 'positive', 'Dividend');
     await producer.send(
       TOPIC_NAMES.scored,
