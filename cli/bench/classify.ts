@@ -29,7 +29,7 @@ import {
   sleep,
   type EntityMention,
 } from '@finsent/shared';
-import { ClassifierModel, inSample, loadClassifyConfig, type EncodedText } from '@finsent/classify';
+import { ClassifierModel, inSample, loadClassifyConfig, loadModel, type EncodedText } from '@finsent/classify';
 import { TickerExtractor, stableId } from '@finsent/ingest';
 import { ensureKafkaJars, startKafkaBroker } from '../../devkit/kafka/broker.js';
 import { runCommand } from '../../devkit/run-command.js';
@@ -194,15 +194,7 @@ export async function benchClassify(argv: string[]): Promise<number> {
 
   // (a) bare model: tokenisation done up front, only session runs are timed.
   const logger = createLogger('bench', 'warn');
-  const model = await ClassifierModel.load({
-    modelDir: config.MODEL_DIR,
-    modelFile: config.MODEL_FILE,
-    provider: config.ORT_PROVIDER,
-    intraOpThreads: config.ORT_INTRA_OP_THREADS,
-    spinWait: config.ORT_SPIN_WAIT,
-    maxItemsPerRun: config.CLASSIFY_BATCH_MAX,
-    logger,
-  });
+  const model = await loadModel(config, logger);
   const withEntities = texts.map((t) => model.encode(t.text, t.entities));
   const withoutEntities = texts.map((t) => model.encode(t.text));
   const meanTokens = withEntities.reduce((a, e) => a + e.ids.length, 0) / withEntities.length;

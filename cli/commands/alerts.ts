@@ -1,7 +1,6 @@
 /** finsent alerts: the recent alerts with their headlines, on the same read path as finsent query. */
-import { parseArgs } from 'node:util';
-import { errorMessage } from '@finsent/shared';
 import { isFormat, parseSince, printRows, withReadClient, type Row } from '../read-path.js';
+import { parseCommand } from '../args.js';
 
 const HELP = `Usage: finsent alerts [--since DURATION] [--limit N] [--format table|csv|json]
 
@@ -12,22 +11,17 @@ Reads the configured ClickHouse, or a running store's read-only endpoint (see fi
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        since: { type: 'string', default: '1h' },
-        limit: { type: 'string', default: '50' },
-        format: { type: 'string', default: 'table' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    process.stderr.write(`finsent alerts: ${errorMessage(err)}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) return (process.stdout.write(HELP), 0);
+  const parsed = parseCommand('alerts', HELP, {
+    args: argv,
+    options: {
+      since: { type: 'string', default: '1h' },
+      limit: { type: 'string', default: '50' },
+      format: { type: 'string', default: 'table' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const since = parseSince(values.since!);
   const limit = Number(values.limit);
   if (since === undefined)

@@ -6,7 +6,6 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { errorMessage } from '@finsent/shared';
 import {
   detectorConfig,
@@ -18,6 +17,7 @@ import {
   type BacktestItem,
   type SpikeLabel,
 } from '@finsent/alert';
+import { parseCommand } from '../args.js';
 
 const HELP = `Usage: finsent backtest [--in FILE] [--weeks N] [--seed S] [--write FILE] [--oracle]
 
@@ -62,24 +62,19 @@ async function readStream(file: string) {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        in: { type: 'string' },
-        weeks: { type: 'string' },
-        seed: { type: 'string' },
-        write: { type: 'string' },
-        oracle: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    process.stderr.write(`finsent backtest: ${errorMessage(err)}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) return (process.stdout.write(HELP), 0);
+  const parsed = parseCommand('backtest', HELP, {
+    args: argv,
+    options: {
+      in: { type: 'string' },
+      weeks: { type: 'string' },
+      seed: { type: 'string' },
+      write: { type: 'string' },
+      oracle: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const weeks = Number(values.weeks ?? 4);
   const seed = Number(values.seed ?? 1);
   if (!(weeks > 0) || !Number.isInteger(seed))

@@ -1,7 +1,6 @@
 /** finsent chaos: fault injection through the real pipeline (see cli/chaos/scenario.ts). */
-import { parseArgs } from 'node:util';
-import { errorMessage } from '@finsent/shared';
 import { runChaos } from '../chaos/scenario.js';
+import { parseCommand } from '../args.js';
 
 const HELP = `Usage: finsent chaos [--duration S] [--rate N] [--clickhouse-down S] [--broker-down S] [--keep]
 
@@ -22,24 +21,19 @@ was not delivered once.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        duration: { type: 'string', default: '150' },
-        rate: { type: 'string', default: '40' },
-        'clickhouse-down': { type: 'string', default: '60' },
-        'broker-down': { type: 'string', default: '5' },
-        keep: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    process.stderr.write(`finsent chaos: ${errorMessage(err)}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) return (process.stdout.write(HELP), 0);
+  const parsed = parseCommand('chaos', HELP, {
+    args: argv,
+    options: {
+      duration: { type: 'string', default: '150' },
+      rate: { type: 'string', default: '40' },
+      'clickhouse-down': { type: 'string', default: '60' },
+      'broker-down': { type: 'string', default: '5' },
+      keep: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const report = await runChaos({
     durationS: Number(values.duration),
     rate: Number(values.rate),

@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { createLogger, errorLine, errorMessage } from '@finsent/shared';
-import { ClassifierModel, findTargets, loadClassifyConfig, type CharSpan } from '@finsent/classify';
+import { findTargets, loadClassifyConfig, loadModel, type CharSpan } from '@finsent/classify';
 import { TickerExtractor } from '@finsent/ingest';
 import { checkReadable, detectFormat, readRecords } from '../input-records.js';
 import { progressBar } from '../progress.js';
@@ -60,15 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const config = loadClassifyConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
   const logger = createLogger('classify-cli', config.LOG_LEVEL);
-  const model = await ClassifierModel.load({
-    modelDir: config.MODEL_DIR,
-    modelFile: config.MODEL_FILE,
-    provider: config.ORT_PROVIDER,
-    intraOpThreads: config.ORT_INTRA_OP_THREADS,
-    spinWait: config.ORT_SPIN_WAIT,
-    maxItemsPerRun: batchSize,
-    logger,
-  });
+  const model = await loadModel({ ...config, CLASSIFY_BATCH_MAX: batchSize }, logger);
   const out = createWriteStream(args.out);
   const bar = progressBar('classify', size, 'bytes');
   let pending: Array<Record<string, unknown>> = [];

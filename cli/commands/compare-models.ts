@@ -1,7 +1,7 @@
 /** finsent compare-models: how a candidate scored in shadow compares with the live model, and with analysts. */
-import { parseArgs } from 'node:util';
-import { SENTIMENTS, errorMessage, type ClickHouseClient } from '@finsent/shared';
+import { SENTIMENTS, type ClickHouseClient } from '@finsent/shared';
 import { parseSince, withReadClient } from '../read-path.js';
+import { parseCommand } from '../args.js';
 
 const HELP = `Usage: finsent compare-models [--candidate VERSION] [--since DURATION] [--json]
 
@@ -104,21 +104,17 @@ async function confusion(
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        candidate: { type: 'string' },
-        since: { type: 'string', default: '7d' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    return usage(errorMessage(err));
-  }
-  if (values.help) return (process.stdout.write(HELP), 0);
+  const parsed = parseCommand('compare-models', HELP, {
+    args: argv,
+    options: {
+      candidate: { type: 'string' },
+      since: { type: 'string', default: '7d' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const since = parseSince(values.since!);
   if (since === undefined) return usage(`--since ${values.since}: expected a duration such as 1d, 7d`);
   return withReadClient('compare-models', async (client) => {

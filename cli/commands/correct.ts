@@ -1,6 +1,5 @@
 /** finsent correct: an analyst says which label of an item the model got wrong, and what is right. */
 import { hostname, userInfo } from 'node:os';
-import { parseArgs } from 'node:util';
 import {
   SENTIMENTS,
   STORED_LABELS_QUERY,
@@ -15,6 +14,7 @@ import {
 } from '@finsent/shared';
 import { loadStoreConfig } from '@finsent/store';
 import { withReadClient } from '../read-path.js';
+import { parseCommand } from '../args.js';
 
 const HELP = `Usage: finsent correct ITEM_ID [--sentiment S] [--topic T] [--entity NAME --entity-sentiment S] [--by WHO] [--note TEXT]
 
@@ -33,26 +33,21 @@ in the training format.
 const usage = (msg: string) => (process.stderr.write(`finsent correct: ${msg}\n\n${HELP}`), 2);
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        sentiment: { type: 'string' },
-        topic: { type: 'string' },
-        entity: { type: 'string' },
-        'entity-sentiment': { type: 'string' },
-        by: { type: 'string' },
-        note: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    return usage(errorMessage(err));
-  }
+  const parsed = parseCommand('correct', HELP, {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      sentiment: { type: 'string' },
+      topic: { type: 'string' },
+      entity: { type: 'string' },
+      'entity-sentiment': { type: 'string' },
+      by: { type: 'string' },
+      note: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values: v, positionals } = parsed;
-  if (v.help) return (process.stdout.write(HELP), 0);
   const [itemId, ...extra] = positionals;
   if (!itemId || extra.length)
     return usage(

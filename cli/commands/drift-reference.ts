@@ -1,17 +1,17 @@
 /** finsent drift-reference: the training distribution a model's drift is measured against, stored beside it. */
 import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { createLogger, errorMessage } from '@finsent/shared';
+import { createLogger } from '@finsent/shared';
 import {
-  ClassifierModel,
   DRIFT_REFERENCE_FILE,
   loadClassifyConfig,
+  loadModel,
   referenceOf,
   type DriftObservation,
 } from '@finsent/classify';
 import { checkReadable, detectFormat, readRecords } from '../input-records.js';
 import { progressBar } from '../progress.js';
+import { parseCommand } from '../args.js';
 
 const HELP = `Usage: finsent drift-reference --in FILE [--in FILE …] [--every N] [--model-dir DIR]
 
@@ -26,21 +26,17 @@ share of unknown tokens and of its labels. Classify compares live text with it (
 const usage = (msg: string) => (process.stderr.write(`finsent drift-reference: ${msg}\n\n${HELP}`), 2);
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        in: { type: 'string', multiple: true },
-        every: { type: 'string', default: '1' },
-        'model-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    return usage(errorMessage(err));
-  }
-  if (values.help) return (process.stdout.write(HELP), 0);
+  const parsed = parseCommand('drift-reference', HELP, {
+    args: argv,
+    options: {
+      in: { type: 'string', multiple: true },
+      every: { type: 'string', default: '1' },
+      'model-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   if (!values.in?.length) return usage('give at least one --in FILE');
   const every = Number(values.every);
   if (!Number.isInteger(every) || every < 1) return usage(`--every ${values.every}: expected a positive integer`);
@@ -49,15 +45,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(values['model-dir'] ? { MODEL_DIR: values['model-dir'] } : {}),
   });
   const logger = createLogger('drift-reference', 'warn');
-  const model = await ClassifierModel.load({
-    modelDir: config.MODEL_DIR,
-    modelFile: config.MODEL_FILE,
-    provider: config.ORT_PROVIDER,
-    intraOpThreads: config.ORT_INTRA_OP_THREADS,
-    spinWait: false,
-    maxItemsPerRun: config.CLASSIFY_BATCH_MAX,
-    logger,
-  });
+  const model = await loadModel(config, logger);
   const observations: DriftObservation[] = [];
   try {
     for (const file of values.in) {

@@ -4,11 +4,11 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { SENTIMENTS, TOPICS, errorMessage } from '@finsent/shared';
 import { evaluate, formatConfusion, type EvaluationReport } from '../evaluation.js';
 import { tempDirFor } from '../temp.js';
 import { run as classify } from './classify.js';
+import { parseCommand } from '../args.js';
 
 const HELP = `Usage: finsent eval --in FILE [--task sentiment|topic|entity] [--label-field NAME]
 
@@ -29,22 +29,17 @@ Example: finsent eval --in ../shared/data/finentity/valid.ndjson --task entity
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        in: { type: 'string' },
-        task: { type: 'string', default: 'sentiment' },
-        'label-field': { type: 'string', default: 'label' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    process.stderr.write(`finsent eval: ${errorMessage(err)}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) return (process.stdout.write(HELP), 0);
+  const parsed = parseCommand('eval', HELP, {
+    args: argv,
+    options: {
+      in: { type: 'string' },
+      task: { type: 'string', default: 'sentiment' },
+      'label-field': { type: 'string', default: 'label' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   if (!values.in) return (process.stderr.write(`finsent eval: --in is required\n\n${HELP}`), 2);
   if (values.task === 'entity') return evaluateEntities(values.in);
   if (values.task !== 'sentiment' && values.task !== 'topic')

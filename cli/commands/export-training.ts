@@ -1,8 +1,7 @@
 /** finsent export-training: analysts' corrections as training data, in the format training/ reads. */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { errorMessage } from '@finsent/shared';
 import { parseSince, withReadClient } from '../read-path.js';
+import { parseCommand } from '../args.js';
 
 const HELP = `Usage: finsent export-training --out FILE [--since DURATION]
 
@@ -74,16 +73,12 @@ export function trainingLines(rows: readonly Row[]): { lines: TrainingLine[]; ex
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: { out: { type: 'string' }, since: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    }).values;
-  } catch (err) {
-    return usage(errorMessage(err));
-  }
-  if (values.help) return (process.stdout.write(HELP), 0);
+  const parsed = parseCommand('export-training', HELP, {
+    args: argv,
+    options: { out: { type: 'string' }, since: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   if (!values.out) return usage('--out FILE is required');
   const since = values.since === undefined ? undefined : parseSince(values.since);
   if (values.since !== undefined && since === undefined)

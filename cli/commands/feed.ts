@@ -3,9 +3,9 @@
  * items exactly as ingest would publish them, as NDJSON on stdout; publishes nothing.
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { errorMessage } from '@finsent/shared';
 import { TickerExtractor, fetchBounded, normaliseEntry, parseFeed } from '@finsent/ingest';
+import { parseCommand } from '../args.js';
 
 const HELP = `Usage: finsent feed <url-or-file> [--timeout-ms N] [--max-bytes N] [--allow-private]
 
@@ -20,24 +20,18 @@ cannot be fetched or parsed, 2 on a usage error.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'timeout-ms': { type: 'string' },
-        'max-bytes': { type: 'string' },
-        'allow-private': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`finsent feed: ${errorMessage(err)}\n\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseCommand('feed', HELP, {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'timeout-ms': { type: 'string' },
+      'max-bytes': { type: 'string' },
+      'allow-private': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) return (process.stdout.write(HELP), 0);
   if (positionals.length !== 1)
     return (process.stderr.write(`finsent feed: give exactly one feed URL or file\n\n${HELP}`), 2);
   const target = positionals[0]!;

@@ -2,10 +2,10 @@
  * finsent query "SQL" and finsent migrate, against whichever ClickHouse is configured
  * (CLICKHOUSE_URL, or the embedded database under FINSENT_DATA_DIR).
  */
-import { parseArgs } from 'node:util';
 import { errorLine, errorMessage, fileAccessIn, isConfigError, type ClickHouseClient } from '@finsent/shared';
 import { loadStoreConfig, migrate, openClickHouse } from '@finsent/store';
 import { isFormat, openForQuery, printRows, READONLY_REFUSED, type Row } from '../read-path.js';
+import { parseCommand } from '../args.js';
 
 const HELP = `Usage: finsent query "SQL" [--format table|csv|json] [--param name=value ...] [--write]
 
@@ -22,24 +22,18 @@ store runs on that database (finsent start), its read-only SQL endpoint answers 
 const READS = /^\s*(\(?\s*select|with|show|describe|desc|explain|exists)\b/i;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        format: { type: 'string', default: 'table' },
-        param: { type: 'string', multiple: true },
-        write: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`finsent query: ${errorMessage(err)}\n\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseCommand('query', HELP, {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', default: 'table' },
+      param: { type: 'string', multiple: true },
+      write: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) return (process.stdout.write(HELP), 0);
   const sql = positionals.join(' ').trim();
   if (!sql) return (process.stderr.write(`finsent query: no SQL given\n\n${HELP}`), 2);
   const format = values.format;

@@ -4,11 +4,11 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
-import { createKafkajsBus, createLogger, errorLine, errorMessage, sleep, type Bus, type Logger } from '@finsent/shared';
+import { createKafkajsBus, createLogger, errorLine, sleep, type Bus, type Logger } from '@finsent/shared';
 import { createItemPublisher, parseReplayLine } from '@finsent/ingest';
 import { checkReadable } from '../input-records.js';
 import { progressBar } from '../progress.js';
+import { parseCommand } from '../args.js';
 
 const HELP = `Usage: finsent replay --in FILE [--rate N | --speedup X] [--source NAME]
 
@@ -74,23 +74,18 @@ export async function replayFile(o: ReplayOptions): Promise<{ published: number;
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        in: { type: 'string' },
-        rate: { type: 'string' },
-        speedup: { type: 'string' },
-        source: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    process.stderr.write(`finsent replay: ${errorMessage(err)}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) return (process.stdout.write(HELP), 0);
+  const parsed = parseCommand('replay', HELP, {
+    args: argv,
+    options: {
+      in: { type: 'string' },
+      rate: { type: 'string' },
+      speedup: { type: 'string' },
+      source: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   if (!values.in) return (process.stderr.write(`finsent replay: --in is required\n\n${HELP}`), 2);
   const num = (name: string, v: string | undefined) => {
     if (v === undefined) return undefined;

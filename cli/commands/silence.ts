@@ -1,9 +1,9 @@
 /** finsent silence add|list|remove: mute alerts on a key or pattern until a time, shared by every alert process. */
 import { hostname, userInfo } from 'node:os';
-import { parseArgs } from 'node:util';
 import { createKafkajsBus, createLogger, errorMessage, type Bus } from '@finsent/shared';
 import { loadAlertConfig, newSilence, readSilences, writeSilence, type Silence } from '@finsent/alert';
 import { isFormat, parseSince, printRows } from '../read-path.js';
+import { parseCommand } from '../args.js';
 
 const HELP = `Usage: finsent silence add --key PATTERN [--scope market|topic|ticker] (--for DURATION | --until TIME) --reason TEXT [--by NAME]
        finsent silence list [--all] [--format table|csv|json]
@@ -47,28 +47,23 @@ export async function run(argv: string[]): Promise<number> {
   const [action, ...rest] = argv;
   if (!action || action === '--help' || action === '-h')
     return action ? (process.stdout.write(HELP), 0) : usage('add, list or remove?');
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      options: {
-        key: { type: 'string' },
-        scope: { type: 'string' },
-        for: { type: 'string' },
-        until: { type: 'string' },
-        reason: { type: 'string' },
-        by: { type: 'string' },
-        all: { type: 'boolean' },
-        format: { type: 'string', default: 'table' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    return usage(errorMessage(err));
-  }
+  const parsed = parseCommand('silence', HELP, {
+    args: rest,
+    allowPositionals: true,
+    options: {
+      key: { type: 'string' },
+      scope: { type: 'string' },
+      for: { type: 'string' },
+      until: { type: 'string' },
+      reason: { type: 'string' },
+      by: { type: 'string' },
+      all: { type: 'boolean' },
+      format: { type: 'string', default: 'table' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values: v, positionals } = parsed;
-  if (v.help) return (process.stdout.write(HELP), 0);
 
   if (action === 'add') {
     if (positionals.length) return usage(`unexpected argument ${positionals[0]}`);

@@ -10,7 +10,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createKafkajsBus, errorMessage, sleep, type Alert } from '@finsent/shared';
 import { loadStoreConfig, startStore, type StoreService } from '@finsent/store';
@@ -23,6 +22,7 @@ import {
 import { ServiceProcess, type ServiceName } from '../../devkit/service-process.js';
 import { startWebhookSink, type WebhookSink } from '../../devkit/webhook-sink.js';
 import { replayFile } from './replay.js';
+import { parseCommand } from '../args.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLE = join(ROOT, 'cli/sample/headlines.ndjson');
@@ -44,25 +44,20 @@ Service logs: <data>/logs/<service>.log. Metrics: http://127.0.0.1:9401-9405/met
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        data: { type: 'string', default: '.finsent' },
-        'kafka-port': { type: 'string', default: '9092' },
-        speedup: { type: 'string', default: '300' },
-        'no-sample': { type: 'boolean' },
-        'no-feeds': { type: 'boolean' },
-        fresh: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    process.stderr.write(`finsent start: ${errorMessage(err)}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) return (process.stdout.write(HELP), 0);
+  const parsed = parseCommand('start', HELP, {
+    args: argv,
+    options: {
+      data: { type: 'string', default: '.finsent' },
+      'kafka-port': { type: 'string', default: '9092' },
+      speedup: { type: 'string', default: '300' },
+      'no-sample': { type: 'boolean' },
+      'no-feeds': { type: 'boolean' },
+      fresh: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const dataDir = resolve(values.data!);
   if (values.fresh) {
     try {

@@ -1,7 +1,7 @@
 /** finsent ticker T: one company's sentiment by hour and its latest headlines, on the same read path as finsent query. */
-import { parseArgs } from 'node:util';
-import { TICKER_PATTERN, errorMessage } from '@finsent/shared';
+import { TICKER_PATTERN } from '@finsent/shared';
 import { isFormat, parseSince, printRows, withReadClient, type Row } from '../read-path.js';
+import { parseCommand } from '../args.js';
 
 const HELP = `Usage: finsent ticker TICKER [--since DURATION] [--headlines N] [--format table|csv|json]
 
@@ -12,24 +12,18 @@ endpoint (see finsent query --help).
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        since: { type: 'string', default: '1d' },
-        headlines: { type: 'string', default: '10' },
-        format: { type: 'string', default: 'table' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`finsent ticker: ${errorMessage(err)}\n\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseCommand('ticker', HELP, {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      since: { type: 'string', default: '1d' },
+      headlines: { type: 'string', default: '10' },
+      format: { type: 'string', default: 'table' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) return (process.stdout.write(HELP), 0);
   const ticker = positionals[0]?.toUpperCase();
   if (positionals.length !== 1 || !TICKER_PATTERN.test(ticker!))
     return (process.stderr.write(`finsent ticker: give one ticker symbol, such as JPM\n\n${HELP}`), 2);
