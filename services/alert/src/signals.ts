@@ -18,18 +18,11 @@
  * `SourcePositions` drops any that is not newer than the last one taken.
  */
 import { z } from 'zod';
-import type { BusRecord, ScoredItem, TopicConfig } from '@finsent/shared';
+import { SERVICE_TOPIC_SPECS, type BusRecord, type ScoredItem, type TopicConfig } from '@finsent/shared';
 import type { Observation } from './detector.js';
 
-export const SIGNALS_TOPIC = 'finsent.alert-signals.v1';
-
-export const SIGNALS_TOPIC_SPEC: TopicConfig = {
-  topic: SIGNALS_TOPIC,
-  // The most alert processes that can share detection; the market family uses one of them.
-  partitions: 6,
-  // Only a replay window: the detector state holds what was learnt.
-  retentionMs: 3 * 24 * 60 * 60 * 1000,
-};
+export const SIGNALS_TOPIC_SPEC: TopicConfig = SERVICE_TOPIC_SPECS.alertSignals;
+export const SIGNALS_TOPIC = SIGNALS_TOPIC_SPEC.topic;
 
 export const MARKET_SIGNAL_KEY = 'market';
 

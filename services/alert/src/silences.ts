@@ -7,12 +7,19 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Alert, Bus, BusConsumer, Logger, TopicConfig } from '@finsent/shared';
+import {
+  SERVICE_TOPIC_SPECS,
+  type Alert,
+  type Bus,
+  type BusConsumer,
+  type Logger,
+  type TopicConfig,
+} from '@finsent/shared';
 import { globToRegExp } from './routing.js';
 import { readToEnd } from './compacted-topic.js';
 
-export const SILENCES_TOPIC = 'finsent.silences.v1';
-export const SILENCES_TOPIC_SPEC: TopicConfig = { topic: SILENCES_TOPIC, partitions: 1, cleanupPolicy: 'compact' };
+export const SILENCES_TOPIC_SPEC: TopicConfig = SERVICE_TOPIC_SPECS.silences;
+export const SILENCES_TOPIC = SILENCES_TOPIC_SPEC.topic;
 
 const isoDate = z.iso.datetime({ offset: true });
 

@@ -8,12 +8,12 @@
  * yet delivered). Compaction keeps the newest record per key, so reading the topic from the start
  * gives the state as last written.
  */
-import type { Alert, Bus, BusProducer } from '@finsent/shared';
+import { SERVICE_TOPIC_SPECS, type Alert, type Bus, type BusProducer } from '@finsent/shared';
 import { readToEnd } from './compacted-topic.js';
 import type { StoredDetectorSnapshot as DetectorSnapshot, KeySnapshot } from './detector.js';
 import type { SourcePositions } from './signals.js';
 
-export const STATE_TOPIC = 'finsent.alert-state.v2';
+export const STATE_TOPIC = SERVICE_TOPIC_SPECS.alertState.topic;
 const META_KEY = '_meta';
 /** How many delivered alert ids are remembered: far more than fire in one cooldown. */
 export const DELIVERED_IDS_KEPT = 1_000;
@@ -35,9 +35,8 @@ export interface PersistedState {
 
 export const emptyMeta = (): PersistedMeta => ({ offset: null, sources: {}, delivered: [], pending: [] });
 
-export async function ensureStateTopic(bus: Bus, topic = STATE_TOPIC): Promise<void> {
-  // A key with many recent headlines can be large: allow 16 MiB.
-  await bus.ensureTopics([{ topic, partitions: 3, cleanupPolicy: 'compact', maxMessageBytes: 16 * 1024 * 1024 }]);
+export async function ensureStateTopic(bus: Bus, topic: string = STATE_TOPIC): Promise<void> {
+  await bus.ensureTopics([{ ...SERVICE_TOPIC_SPECS.alertState, topic }]);
 }
 
 const recordKey = (partition: number, key: string) => `${partition}|${key}`;

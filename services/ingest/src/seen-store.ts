@@ -7,10 +7,18 @@
  * is still recognised as one.
  */
 import { randomUUID } from 'node:crypto';
-import { FinsentError, sleep, type Bus, type BusProducer, type Logger, type TopicConfig } from '@finsent/shared';
+import {
+  FinsentError,
+  SERVICE_TOPIC_SPECS,
+  sleep,
+  type Bus,
+  type BusProducer,
+  type Logger,
+  type TopicConfig,
+} from '@finsent/shared';
 import { SeenIds } from './dedup.js';
 
-export const SEEN_TOPIC: TopicConfig = { topic: 'finsent.ingest-seen.v1', partitions: 3, cleanupPolicy: 'compact' };
+export const SEEN_TOPIC: TopicConfig = SERVICE_TOPIC_SPECS.ingestSeen;
 
 export class SeenLog {
   constructor(private readonly producer: BusProducer) {}
