@@ -50,7 +50,11 @@ export async function saveState(
 ): Promise<void> {
   await producer.send(topic, [
     ...snapshot.keys.map((k) => ({ key: recordKey(partition, `${k.scope}:${k.key}`), value: JSON.stringify(k) })),
-    { key: recordKey(partition, META_KEY), value: JSON.stringify({ ...meta, closedMinute: snapshot.closedMinute }) },
+    // The snapshot's format version travels in the meta record, so that the keys are read back as what they are.
+    {
+      key: recordKey(partition, META_KEY),
+      value: JSON.stringify({ ...meta, closedMinute: snapshot.closedMinute, version: snapshot.version }),
+    },
   ]);
 }
 
@@ -86,11 +90,16 @@ export async function loadState(
     const metaJson = records.get(META_KEY);
     records.delete(META_KEY);
     const meta = metaJson
-      ? (JSON.parse(metaJson) as PersistedMeta & { closedMinute: number | null })
+      ? (JSON.parse(metaJson) as PersistedMeta & { closedMinute: number | null; version?: number })
       : { ...emptyMeta(), closedMinute: null };
     const keys = [...records.values()].map((v) => JSON.parse(v) as KeySnapshot);
     found.set(partition, {
-      snapshot: { closedMinute: meta.closedMinute, keys },
+      // Records written before the format had a version carry none: restore() reads those as version 1.
+      snapshot: {
+        ...(meta.version === undefined ? {} : { version: meta.version }),
+        closedMinute: meta.closedMinute,
+        keys,
+      } as DetectorSnapshot,
       meta: { offset: meta.offset, sources: meta.sources, delivered: meta.delivered, pending: meta.pending },
     });
   }
