@@ -11,6 +11,7 @@ export * from './kafka-topics.js';
 export * from './micro-batcher.js';
 export * from './clickhouse.js';
 export * from './store-read-endpoint.js';
+export * from './http-request.js';
 export * from './kafka/bus.js';
 export { createKafkajsBus } from './kafka/kafkajs-bus.js';
 export * from './service.js';

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { bodyFormat, splitBody, tokenMatches } from './push.js';
+import { bodyFormat, splitBody } from './push.js';
 import { parseEntryObject } from './sources/ndjson.js';
 
 describe('push helpers', () => {
-  it('accepts only the exact bearer token', () => {
-    expect(tokenMatches('Bearer s3cret-token-value', 's3cret-token-value')).toBe(true);
-    expect(tokenMatches('bearer s3cret-token-value', 's3cret-token-value')).toBe(true);
-    expect(tokenMatches('Bearer s3cret-token-valu', 's3cret-token-value')).toBe(false);
-    expect(tokenMatches('s3cret-token-value', 's3cret-token-value')).toBe(false);
-    expect(tokenMatches(undefined, 's3cret-token-value')).toBe(false);
-  });
-
   it('knows JSON and NDJSON content types, with or without parameters', () => {
     expect(bodyFormat('application/json; charset=utf-8')).toBe('json');
     expect(bodyFormat('application/x-ndjson')).toBe('ndjson');

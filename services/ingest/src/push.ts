@@ -3,21 +3,11 @@
  * is validated on its own; the answer says what became of each: `{accepted, duplicates, rejected:
  * [{index, error}]}`. Items that fail are also dead-lettered, like any bad ingest input.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger, RouteHandler } from '@finsent/shared';
+import { bearerTokenMatches, readBoundedBody, type Logger, type RouteHandler } from '@finsent/shared';
 import type { IngestMetrics } from './metrics.js';
 import type { ItemPublisher } from './publisher.js';
 import { parseEntryObject } from './sources/ndjson.js';
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** Constant-time token check: equal-length digests, so neither content nor length leaks. */
-export function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
-  if (!given) return false;
-  return timingSafeEqual(digest(given), digest(token));
-}
 
 export type BodyFormat = 'json' | 'ndjson';
 
@@ -58,19 +48,6 @@ export function splitBody(
   };
 }
 
-class BodyTooLarge extends Error {}
-
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 export function pushHandler(o: {
   token: string;
   maxBodyBytes: number;
@@ -84,19 +61,14 @@ export function pushHandler(o: {
       res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
     };
     if (req.method !== 'POST') return reply(405, { error: 'method_not_allowed' }, { allow: 'POST' });
-    if (!tokenMatches(req.headers.authorization, o.token))
+    if (!bearerTokenMatches(req.headers.authorization, o.token))
       return reply(401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
     const format = bodyFormat(req.headers['content-type']);
     if (!format)
       return reply(415, { error: 'unsupported_media_type', accepted: ['application/json', 'application/x-ndjson'] });
     if (Number(req.headers['content-length'] ?? 0) > o.maxBodyBytes) return tooLarge(req, res, o);
-    let body: Buffer;
-    try {
-      body = await readBody(req, o.maxBodyBytes);
-    } catch (err) {
-      if (err instanceof BodyTooLarge) return tooLarge(req, res, o);
-      throw err;
-    }
+    const body = await readBoundedBody(req, o.maxBodyBytes);
+    if (!body) return tooLarge(req, res, o);
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(body);

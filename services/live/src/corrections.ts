@@ -6,15 +6,16 @@
  * A web page on another site cannot send it: the custom header and the JSON body need a CORS preflight, which this
  * server never grants. Beyond loopback, a bearer token (LIVE_CORRECTIONS_TOKEN) is required as well.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import {
   STORED_LABELS_QUERY,
   TOPIC_NAMES,
   TOPIC_SPECS,
+  bearerTokenMatches,
   buildCorrections,
   errorMessage,
+  readBoundedBody,
   type Bus,
   type BusProducer,
   type Logger,
@@ -33,23 +34,6 @@ const RequestSchema = z.strictObject({
   entity_sentiment: z.string().optional(),
   note: z.string().max(1_000).optional(),
 });
-
-const sameToken = (given: string, token: string) => {
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
-};
-
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 export function correctionsHandler(o: {
   bus: Bus;
@@ -73,16 +57,16 @@ export function correctionsHandler(o: {
         message: 'send JSON with your name in the X-Finsent-Analyst header',
       });
     }
-    if (o.token && !sameToken(/^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '', o.token)) {
+    if (o.token && !bearerTokenMatches(req.headers.authorization, o.token)) {
       return answer(res, 401, 'unauthorised', {
         error: 'unauthorised',
         message: 'corrections need the token of this view (LIVE_CORRECTIONS_TOKEN)',
       });
     }
-    const body = await readBody(req);
+    const body = await readBoundedBody(req, MAX_BODY_BYTES);
     let parsed;
     try {
-      parsed = body === undefined ? undefined : RequestSchema.safeParse(JSON.parse(body));
+      parsed = body === undefined ? undefined : RequestSchema.safeParse(JSON.parse(body.toString('utf8')));
     } catch {
       parsed = undefined;
     }

@@ -15,9 +15,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
-import { fileAccessIn, type ClickHouseClient, type Logger } from '@finsent/shared';
+import { fileAccessIn, readBoundedBody, sameSecret, type ClickHouseClient, type Logger } from '@finsent/shared';
 
 const MAX_BODY_BYTES = 1 << 20;
 const FORMAT_CLAUSE = /\bFORMAT\s+[A-Za-z0-9_]+\s*;?\s*$/i;
@@ -35,9 +35,7 @@ const MAX_WAITING = 8;
 function authorised(req: IncomingMessage, token: string): boolean {
   const m = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
   const password = m ? Buffer.from(m[1]!, 'base64').toString('utf8').split(':').slice(1).join(':') : '';
-  const a = Buffer.from(password);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return sameSecret(password, token);
 }
 
 /** The statement and its parameters from a request in ClickHouse's HTTP interface shape. */
@@ -54,15 +52,9 @@ export function readRequest(url: URL, body: string): { sql: string; params: Reco
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES)
-      throw Object.assign(new Error(`statement longer than ${MAX_BODY_BYTES} bytes`), { status: 413 });
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const body = await readBoundedBody(req, MAX_BODY_BYTES);
+  if (!body) throw Object.assign(new Error(`statement longer than ${MAX_BODY_BYTES} bytes`), { status: 413 });
+  return body.toString('utf8');
 }
 
 /** `client` must be a read-only session (openEmbeddedReader), never the store's writer. Listens on loopback only. */
