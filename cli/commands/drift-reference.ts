@@ -6,6 +6,7 @@ import {
   DRIFT_REFERENCE_FILE,
   loadClassifyConfig,
   loadModel,
+  observeTexts,
   referenceOf,
   type DriftObservation,
 } from '@finsent/classify';
@@ -57,21 +58,7 @@ export async function run(argv: string[]): Promise<number> {
           texts.push(r.fields.text);
       }
       bar?.stop();
-      for (let i = 0; i < texts.length; i += config.CLASSIFY_BATCH_MAX) {
-        const encoded = texts.slice(i, i + config.CLASSIFY_BATCH_MAX).map((t) => model.encode(t));
-        const predictions = await model.predictEncoded(encoded);
-        predictions.forEach((p, k) => {
-          const tokens = encoded[k]!.ids.length - 2;
-          observations.push({
-            confidence: p.sentiment_scores[p.sentiment],
-            tokens,
-            unknownShare: encoded[k]!.ids.filter((id) => id === model.unknownId).length / Math.max(tokens, 1),
-            sentiment: p.sentiment,
-            topic: p.topic,
-            lang: 'en',
-          });
-        });
-      }
+      observations.push(...(await observeTexts(model, texts, config.CLASSIFY_BATCH_MAX)));
       process.stderr.write(`${file}: ${texts.length} texts\n`);
     }
   } finally {

@@ -9,6 +9,7 @@ import {
   MIN_WINDOW_ITEMS,
   binOf,
   distribution,
+  observeTexts,
   psi,
   referenceOf,
   type DriftObservation,
@@ -82,20 +83,7 @@ describe("drift of replayed streams against the shipped model's reference", () =
   /** What classify's drift monitor would hold after scoring `texts`. */
   const windowOf = async (texts: string[]) => {
     const w = new DriftWindow(1_000);
-    for (let i = 0; i < texts.length; i += 64) {
-      const encoded = texts.slice(i, i + 64).map((t) => model.encode(t));
-      (await model.predictEncoded(encoded)).forEach((p, k) => {
-        const tokens = encoded[k]!.ids.length - 2;
-        w.add({
-          confidence: p.sentiment_scores[p.sentiment],
-          tokens,
-          unknownShare: encoded[k]!.ids.filter((id) => id === model.unknownId).length / tokens,
-          sentiment: p.sentiment,
-          topic: p.topic,
-          lang: 'en',
-        });
-      });
-    }
+    for (const o of await observeTexts(model, texts, 64)) w.add(o);
     return w.summary(reference);
   };
   const alerting = (psiOf: Partial<Record<string, number>>) =>

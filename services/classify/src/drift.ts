@@ -10,6 +10,8 @@
  * threshold). Empty bins are smoothed so that a bin the reference never saw counts as rare, not as infinitely so.
  */
 
+import type { ClassifierModel } from './model.js';
+
 /** Bin edges of the numeric features: a value v falls in the first bin whose upper edge is above it. */
 export const DRIFT_BINS = {
   confidence: [0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, Infinity],
@@ -34,6 +36,41 @@ export const LOW_CONFIDENCE = 0.6;
 /** PSI is only reported for a window of at least this many items: fewer is noise. */
 export const MIN_WINDOW_ITEMS = 200;
 const SMOOTHING = 1e-4;
+
+/** What drift counts of one scored text: its token ids ([CLS] … [SEP]) and the label the model gave it. */
+export function observationOf(
+  ids: readonly number[],
+  unknownId: number,
+  p: { sentiment: string; sentiment_scores: Record<string, number>; topic: string },
+  lang: string,
+): DriftObservation {
+  const tokens = ids.length - 2;
+  return {
+    confidence: p.sentiment_scores[p.sentiment]!,
+    tokens,
+    unknownShare: ids.filter((id) => id === unknownId).length / Math.max(tokens, 1),
+    sentiment: p.sentiment,
+    topic: p.topic,
+    lang,
+  };
+}
+
+/** Scores `texts` in batches with `model` and returns what drift counts of each (a reference, a replayed stream). */
+export async function observeTexts(
+  model: ClassifierModel,
+  texts: readonly string[],
+  batch: number,
+  lang = 'en',
+): Promise<DriftObservation[]> {
+  const out: DriftObservation[] = [];
+  for (let i = 0; i < texts.length; i += batch) {
+    const encoded = texts.slice(i, i + batch).map((t) => model.encode(t));
+    (await model.predictEncoded(encoded)).forEach((p, k) =>
+      out.push(observationOf(encoded[k]!.ids, model.unknownId, p, lang)),
+    );
+  }
+  return out;
+}
 
 export interface DriftObservation {
   /** Probability of the label the model chose for the whole text. */

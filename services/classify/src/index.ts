@@ -24,7 +24,7 @@ export { ClassifierModel, type EncodedText } from './model.js';
 export { findTargets, type CharSpan } from './entity-spans.js';
 export { inSample } from './shadow.js';
 export { DRIFT_REFERENCE_FILE, DriftMonitor } from './drift-monitor.js';
-export { DriftWindow, referenceOf, type DriftObservation, type DriftReference } from './drift.js';
+export { DriftWindow, observeTexts, referenceOf, type DriftObservation, type DriftReference } from './drift.js';
 
 export function loadModel(config: ClassifyConfig, logger: Logger): Promise<ClassifierModel> {
   return ClassifierModel.load({

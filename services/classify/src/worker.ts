@@ -26,6 +26,7 @@ import type { ClassifyMetrics } from './metrics.js';
 import type { Prediction } from './scoring.js';
 import type { ShadowScorer } from './shadow.js';
 import type { DriftMonitor } from './drift-monitor.js';
+import { observationOf } from './drift.js';
 
 export interface WorkerOptions {
   bus: Bus;
@@ -144,15 +145,7 @@ export class ClassifyWorker {
       const s = scored[i]!;
       this.o.metrics.itemLatencySeconds.observe(Math.max(0, now - message.timestamp) / 1000);
       this.o.metrics.itemsScored.inc({ sentiment: s.sentiment, topic: s.topic });
-      const tokens = encoded.ids.length - 2;
-      this.o.drift?.observe(item.source, {
-        confidence: s.sentiment_scores[s.sentiment],
-        tokens,
-        unknownShare: encoded.ids.filter((id) => id === unknownId).length / Math.max(tokens, 1),
-        sentiment: s.sentiment,
-        topic: s.topic,
-        lang: item.lang,
-      });
+      this.o.drift?.observe(item.source, observationOf(encoded.ids, unknownId, s, item.lang));
     });
     this.o.shadow?.offer(items.map((x) => x.item));
   }
