@@ -5,18 +5,11 @@
  * with a consumer group of its own. A silenced alert is not delivered, and is still recorded (delivery_state
  * `silenced`, delivery_error naming the silence).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import {
-  SERVICE_TOPIC_SPECS,
-  type Alert,
-  type Bus,
-  type BusConsumer,
-  type Logger,
-  type TopicConfig,
-} from '@finsent/shared';
+import { SERVICE_TOPIC_SPECS, type Alert, type Bus, type Logger, type TopicConfig } from '@finsent/shared';
 import { globToRegExp } from './routing.js';
-import { readToEnd } from './compacted-topic.js';
+import { followFromStart, readToEnd } from './compacted-topic.js';
 
 export const SILENCES_TOPIC_SPEC: TopicConfig = SERVICE_TOPIC_SPECS.silences;
 export const SILENCES_TOPIC = SILENCES_TOPIC_SPEC.topic;
@@ -141,21 +134,10 @@ export async function followSilences(o: {
   const topic = o.topic ?? SILENCES_TOPIC;
   await o.bus.ensureTopics([{ ...SILENCES_TOPIC_SPEC, topic }]);
   // A group of its own: every process must see every silence, which a shared group would split between them.
-  const groupId = `finsent-alert-silences-${randomUUID()}`;
-  const consumer: BusConsumer = await o.bus.consumer({
-    groupId,
-    topics: [topic],
-    fromBeginning: true,
+  const consumer = await followFromStart(o.bus, topic, (m) => take(o.book, m.value, o.logger), {
+    groupPrefix: 'finsent-alert-silences',
+    timeoutMs: o.timeoutMs,
     maxWaitTimeMs: 250,
   });
-  await consumer.run(async (batch) => batch.forEach((m) => take(o.book, m.value, o.logger)));
-  const deadline = Date.now() + (o.timeoutMs ?? 60_000);
-  while ((await o.bus.lag(groupId, topic)) > 0) {
-    if (Date.now() > deadline) {
-      await consumer.close();
-      throw new Error(`reading the silences (${topic}) timed out`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
   return { close: () => consumer.close() };
 }

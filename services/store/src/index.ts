@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import {
   CONSUMER_GROUPS,
-  TOPIC_NAMES,
   TOPIC_SPECS,
   createClickHouse,
   openEmbeddedReader,
@@ -20,7 +19,7 @@ import {
 import type { StoreConfig } from './config.js';
 import { storeMetrics } from './metrics.js';
 import { migrate } from './migrations.js';
-import { ClickHouseSink } from './sink.js';
+import { ClickHouseSink, STORE_TOPICS } from './sink.js';
 import { startReadEndpoint, type ReadEndpoint } from './read-endpoint.js';
 
 export { loadStoreConfig, storeConfigSchema, type StoreConfig } from './config.js';
@@ -72,12 +71,7 @@ export async function startStore(
   });
   await sink.start();
 
-  const stopLagReports = reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.store, [
-    TOPIC_NAMES.scored,
-    TOPIC_NAMES.alerts,
-    TOPIC_NAMES.corrections,
-    TOPIC_NAMES.shadowScored,
-  ]);
+  const stopLagReports = reportConsumerLag(bus, metrics.consumerLag, CONSUMER_GROUPS.store, STORE_TOPICS);
 
   const ops = await startOpsServer({
     port: config.STORE_PORT,

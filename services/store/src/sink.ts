@@ -64,6 +64,9 @@ const ROW_TOPICS: Record<string, { table: Table; parse: (m: BusMessage) => Parse
   },
 };
 
+/** Every topic the store consumes, in its consumer group. */
+export const STORE_TOPICS = [TOPIC_NAMES.scored, ...Object.keys(ROW_TOPICS)];
+
 export interface SinkOptions {
   bus: Bus;
   client: ClickHouseClient;
@@ -108,7 +111,7 @@ export class ClickHouseSink {
     this.producer = await this.o.bus.producer();
     this.consumer = await this.o.bus.consumer({
       groupId: CONSUMER_GROUPS.store,
-      topics: [TOPIC_NAMES.scored, ...Object.keys(ROW_TOPICS)],
+      topics: STORE_TOPICS,
       partitionsConsumedConcurrently: 6,
       maxWaitTimeMs: 200,
     });
