@@ -4,16 +4,14 @@ import {
   SENTIMENTS,
   STORED_LABELS_QUERY,
   TOPICS,
-  TOPIC_NAMES,
-  TOPIC_SPECS,
   buildCorrections,
-  createKafkajsBus,
-  createLogger,
+  correctionsProducer,
   errorMessage,
   type StoredLabels,
 } from '@finsent/shared';
 import { loadStoreConfig } from '@finsent/store';
 import { withReadClient } from '../read-path.js';
+import { withBus } from '../kafka.js';
 import { parseCommand } from '../args.js';
 
 const HELP = `Usage: finsent correct ITEM_ID [--sentiment S] [--topic T] [--entity NAME --entity-sentiment S] [--by WHO] [--note TEXT]
@@ -96,27 +94,18 @@ export async function run(argv: string[]): Promise<number> {
   const { corrections } = built;
 
   const config = loadStoreConfig();
-  const logger = createLogger('correct', process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn');
-  const bus = createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: 'finsent-correct', logger });
-  try {
-    await bus.ensureTopics(TOPIC_SPECS.filter((t) => t.topic === TOPIC_NAMES.corrections));
-    const producer = await bus.producer();
+  const sent = await withBus('correct', config, async (bus) => {
     try {
-      await producer.send(
-        TOPIC_NAMES.corrections,
-        corrections.map((c) => ({ key: c.item_id, value: JSON.stringify(c) })),
+      const producer = await correctionsProducer(bus);
+      await producer.send(corrections).finally(() => producer.close());
+    } catch (err) {
+      throw new Error(
+        `could not send the correction to Kafka (${config.KAFKA_BROKERS.join(',')}): ${errorMessage(err)}`,
       );
-    } finally {
-      await producer.close();
     }
-  } catch (err) {
-    process.stderr.write(
-      `finsent correct: could not send the correction to Kafka (${config.KAFKA_BROKERS.join(',')}): ${errorMessage(err)}\n`,
-    );
-    return 1;
-  } finally {
-    await bus.close();
-  }
+    return 0;
+  });
+  if (sent !== 0) return sent;
   for (const c of corrections) {
     process.stdout.write(
       `correction ${c.id}: ${c.entity ? `${c.entity} ` : ''}${c.field} ${c.old_label} → ${c.new_label} (model ${c.model_version}, by ${c.created_by})\n`,

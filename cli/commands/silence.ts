@@ -1,9 +1,10 @@
 /** finsent silence add|list|remove: mute alerts on a key or pattern until a time, shared by every alert process. */
 import { hostname, userInfo } from 'node:os';
-import { createKafkajsBus, createLogger, errorMessage, type Bus } from '@finsent/shared';
+import { errorMessage } from '@finsent/shared';
 import { loadAlertConfig, newSilence, readSilences, writeSilence, type Silence } from '@finsent/alert';
 import { isFormat, parseSince, printRows } from '../read-path.js';
 import { parseCommand } from '../args.js';
+import { withBus } from '../kafka.js';
 
 const HELP = `Usage: finsent silence add --key PATTERN [--scope market|topic|ticker] (--for DURATION | --until TIME) --reason TEXT [--by NAME]
        finsent silence list [--all] [--format table|csv|json]
@@ -23,21 +24,6 @@ applies them within a second.
 const SCOPES = ['market', 'topic', 'ticker'] as const;
 const usage = (msg: string) => (process.stderr.write(`finsent silence: ${msg}\n\n${HELP}`), 2);
 const defaultBy = () => `${userInfo().username}@${hostname()}`;
-
-/** Runs `work` on a bus to the configured brokers, closing it after; a failure is exit 1. */
-async function withBus(work: (bus: Bus) => Promise<number>): Promise<number> {
-  const config = loadAlertConfig();
-  const logger = createLogger('silence', process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn');
-  const bus = createKafkajsBus({ brokers: config.KAFKA_BROKERS, clientId: 'finsent-silence', logger });
-  try {
-    return await work(bus);
-  } catch (err) {
-    process.stderr.write(`finsent silence: ${errorMessage(err)}\n`);
-    return 1;
-  } finally {
-    await bus.close();
-  }
-}
 
 function state(s: Silence, now: number): 'active' | 'expired' | 'removed' {
   return s.removed_at !== null ? 'removed' : Date.parse(s.ends_at) <= now ? 'expired' : 'active';
@@ -91,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     } catch (err) {
       return usage(errorMessage(err));
     }
-    return withBus(async (bus) => {
+    return withBus('silence', loadAlertConfig(), async (bus) => {
       await writeSilence(bus, silence);
       process.stdout.write(
         `silence ${silence.id}: ${silence.scope ?? 'any scope'} ${silence.key} until ${silence.ends_at} (${silence.created_by}: ${silence.reason})\n`,
@@ -104,7 +90,7 @@ export async function run(argv: string[]): Promise<number> {
     if (positionals.length) return usage(`unexpected argument ${positionals[0]}`);
     const format = v.format;
     if (!isFormat(format)) return usage('--format must be table, csv or json');
-    return withBus(async (bus) => {
+    return withBus('silence', loadAlertConfig(), async (bus) => {
       const now = Date.now();
       const rows = (await readSilences(bus))
         .all()
@@ -129,7 +115,7 @@ export async function run(argv: string[]): Promise<number> {
   if (action === 'remove') {
     if (positionals.length !== 1) return usage('remove needs one silence ID (finsent silence list shows them)');
     const id = positionals[0]!;
-    return withBus(async (bus) => {
+    return withBus('silence', loadAlertConfig(), async (bus) => {
       const found = (await readSilences(bus)).get(id);
       if (!found) return (process.stderr.write(`finsent silence: no silence ${id}\n`), 1);
       if (found.removed_at !== null)

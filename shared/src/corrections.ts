@@ -5,6 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CorrectionSchema, type Correction } from './contracts.js';
+import type { Bus, BusProducer } from './kafka/bus.js';
+import { TOPIC_NAMES, TOPIC_SPECS } from './kafka-topics.js';
 
 /** What a correction needs of the stored item, as STORED_LABELS_QUERY returns it. */
 export interface StoredLabels {
@@ -88,4 +90,23 @@ export function buildCorrections(
     corrections.push(parsed.data);
   }
   return { corrections };
+}
+
+/**
+ * A producer for the corrections topic, created first if it is missing (the CLI and the live view may be the first
+ * to write to it). Records are keyed by item, so one item's corrections stay in order.
+ */
+export async function correctionsProducer(
+  bus: Bus,
+): Promise<{ send(corrections: Correction[]): Promise<void>; close(): Promise<void> }> {
+  await bus.ensureTopics(TOPIC_SPECS.filter((t) => t.topic === TOPIC_NAMES.corrections));
+  const producer: BusProducer = await bus.producer();
+  return {
+    send: (corrections) =>
+      producer.send(
+        TOPIC_NAMES.corrections,
+        corrections.map((c) => ({ key: c.item_id, value: JSON.stringify(c) })),
+      ),
+    close: () => producer.close(),
+  };
 }

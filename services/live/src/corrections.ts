@@ -10,14 +10,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import {
   STORED_LABELS_QUERY,
-  TOPIC_NAMES,
-  TOPIC_SPECS,
   bearerTokenMatches,
   buildCorrections,
+  correctionsProducer,
   errorMessage,
   readBoundedBody,
   type Bus,
-  type BusProducer,
   type Logger,
   type StoredLabels,
 } from '@finsent/shared';
@@ -42,7 +40,7 @@ export function correctionsHandler(o: {
   metrics: LiveMetrics;
   logger: Logger;
 }) {
-  let producer: Promise<BusProducer> | undefined;
+  let producer: ReturnType<typeof correctionsProducer> | undefined;
   const answer = (res: ServerResponse, status: number, outcome: string, body: unknown) => {
     o.metrics.corrections.inc({ outcome });
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -91,15 +89,8 @@ export function correctionsHandler(o: {
     const built = buildCorrections({ ...r, by: analyst }, stored);
     if ('problem' in built) return answer(res, 400, 'invalid', { error: 'invalid', message: built.problem });
     try {
-      producer ??= o.bus
-        .ensureTopics(TOPIC_SPECS.filter((t) => t.topic === TOPIC_NAMES.corrections))
-        .then(() => o.bus.producer());
-      await (
-        await producer
-      ).send(
-        TOPIC_NAMES.corrections,
-        built.corrections.map((c) => ({ key: c.item_id, value: JSON.stringify(c) })),
-      );
+      producer ??= correctionsProducer(o.bus);
+      await (await producer).send(built.corrections);
     } catch (err) {
       producer = undefined;
       o.logger.warn({ err, item: r.item_id }, 'a correction from the live view could not be sent to Kafka');
