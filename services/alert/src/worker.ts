@@ -231,10 +231,7 @@ export class AlertWorker {
         { alert: alert.id, silence: silence.id, by: silence.created_by, until: silence.ends_at },
         'alert silenced: recorded, not delivered',
       );
-      const recorded: Alert = { ...alert, delivery_state: 'silenced', delivery_error: silenceNote(silence) };
-      return this.producer!.send(this.topics.alerts, [
-        { key: `${alert.scope}:${alert.key}`, value: JSON.stringify(recorded) },
-      ]);
+      return this.record({ ...alert, delivery_state: 'silenced', delivery_error: silenceNote(silence) });
     }
     let final: Alert = { ...alert, delivery_state: notifiers.length ? 'delivered' : 'not_configured' };
     for (const n of notifiers) {
@@ -248,8 +245,13 @@ export class AlertWorker {
         ...(r.state === 'failed' ? { delivery_state: 'failed' as const, delivery_error: `${n.name}: ${r.error}` } : {}),
       };
     }
-    await this.producer!.send(this.topics.alerts, [
-      { key: `${alert.scope}:${alert.key}`, value: JSON.stringify(final) },
+    await this.record(final);
+  }
+
+  /** Publishes an alert with its final delivery state on the alerts topic (the store keeps it). */
+  private record(alert: Alert): Promise<void> {
+    return this.producer!.send(this.topics.alerts, [
+      { key: `${alert.scope}:${alert.key}`, value: JSON.stringify(alert) },
     ]);
   }
 
